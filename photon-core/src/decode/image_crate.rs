@@ -1,0 +1,94 @@
+//! The default decoder, on the `image` crate.
+
+use super::integrity::{JpegEnd, gif_first_frame_size, jpeg_end, png_metadata_check};
+use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use image::{ImageError, ImageFormat, ImageReader, error::LimitErrorKind};
+use std::io::Cursor;
+
+/// The default decoder: JPEG, PNG, WebP, GIF (first frame), BMP and TIFF through the `image`
+/// crate, with its `Limits` enforced before allocation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImageCrateDecoder;
+
+/// Formats [`ImageCrateDecoder`] accepts; anything else is refused as unsupported.
+const SUPPORTED: [ImageFormat; 6] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+    ImageFormat::Bmp,
+    ImageFormat::Tiff,
+];
+
+impl Decoder for ImageCrateDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        if bytes.is_empty() {
+            return Err(DecodeError::UnsupportedFormat(": empty input".into()));
+        }
+        let format = image::guess_format(bytes)
+            .ok()
+            .filter(|f| SUPPORTED.contains(f))
+            .ok_or_else(|| DecodeError::UnsupportedFormat(String::new()))?;
+        match format {
+            ImageFormat::Jpeg if jpeg_end(bytes) == JpegEnd::Truncated => {
+                return Err(DecodeError::Truncated("JPEG data ends before its end-of-image marker".into()));
+            }
+            ImageFormat::Png => {
+                png_metadata_check(bytes, req.limits.max_metadata_chunk).map_err(DecodeError::LimitsExceeded)?;
+            }
+            ImageFormat::Gif => {
+                if let Some((w, h)) = gif_first_frame_size(bytes) {
+                    check_dimensions(w, h, req)?;
+                }
+            }
+            _ => {}
+        }
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(req.limits.max_width);
+        limits.max_image_height = Some(req.limits.max_height);
+        limits.max_alloc = Some(req.limits.max_alloc);
+        reader.limits(limits);
+        let image = reader.decode().map_err(from_image_error)?;
+        let (stored_width, stored_height) = (image.width(), image.height());
+        Ok(DecodedImage {
+            pixels: image.into_rgb8(),
+            format: format_name(format),
+            stored_width,
+            stored_height,
+        })
+    }
+}
+
+/// Lowercase name of an `image` format, as records report it.
+pub fn format_name(format: ImageFormat) -> String {
+    format!("{format:?}").to_ascii_lowercase()
+}
+
+fn from_image_error(e: ImageError) -> DecodeError {
+    match e {
+        ImageError::Limits(l) => match l.kind() {
+            LimitErrorKind::DimensionError | LimitErrorKind::InsufficientMemory => {
+                DecodeError::LimitsExceeded(l.to_string())
+            }
+            _ => DecodeError::Malformed(l.to_string()),
+        },
+        ImageError::Unsupported(u) => DecodeError::UnsupportedFormat(format!(": {u}")),
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            DecodeError::Truncated(e.to_string())
+        }
+        other => DecodeError::Malformed(other.to_string()),
+    }
+}
+
+fn check_dimensions(width: u32, height: u32, req: &DecodeRequest) -> Result<(), DecodeError> {
+    let limits = &req.limits;
+    let rgba_bytes = u64::from(width) * u64::from(height) * 4;
+    if width > limits.max_width || height > limits.max_height || rgba_bytes > limits.max_alloc {
+        return Err(DecodeError::LimitsExceeded(format!(
+            "{width}x{height} frame is beyond {}x{} or {} bytes",
+            limits.max_width, limits.max_height, limits.max_alloc
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
+
+mod image_crate;
+mod integrity;
+
+pub use image_crate::{ImageCrateDecoder, format_name};
+
+use crate::error::{Stage, StageError};
+use image::RgbImage;
+use thiserror::Error;
+
+/// Hard ceilings that protect the process from decompression bombs.
+///
+/// They are checked against the size declared in the file header, before any pixel buffer is
+/// allocated, so a 1 KB file that claims to be 100 000 × 100 000 pixels costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Widest image accepted, in pixels.
+    pub max_width: u32,
+    /// Tallest image accepted, in pixels.
+    pub max_height: u32,
+    /// Most bytes the decoder may allocate for one image (pixel buffers and decoder state).
+    pub max_alloc: u64,
+    /// Largest decompressed metadata chunk (PNG text), checked with a capped inflate before
+    /// decoding; larger ones are refused as decompression bombs, as Pillow does.
+    pub max_metadata_chunk: u64,
+}
+
+impl Default for DecodeLimits {
+    /// 30 000 px a side, 512 MiB, 1 MiB metadata chunks: room for 100+ MP camera files, not
+    /// for bombs.
+    fn default() -> Self {
+        Self {
+            max_width: 30_000,
+            max_height: 30_000,
+            max_alloc: 512 * 1024 * 1024,
+            max_metadata_chunk: 1024 * 1024,
+        }
+    }
+}
+
+/// What the pipeline asks of a decoder for one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecodeRequest {
+    /// Limits to enforce before allocating.
+    pub limits: DecodeLimits,
+    /// The shortest side every later stage can work from. A decoder that can decode at a
+    /// reduced scale (JPEG DCT scaling) may return any image whose sides are both at least this
+    /// long, or the full image. `None` means full size.
+    pub min_side: Option<u32>,
+}
+
+/// A decoded image, as stored in the file (EXIF orientation not yet applied).
+#[derive(Debug, Clone)]
+pub struct DecodedImage {
+    /// 8-bit RGB pixels; alpha is dropped and deeper samples are scaled to 8 bits.
+    pub pixels: RgbImage,
+    /// Container format detected from the content, lowercase (`jpeg`, `png`, `webp`, ...).
+    pub format: String,
+    /// Width of the full-resolution image as stored, before any scaled decoding.
+    pub stored_width: u32,
+    /// Height of the full-resolution image as stored, before any scaled decoding.
+    pub stored_height: u32,
+}
+
+/// Why an image could not be decoded.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    /// Empty input, or bytes that match no supported format's signature.
+    #[error("unrecognised or unsupported image format{0}")]
+    UnsupportedFormat(String),
+    /// The header declares an image beyond the configured [`DecodeLimits`].
+    #[error("image exceeds decode limits: {0}")]
+    LimitsExceeded(String),
+    /// The data is corrupt.
+    #[error("malformed image data: {0}")]
+    Malformed(String),
+    /// The data ends before the image does (an interrupted copy or download).
+    #[error("truncated image data: {0}")]
+    Truncated(String),
+}
+
+impl StageError for DecodeError {
+    fn stage(&self) -> Stage {
+        Stage::Decode
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            DecodeError::UnsupportedFormat(_) => "unsupported_format",
+            DecodeError::LimitsExceeded(_) => "limits_exceeded",
+            DecodeError::Malformed(_) => "malformed",
+            DecodeError::Truncated(_) => "truncated",
+        }
+    }
+}
+
+/// Turns encoded bytes into pixels. Implement it to plug in another codec (libjpeg-turbo,
+/// HEIC, RAW); the pipeline applies EXIF orientation afterwards, so a decoder need not.
+///
+/// ```
+/// use photon_core::decode::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+///
+/// /// A decoder for a toy format: a 1x1 image whose one byte is the grey level.
+/// struct OneGreyPixel;
+///
+/// impl Decoder for OneGreyPixel {
+///     fn decode(&self, bytes: &[u8], _req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+///         let [grey] = bytes else {
+///             return Err(DecodeError::Malformed(format!("{} bytes, want 1", bytes.len())));
+///         };
+///         let pixels = image::RgbImage::from_pixel(1, 1, image::Rgb([*grey; 3]));
+///         Ok(DecodedImage { pixels, format: "grey1".into(), stored_width: 1, stored_height: 1 })
+///     }
+/// }
+///
+/// let img = OneGreyPixel.decode(&[7], &DecodeRequest::default()).unwrap();
+/// assert_eq!(img.pixels.get_pixel(0, 0).0, [7, 7, 7]);
+/// ```
+pub trait Decoder: Send + Sync {
+    /// Decodes `bytes` within `req.limits`. Must not panic on any input; the pipeline still
+    /// catches a panic and records it as a decode error.
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError>;
+}
+

@@ -1,0 +1,107 @@
+//! The error side of a record: which stage failed, a stable machine-readable kind, and a message.
+//!
+//! Each stage has its own typed error (`ReadError`, `DecodeError`, ...); they all convert into an
+//! [`ItemError`] through [`StageError`], which is what an error record carries.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A step of the per-image data flow, named in error records and progress events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Finding or reading the input bytes (including directory walks).
+    Read,
+    /// Turning bytes into pixels.
+    Decode,
+    /// Computing the perceptual hash.
+    PerceptualHash,
+    /// Resizing and encoding the thumbnail, or writing it to disk.
+    Thumbnail,
+    /// Turning pixels into the model's input tensor.
+    Preprocess,
+    /// Running the embedding model.
+    Embed,
+    /// Turning model output into tags.
+    Tag,
+}
+
+impl Stage {
+    /// The stage's name as it appears in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Decode => "decode",
+            Stage::PerceptualHash => "perceptual_hash",
+            Stage::Thumbnail => "thumbnail",
+            Stage::Preprocess => "preprocess",
+            Stage::Embed => "embed",
+            Stage::Tag => "tag",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why one input failed: the payload of an error record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemError {
+    /// The stage that failed.
+    pub stage: Stage,
+    /// A stable, snake_case error class, e.g. `limits_exceeded`, `malformed`, `panic`.
+    pub kind: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl ItemError {
+    /// Builds an error from its parts.
+    pub fn new(stage: Stage, kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            stage,
+            kind: kind.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The error for a plugin or stage that panicked; the batch goes on without it.
+    pub fn panic(stage: Stage, payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-string payload".to_owned());
+        Self::new(stage, "panic", format!("panicked: {message}"))
+    }
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed ({}): {}", self.stage, self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ItemError {}
+
+/// A typed stage error that knows which stage it belongs to and its stable kind.
+pub trait StageError: std::error::Error {
+    /// The stage that produced this error.
+    fn stage(&self) -> Stage;
+    /// A stable snake_case class for machines (the message is for people).
+    fn kind(&self) -> &'static str;
+
+    /// Converts into the record payload.
+    fn to_item_error(&self) -> ItemError {
+        ItemError::new(self.stage(), self.kind(), self.to_string())
+    }
+}
+
+/// Runs one stage, turning a panic inside it into an [`ItemError`] for that stage.
+pub(crate) fn catch_stage<T>(stage: Stage, f: impl FnOnce() -> T) -> Result<T, ItemError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|payload| ItemError::panic(stage, payload.as_ref()))
+}

@@ -1,0 +1,136 @@
+//! The EXIF block proper (a TIFF structure), read with kamadak-exif.
+
+use super::ExifFields;
+use exif::{In, Reader, Tag, Value};
+
+fn parse(bytes: &[u8]) -> Option<exif::Exif> {
+    let mut reader = Reader::new();
+    // Keep what parsed even when one IFD entry is broken.
+    reader.continue_on_error(true);
+    let exif = reader
+        .read_from_container(&mut std::io::Cursor::new(bytes))
+        .or_else(|e| e.distill_partial_result(|_| {}))
+        .ok()?;
+    ifd0_table_fits(exif.buf()).then_some(exif)
+}
+
+/// Whether IFD0's entry table lies inside the EXIF block. When it does not, every "entry" past
+/// the end is garbage and none of the directory can be trusted (exiftool rejects it too);
+/// sub-directories that merely point out of bounds are handled entry by entry instead.
+fn ifd0_table_fits(buf: &[u8]) -> bool {
+    let little_endian = buf.starts_with(b"II");
+    let read = |at: usize, n: usize| -> Option<usize> {
+        let b = buf.get(at..at + n)?;
+        let fold = |acc: usize, x: &u8| (acc << 8) | usize::from(*x);
+        Some(if little_endian { b.iter().rev().fold(0, fold) } else { b.iter().fold(0, fold) })
+    };
+    let Some(ifd0) = read(4, 4) else { return false };
+    let Some(entries) = read(ifd0, 2) else { return false };
+    ifd0 + 2 + 12 * entries <= buf.len()
+}
+
+/// The raw fields of the EXIF block; the caller sanitises them.
+pub(super) fn read(bytes: &[u8]) -> Option<ExifFields> {
+    let exif = parse(bytes)?;
+    let (gps_latitude, gps_longitude) = gps(&exif).unzip();
+    Some(ExifFields {
+        captured_at: captured_at(&exif),
+        camera_make: text(&exif, Tag::Make),
+        camera_model: text(&exif, Tag::Model),
+        lens_model: text(&exif, Tag::LensModel),
+        iso: uint(&exif, Tag::PhotographicSensitivity).or_else(|| super::canon::canon_iso(&exif)),
+        aperture: rational(&exif, Tag::FNumber),
+        shutter_speed: rational(&exif, Tag::ExposureTime),
+        focal_length: rational(&exif, Tag::FocalLength),
+        orientation: orientation(&exif),
+        gps_latitude,
+        gps_longitude,
+    })
+}
+
+pub(super) fn read_orientation(bytes: &[u8]) -> Option<u8> {
+    orientation(&parse(bytes)?)
+}
+
+fn orientation(exif: &exif::Exif) -> Option<u8> {
+    uint(exif, Tag::Orientation).and_then(|v| u8::try_from(v).ok())
+}
+
+fn text(exif: &exif::Exif, tag: Tag) -> Option<String> {
+    match &exif.get_field(tag, In::PRIMARY)?.value {
+        Value::Ascii(parts) => Some(String::from_utf8_lossy(parts.first()?).into_owned()),
+        _ => None,
+    }
+}
+
+fn uint(exif: &exif::Exif, tag: Tag) -> Option<u32> {
+    exif.get_field(tag, In::PRIMARY)?.value.get_uint(0)
+}
+
+fn rational(exif: &exif::Exif, tag: Tag) -> Option<f64> {
+    let v = match &exif.get_field(tag, In::PRIMARY)?.value {
+        Value::Rational(v) => v.first().filter(|r| r.denom != 0)?.to_f64(),
+        Value::SRational(v) => v.first().filter(|r| r.denom != 0)?.to_f64(),
+        other => f64::from(other.get_uint(0)?),
+    };
+    v.is_finite().then_some(v)
+}
+
+fn captured_at(exif: &exif::Exif) -> Option<String> {
+    let (tag, offset_tag, subsec_tag) = [
+        (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal, Tag::SubSecTimeOriginal),
+        (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized, Tag::SubSecTimeDigitized),
+    ]
+    .into_iter()
+    .find(|(tag, ..)| exif.get_field(*tag, In::PRIMARY).is_some())?;
+    let Value::Ascii(parts) = &exif.get_field(tag, In::PRIMARY)?.value else {
+        return None;
+    };
+    let mut dt = exif::DateTime::from_ascii(parts.first()?).ok()?;
+    type Parse = fn(&mut exif::DateTime, &[u8]) -> Result<(), exif::Error>;
+    for (extra, parse) in [
+        (subsec_tag, exif::DateTime::parse_subsec as Parse),
+        (offset_tag, exif::DateTime::parse_offset as Parse),
+    ] {
+        if let Some(Value::Ascii(v)) = exif.get_field(extra, In::PRIMARY).map(|f| &f.value)
+            && let Some(first) = v.first()
+        {
+            // A malformed sub-second or offset only loses that detail.
+            let _ = parse(&mut dt, first);
+        }
+    }
+    let millis = dt.nanosecond.map(|ns| ns / 1_000_000);
+    super::xmp::format_timestamp(
+        [dt.year.into(), dt.month.into(), dt.day.into(), dt.hour.into(), dt.minute.into(), dt.second.into()],
+        millis,
+        dt.offset.map(i32::from),
+    )
+}
+
+fn gps(exif: &exif::Exif) -> Option<(f64, f64)> {
+    let coordinate = |tag: Tag, ref_tag: Tag, negative: u8| -> Option<f64> {
+        let Value::Rational(dms) = &exif.get_field(tag, In::PRIMARY)?.value else {
+            return None;
+        };
+        if dms.len() < 3 || dms.iter().take(3).any(|r| r.denom == 0) {
+            return None;
+        }
+        let (d, m, s) = (dms[0].to_f64(), dms[1].to_f64(), dms[2].to_f64());
+        if !(0.0..60.0).contains(&m) || !(0.0..60.0).contains(&s) {
+            return None;
+        }
+        let magnitude = d + m / 60.0 + s / 3600.0;
+        let Value::Ascii(r) = &exif.get_field(ref_tag, In::PRIMARY)?.value else {
+            return None;
+        };
+        match r.first()?.first()?.to_ascii_uppercase() {
+            c if c == negative => Some(-magnitude),
+            b'N' | b'E' => Some(magnitude),
+            _ => None,
+        }
+    };
+    Some((
+        coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?,
+        coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?,
+    ))
+}

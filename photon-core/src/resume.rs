@@ -1,0 +1,174 @@
+//! Resume: what an earlier run already recorded, read back from its JSONL output, and the
+//! decision for each new input (skip it, process it, or process it unless its bytes are the same).
+
+use crate::source::{FileStamp, Source};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// The identity an earlier record gives an input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Seen {
+    size: Option<u64>,
+    mtime_ns: Option<i64>,
+    content_hash: Option<String>,
+}
+
+/// The fields of a record that resume needs; everything else on the line is ignored.
+#[derive(Deserialize)]
+struct RecordKey {
+    file_path: String,
+    #[serde(default)]
+    file_size: Option<u64>,
+    #[serde(default)]
+    file_mtime_ns: Option<i64>,
+    #[serde(default)]
+    content_hash: Option<String>,
+}
+
+/// What reading an earlier output found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadReport {
+    /// Lines that parsed as records.
+    pub records: u64,
+    /// Complete lines that did not parse; they are left in place and ignored.
+    pub bad_lines: u64,
+    /// Bytes up to the end of the last complete line. Anything after it is a torn write from
+    /// an interrupted run and must be cut before appending.
+    pub valid_len: u64,
+    /// The file ends with a record that parses but has no final newline.
+    pub missing_final_newline: bool,
+}
+
+/// What to do with one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeDecision {
+    /// Not recorded before, or changed: process it.
+    Process,
+    /// Same path and size but a different modification time: process it unless its content
+    /// hash is still this one.
+    ProcessUnlessHash(String),
+    /// Already recorded and unchanged: skip it.
+    Skip,
+}
+
+/// The inputs an earlier run recorded, by `file_path`.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeIndex {
+    seen: HashMap<String, Seen>,
+}
+
+impl ResumeIndex {
+    /// Reads a JSONL output, tolerating a torn last line and skipping unparsable ones. A file
+    /// that does not exist gives an empty index.
+    pub fn load(path: &Path) -> std::io::Result<(Self, ReadReport)> {
+        match std::fs::File::open(path) {
+            Ok(file) => Self::from_reader(file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Self::default(), ReadReport::default())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like [`ResumeIndex::load`], from any reader.
+    ///
+    /// ```
+    /// use photon_core::resume::{ResumeIndex, ResumeDecision};
+    /// use photon_core::Source;
+    /// let jsonl = b"{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n{\"file_pa";
+    /// let (index, report) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
+    /// assert_eq!((report.records, report.valid_len), (1, 54));
+    /// let again = Source::Bytes { name: "a.jpg".into(), bytes: b"abc".to_vec() };
+    /// assert_eq!(index.decide(&again, None), ResumeDecision::ProcessUnlessHash("h".into()));
+    /// ```
+    pub fn from_reader(mut reader: impl Read) -> std::io::Result<(Self, ReadReport)> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        let mut index = Self::default();
+        let mut report = ReadReport::default();
+        let mut start = 0usize;
+        while start < bytes.len() {
+            let (line, next, complete) = match bytes[start..].iter().position(|&b| b == b'\n') {
+                Some(i) => (&bytes[start..start + i], start + i + 1, true),
+                None => (&bytes[start..], bytes.len(), false),
+            };
+            let parsed = serde_json::from_slice::<RecordKey>(line);
+            match (parsed, complete) {
+                (Ok(key), _) => {
+                    report.records += 1;
+                    report.valid_len = next as u64;
+                    report.missing_final_newline = !complete;
+                    index.insert_key(key);
+                }
+                (Err(_), true) => {
+                    if !line.iter().all(u8::is_ascii_whitespace) {
+                        report.bad_lines += 1;
+                    }
+                    report.valid_len = next as u64;
+                }
+                (Err(_), false) => {} // a torn tail: not counted, cut by the writer
+            }
+            start = next;
+        }
+        Ok((index, report))
+    }
+
+    /// Number of inputs recorded.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Adds a record just written, so later duplicates in the same run are skipped too.
+    pub fn insert(&mut self, record: &crate::record::Record) {
+        if let Ok(value) = serde_json::to_value(record)
+            && let Ok(key) = serde_json::from_value::<RecordKey>(value)
+        {
+            self.insert_key(key);
+        }
+    }
+
+    fn insert_key(&mut self, key: RecordKey) {
+        self.seen.insert(
+            key.file_path,
+            Seen {
+                size: key.file_size,
+                mtime_ns: key.file_mtime_ns,
+                content_hash: key.content_hash,
+            },
+        );
+    }
+
+    /// Decides what to do with `source`, given the file's current `stamp` (for paths; `None`
+    /// when it could not be read or for in-memory bytes).
+    ///
+    /// An input whose earlier record has no size (it failed before it could be read) is
+    /// skipped: its record stands, so every input keeps exactly one line.
+    pub fn decide(&self, source: &Source, stamp: Option<FileStamp>) -> ResumeDecision {
+        let Some(seen) = self.seen.get(&source.display_path()) else {
+            return ResumeDecision::Process;
+        };
+        let Some(size) = seen.size else {
+            return ResumeDecision::Skip;
+        };
+        let (current_size, current_mtime) = match (source, stamp) {
+            (Source::Bytes { bytes, .. }, _) => (Some(bytes.len() as u64), None),
+            (Source::Path(_), Some(stamp)) => (Some(stamp.size), stamp.mtime_ns),
+            (Source::Path(_), None) => (None, None),
+        };
+        if current_size != Some(size) {
+            return ResumeDecision::Process;
+        }
+        if current_mtime.is_some() && current_mtime == seen.mtime_ns {
+            return ResumeDecision::Skip;
+        }
+        match &seen.content_hash {
+            Some(hash) => ResumeDecision::ProcessUnlessHash(hash.clone()),
+            None => ResumeDecision::Process,
+        }
+    }
+}

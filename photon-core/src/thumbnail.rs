@@ -1,0 +1,120 @@
+//! Small JPEG previews: longest side N, aspect kept, never enlarged.
+
+use crate::error::{Stage, StageError};
+use crate::resize::{fit_within, resize_rgb};
+use fast_image_resize::{FilterType, ResizeAlg};
+use image::RgbImage;
+use image::codecs::jpeg::JpegEncoder;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Where a thumbnail goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ThumbnailOutput {
+    /// Base64 inside the record's `thumbnail` field.
+    #[default]
+    Inline,
+    /// A file `<dir>/<content_hash>.jpg`, named in the record's `thumbnail_path`. Identical
+    /// inputs share one file.
+    Directory(PathBuf),
+}
+
+/// How thumbnails are made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThumbnailOptions {
+    /// Longest side in pixels.
+    pub max_side: u32,
+    /// JPEG quality, 1-100.
+    pub quality: u8,
+    /// Inline or on disk.
+    pub output: ThumbnailOutput,
+}
+
+impl Default for ThumbnailOptions {
+    /// 256 px, quality 80, inline.
+    fn default() -> Self {
+        Self {
+            max_side: 256,
+            quality: 80,
+            output: ThumbnailOutput::Inline,
+        }
+    }
+}
+
+/// Why a thumbnail could not be made.
+#[derive(Debug, Error)]
+pub enum ThumbnailError {
+    /// Resizing failed.
+    #[error("resize failed: {0}")]
+    Resize(String),
+    /// JPEG encoding failed.
+    #[error("JPEG encoding failed: {0}")]
+    Encode(String),
+    /// The thumbnail file could not be written.
+    #[error("cannot write thumbnail {path}: {source}")]
+    Write {
+        /// The file that was being written.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StageError for ThumbnailError {
+    fn stage(&self) -> Stage {
+        Stage::Thumbnail
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            ThumbnailError::Resize(_) => "resize",
+            ThumbnailError::Encode(_) => "encode",
+            ThumbnailError::Write { .. } => "io",
+        }
+    }
+}
+
+/// Resizes an upright image to fit `opts.max_side` and encodes it as JPEG.
+///
+/// ```
+/// use photon_core::thumbnail::{encode_thumbnail, ThumbnailOptions};
+/// let big = image::RgbImage::from_pixel(800, 400, image::Rgb([200, 30, 30]));
+/// let jpeg = encode_thumbnail(&big, &ThumbnailOptions::default()).unwrap();
+/// let back = image::load_from_memory(&jpeg).unwrap();
+/// assert_eq!((back.width(), back.height()), (256, 128));
+/// ```
+pub fn encode_thumbnail(image: &RgbImage, opts: &ThumbnailOptions) -> Result<Vec<u8>, ThumbnailError> {
+    let (w, h) = fit_within(image.width(), image.height(), opts.max_side.max(1));
+    let small = if (w, h) == image.dimensions() {
+        None
+    } else {
+        Some(resize_rgb(image, w, h, ResizeAlg::Convolution(FilterType::CatmullRom), None).map_err(ThumbnailError::Resize)?)
+    };
+    let mut jpeg = Vec::with_capacity((w * h / 4) as usize);
+    JpegEncoder::new_with_quality(&mut jpeg, opts.quality.clamp(1, 100))
+        .encode_image(small.as_ref().unwrap_or(image))
+        .map_err(|e| ThumbnailError::Encode(e.to_string()))?;
+    Ok(jpeg)
+}
+
+/// Writes a thumbnail as `<dir>/<content_hash>.jpg`, atomically (temporary file, then rename),
+/// so a crash never leaves a half-written thumbnail behind. Returns the path.
+pub fn write_thumbnail(dir: &Path, content_hash: &str, jpeg: &[u8]) -> Result<PathBuf, ThumbnailError> {
+    let path = dir.join(format!("{content_hash}.jpg"));
+    let write_err = |source| ThumbnailError::Write {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let tmp = dir.join(format!(
+        ".{content_hash}.{}.{:?}.tmp",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, jpeg).map_err(write_err)?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        write_err(e)
+    })?;
+    Ok(path)
+}

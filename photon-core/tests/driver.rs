@@ -1,0 +1,339 @@
+//! The batch driver: real parallelism, input order, cancellation, panic isolation, micro-batches
+//! into the embedder, progress counts, skip-existing and resume after a torn last line.
+
+mod common;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use photon_core::decode::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use photon_core::model::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
+use photon_core::preprocess::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::progress::{ProgressCounts, ProgressEvent};
+use photon_core::resume::ResumeIndex;
+use photon_core::sink::{JsonlSink, Sink};
+use photon_core::tag::{Tag, Tagger};
+use photon_core::{OutputOrder, Pipeline, Record, RunOptions, Source, Stage};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Decodes `"<millis>:<grey>"` into a 4x4 grey image after sleeping that long; `"panic"` panics.
+struct SlowDecoder;
+
+impl Decoder for SlowDecoder {
+    fn decode(&self, bytes: &[u8], _req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if text == "panic" {
+            panic!("decoder exploded");
+        }
+        let (millis, grey) = text.split_once(':').ok_or_else(|| DecodeError::Malformed(text.into()))?;
+        std::thread::sleep(Duration::from_millis(millis.parse().unwrap()));
+        let grey: u8 = grey.parse().unwrap();
+        Ok(DecodedImage {
+            pixels: image::RgbImage::from_pixel(4, 4, image::Rgb([grey; 3])),
+            format: "test".into(),
+            stored_width: 4,
+            stored_height: 4,
+        })
+    }
+}
+
+fn item(name: &str, millis: u64, grey: u8) -> Source {
+    Source::Bytes {
+        name: name.into(),
+        bytes: format!("{millis}:{grey}").into_bytes(),
+    }
+}
+
+fn light_pipeline() -> photon_core::PipelineBuilder {
+    Pipeline::builder().decoder(SlowDecoder).thumbnail(None).perceptual_hash(false).exif(false)
+}
+
+async fn run_all(pipeline: &Pipeline, items: Vec<Source>, opts: RunOptions) -> Vec<Record> {
+    pipeline.run(futures_util::stream::iter(items), opts).collect().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_stages_run_in_parallel() {
+    let pipeline = light_pipeline().build();
+    let items = || (0..8).map(|i| item(&format!("{i}"), 150, 0)).collect::<Vec<_>>();
+    let time = |parallel| {
+        let pipeline = pipeline.clone();
+        async move {
+            let start = Instant::now();
+            let records = run_all(&pipeline, items(), RunOptions { parallel, ..RunOptions::default() }).await;
+            assert_eq!(records.len(), 8);
+            assert!(records.iter().all(Record::is_ok));
+            start.elapsed()
+        }
+    };
+    let serial = time(1).await;
+    let four = time(4).await;
+    let clamped = time(0).await; // 0 means 1
+    assert!(serial >= Duration::from_millis(8 * 150), "serial took {serial:?}");
+    // 8 items of 150 ms with 4 in flight: about 2 × 150 ms, whatever the core count, since
+    // the work sleeps. Allow generous slack for a loaded machine.
+    assert!(four < Duration::from_millis(2 * 150 + 250), "parallel 4 took {four:?}");
+    assert!(clamped >= Duration::from_millis(8 * 150), "parallel 0 took {clamped:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_order_is_kept_when_asked() {
+    let pipeline = light_pipeline().build();
+    // Earlier items are slower, so completion order is the reverse of input order.
+    let items = || (0..6u64).map(|i| item(&format!("{i}"), 50 * (6 - i), 0)).collect::<Vec<_>>();
+    let names = |records: Vec<Record>| records.iter().map(|r| r.file_path().to_owned()).collect::<Vec<_>>();
+    let ordered = names(run_all(&pipeline, items(), RunOptions { parallel: 6, order: OutputOrder::Input, ..RunOptions::default() }).await);
+    assert_eq!(ordered, ["0", "1", "2", "3", "4", "5"]);
+    let completion = names(run_all(&pipeline, items(), RunOptions { parallel: 6, ..RunOptions::default() }).await);
+    assert_eq!(completion, ["5", "4", "3", "2", "1", "0"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_stops_intake_and_finishes_in_flight_work() {
+    let pipeline = light_pipeline().build();
+    let opts = RunOptions { parallel: 2, ..RunOptions::default() };
+    let cancel = opts.cancel.clone();
+    let items = (0..1000).map(|i| item(&format!("{i}"), 20, 0));
+    let mut records = std::pin::pin!(pipeline.run(futures_util::stream::iter(items), opts));
+    let mut seen = Vec::new();
+    while let Some(record) = records.next().await {
+        assert!(record.is_ok(), "{record:?}");
+        seen.push(record);
+        if seen.len() == 3 {
+            cancel.cancel();
+        }
+    }
+    // What was in flight when cancelled still comes out; nothing new is started.
+    assert!((3..=3 + 2 + 1).contains(&seen.len()), "{} records after cancel", seen.len());
+}
+
+/// An embedder that records batch sizes, returns [mean grey, 1] and panics on grey 13.
+struct RecordingEmbedder {
+    spec: ModelSpec,
+    batches: Arc<Mutex<Vec<usize>>>,
+    delay: Duration,
+}
+
+fn tiny_spec(max_batch: usize) -> ModelSpec {
+    let preprocessing = Preprocessing {
+        width: 2,
+        height: 2,
+        resize: ResizeMode::Squash,
+        filter: ResizeFilter::Bilinear,
+        normalization: Normalization::ScaleOffset { scale: [1.0; 3], offset: [0.0; 3] },
+        channel_order: ChannelOrder::Rgb,
+    };
+    ModelSpec::new("test/mean-grey", preprocessing, 2).with_max_batch(max_batch)
+}
+
+#[async_trait]
+impl Embedder for RecordingEmbedder {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+        assert_eq!(batch.shape(), [batch.len, 3, 2, 2]);
+        self.batches.lock().unwrap().push(batch.len);
+        tokio::time::sleep(self.delay).await;
+        (0..batch.len)
+            .map(|i| {
+                let grey = batch.image(i)[0];
+                if grey == 13.0 {
+                    panic!("embedder exploded");
+                }
+                if grey == 14.0 {
+                    return Err(EmbedError::Backend("engine says no".into()));
+                }
+                Ok(ModelOutput { embedding: vec![grey, 1.0], logits: Some(vec![grey]) })
+            })
+            .collect()
+    }
+}
+
+/// Tags every image "grey <n>"; panics on grey 21.
+struct GreyTagger;
+
+impl Tagger for GreyTagger {
+    fn tag(&self, out: &ModelOutput) -> Vec<Tag> {
+        let grey = out.logits.as_ref().unwrap()[0];
+        assert_ne!(grey, 21.0, "tagger exploded");
+        vec![Tag { name: format!("grey {grey}"), confidence: 1.0, path: None }]
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn micro_batches_fill_up_to_max_batch_and_outputs_are_normalised() {
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let embedder = RecordingEmbedder { spec: tiny_spec(4), batches: batches.clone(), delay: Duration::from_millis(30) };
+    let pipeline = light_pipeline().embedder(embedder).tagger(GreyTagger).build();
+    let items: Vec<Source> = (0..10).map(|i| item(&format!("{i}"), 1, 3)).collect();
+    let records = run_all(&pipeline, items, RunOptions { parallel: 8, ..RunOptions::default() }).await;
+    assert_eq!(records.len(), 10);
+    let sizes = batches.lock().unwrap().clone();
+    assert_eq!(sizes.iter().sum::<usize>(), 10);
+    assert!(sizes.iter().all(|n| *n <= 4), "{sizes:?}");
+    assert!(sizes.len() <= 4, "images were not batched: {sizes:?}");
+    for record in records {
+        let Record::Image(r) = record else { panic!("{record:?}") };
+        let e = r.embedding.unwrap();
+        let norm = (3.0f32 * 3.0 + 1.0).sqrt();
+        assert!((e[0] - 3.0 / norm).abs() < 1e-6 && (e[1] - 1.0 / norm).abs() < 1e-6, "{e:?}");
+        assert_eq!(r.tags.unwrap()[0].name, "grey 3");
+        assert_eq!(r.model.unwrap().id, "test/mean-grey");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_plugin_fails_only_its_own_inputs() {
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    // max_batch 1 so that the embedder's panic and error each hit one image only.
+    let embedder = RecordingEmbedder { spec: tiny_spec(1), batches, delay: Duration::ZERO };
+    let pipeline = light_pipeline().embedder(embedder).tagger(GreyTagger).build();
+    let items = vec![
+        item("fine-1", 1, 1),
+        Source::Bytes { name: "decoder-panics".into(), bytes: b"panic".to_vec() },
+        item("embedder-panics", 1, 13),
+        item("embedder-errs", 1, 14),
+        item("tagger-panics", 1, 21),
+        item("fine-2", 1, 2),
+    ];
+    let records = run_all(&pipeline, items, RunOptions { parallel: 3, order: OutputOrder::Input, ..RunOptions::default() }).await;
+    let outcome: Vec<(String, Option<(Stage, String)>)> = records
+        .iter()
+        .map(|r| (r.file_path().to_owned(), r.error().map(|e| (e.stage, e.kind.clone()))))
+        .collect();
+    assert_eq!(
+        outcome,
+        vec![
+            ("fine-1".into(), None),
+            ("decoder-panics".into(), Some((Stage::Decode, "panic".into()))),
+            ("embedder-panics".into(), Some((Stage::Embed, "panic".into()))),
+            ("embedder-errs".into(), Some((Stage::Embed, "backend".into()))),
+            ("tagger-panics".into(), Some((Stage::Tag, "panic".into()))),
+            ("fine-2".into(), None),
+        ]
+    );
+    let Record::Error(e) = &records[2] else { unreachable!() };
+    assert!(e.error.message.contains("embedder exploded"));
+    assert!(e.content_hash.is_some(), "a late failure keeps the input's identity");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_every_input() {
+    let events = Arc::new(Mutex::new(Vec::<ProgressCounts>::new()));
+    let sink = events.clone();
+    let (index, _) = ResumeIndex::from_reader(&b"{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}\n"[..]).unwrap();
+    let opts = RunOptions {
+        total: Some(4),
+        resume: Some(Arc::new(index)),
+        progress: Some(Arc::new(move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+            if let ProgressEvent::Skipped { file_path } = event {
+                assert_eq!(*file_path, "done-before");
+            }
+            sink.lock().unwrap().push(*counts);
+        })),
+        ..RunOptions::default()
+    };
+    let items = vec![
+        item("a", 1, 0),
+        item("b", 1, 0),
+        Source::Bytes { name: "bad".into(), bytes: b"nonsense".to_vec() },
+        // Recorded before with another size, so it is processed again.
+        item("done-before", 1, 0),
+    ];
+    let records = run_all(&light_pipeline().build(), items, opts).await;
+    assert_eq!(records.len(), 4);
+    let last = *events.lock().unwrap().last().unwrap();
+    assert_eq!((last.total, last.done, last.failed, last.skipped), (Some(4), 3, 1, 0));
+    assert_eq!(last.completed(), 4);
+}
+
+fn read_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+async fn process_folder(dir: &std::path::Path, out: &std::path::Path) -> (u64, u64) {
+    let (mut sink, index, _) = JsonlSink::resume(out).unwrap();
+    let skipped = Arc::new(Mutex::new(0u64));
+    let counter = skipped.clone();
+    let opts = RunOptions {
+        resume: Some(Arc::new(index)),
+        progress: Some(Arc::new(move |e: &ProgressEvent<'_>, _: &ProgressCounts| {
+            if matches!(e, ProgressEvent::Skipped { .. }) {
+                *counter.lock().unwrap() += 1;
+            }
+        })),
+        ..RunOptions::default()
+    };
+    let sources = photon_core::walk::walk([dir], &Default::default());
+    let mut records = std::pin::pin!(Pipeline::default().run(futures_util::stream::iter(sources), opts));
+    let mut written = 0;
+    while let Some(record) = records.next().await {
+        sink.write(&record).unwrap();
+        written += 1;
+    }
+    sink.finish().unwrap();
+    let skipped = *skipped.lock().unwrap();
+    (written, skipped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_torn_last_line_records_every_input_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for f in common::files_in("photos").iter().chain(&common::files_in("hostile")[..3]) {
+        std::fs::copy(f, photos.join(f.file_name().unwrap())).unwrap();
+    }
+    let out = dir.path().join("out.jsonl");
+
+    let (written, skipped) = process_folder(&photos, &out).await;
+    assert_eq!((written, skipped), (10, 0));
+    let clean = read_lines(&out);
+
+    // Simulate a crash mid-write: keep 4 whole lines and half of the fifth.
+    let text = std::fs::read_to_string(&out).unwrap();
+    let cut: usize = text.lines().take(4).map(|l| l.len() + 1).sum::<usize>() + 40;
+    std::fs::write(&out, &text.as_bytes()[..cut]).unwrap();
+
+    let (written, skipped) = process_folder(&photos, &out).await;
+    assert_eq!((written, skipped), (6, 4), "only the unfinished inputs are redone");
+    let resumed = read_lines(&out);
+    assert_eq!(resumed.len(), 10, "no torn or duplicated line");
+    let key = |v: &serde_json::Value| v["file_path"].as_str().unwrap().to_owned();
+    let mut a: Vec<_> = clean.iter().map(|v| (key(v), v.to_string())).collect();
+    let mut b: Vec<_> = resumed.iter().map(|v| (key(v), v.to_string())).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the resumed output equals a clean run");
+
+    // A third run has nothing to do; touching a file without changing it is noticed by its hash.
+    let touched = std::fs::File::options().write(true).open(photos.join("dog.jpg")).unwrap();
+    touched.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    drop(touched);
+    let (written, skipped) = process_folder(&photos, &out).await;
+    assert_eq!((written, skipped), (0, 10));
+
+    // A changed file is processed again (its new record is appended; the last one wins).
+    std::fs::copy(common::testdata().join("photos/eagle.jpg"), photos.join("dog.jpg")).unwrap();
+    let (written, skipped) = process_folder(&photos, &out).await;
+    assert_eq!((written, skipped), (1, 9));
+}
+
+#[test]
+fn the_resume_reader_cuts_only_a_torn_tail() {
+    let good = "{\"file_path\":\"a\",\"file_size\":1}\n";
+    let text = format!("{good}not json\n{good}{{\"file_path\":\"b\"");
+    let (index, report) = ResumeIndex::from_reader(text.as_bytes()).unwrap();
+    assert_eq!(index.len(), 1);
+    assert_eq!((report.records, report.bad_lines), (2, 1));
+    assert_eq!(report.valid_len as usize, 2 * good.len() + "not json\n".len());
+    assert!(!report.missing_final_newline);
+
+    let (_, report) = ResumeIndex::from_reader(good.trim_end().as_bytes()).unwrap();
+    assert_eq!((report.records, report.missing_final_newline), (1, true));
+}
