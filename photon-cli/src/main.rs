@@ -1,1 +1,24 @@
-fn main(){}
+//! `photon`: a folder of photos in, one JSON record per image out.
+
+mod args;
+mod process;
+mod report;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("photon: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            args::Command::Process(args) => process::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,56 @@
+//! What the user sees on stderr: a progress bar on a terminal and a one-line summary.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use photon_core::progress::{ProgressCounts, ProgressEvent, ProgressFn};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Progress bar plus timing for the summary.
+pub struct Reporter {
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl Reporter {
+    /// A bar over `total` inputs; drawn only when stderr is a terminal and not `quiet`.
+    pub fn new(total: u64, quiet: bool) -> Self {
+        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { bar, started: Instant::now() }
+    }
+
+    /// The callback the driver calls for each input.
+    pub fn callback(&self) -> ProgressFn {
+        let bar = self.bar.clone();
+        Arc::new(move |_event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+            bar.set_position(counts.completed());
+            if counts.failed > 0 || counts.skipped > 0 {
+                bar.set_message(format!("({} failed, {} skipped)", counts.failed, counts.skipped));
+            }
+        })
+    }
+
+    /// Clears the bar and prints the summary line (unless quiet).
+    pub fn finish(&self, counts: &ProgressCounts, quiet: bool, interrupted: bool) {
+        self.bar.finish_and_clear();
+        if quiet {
+            return;
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
+        let worked = counts.done + counts.failed;
+        let rate = if seconds > 0.0 { worked as f64 / seconds } else { 0.0 };
+        eprintln!(
+            "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){}",
+            counts.done,
+            counts.failed,
+            counts.skipped,
+            if interrupted { ", interrupted" } else { "" }
+        );
+    }
+}
