@@ -33,9 +33,14 @@ pub async fn run(args: ProcessArgs) -> ExitCode {
 async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
     let (mut sink, resume): (Box<dyn Sink + Send>, _) = match (&args.output, args.skip_existing) {
         (Some(path), true) => {
-            let (sink, index, report) = JsonlSink::resume(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let (sink, index, report) =
+                JsonlSink::resume(path).map_err(|e| format!("{}: {e}", path.display()))?;
             if report.bad_lines > 0 && !args.quiet {
-                eprintln!("photon: {} unreadable lines in {} left as they are", report.bad_lines, path.display());
+                eprintln!(
+                    "photon: {} unreadable lines in {} left as they are",
+                    report.bad_lines,
+                    path.display()
+                );
             }
             (Box::new(sink), Some(Arc::new(index)))
         }
@@ -47,14 +52,19 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
     };
 
     let roots = args.paths.clone();
-    let inputs = tokio::task::spawn_blocking(move || walk(roots, &WalkOptions::default()).collect::<Vec<_>>())
-        .await
-        .map_err(|e| format!("walking the inputs failed: {e}"))?;
+    let inputs = tokio::task::spawn_blocking(move || {
+        walk(roots, &WalkOptions::default()).collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| format!("walking the inputs failed: {e}"))?;
 
     let thumbnail = (!args.no_thumbnail).then(|| ThumbnailOptions {
         max_side: args.thumbnail_size,
         quality: args.thumbnail_quality,
-        output: args.thumbnail_dir.clone().map_or(ThumbnailOutput::Inline, ThumbnailOutput::Directory),
+        output: args
+            .thumbnail_dir
+            .clone()
+            .map_or(ThumbnailOutput::Inline, ThumbnailOutput::Directory),
     });
     let pipeline = Pipeline::builder()
         .exif(!args.no_exif)
@@ -73,10 +83,12 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
         },
         resume,
         total: Some(inputs.len() as u64),
-        progress: Some(Arc::new(move |event: &ProgressEvent<'_>, c: &ProgressCounts| {
-            *latest.lock().unwrap_or_else(|p| p.into_inner()) = *c;
-            show(event, c);
-        })),
+        progress: Some(Arc::new(
+            move |event: &ProgressEvent<'_>, c: &ProgressCounts| {
+                *latest.lock().unwrap_or_else(|p| p.into_inner()) = *c;
+                show(event, c);
+            },
+        )),
         ..RunOptions::default()
     };
     if let Some(parallel) = args.parallel {
@@ -96,7 +108,8 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
         }
     });
 
-    let mut records = std::pin::pin!(pipeline.run(futures_util::stream::iter(inputs), opts.clone()));
+    let mut records =
+        std::pin::pin!(pipeline.run(futures_util::stream::iter(inputs), opts.clone()));
     let mut write_error: Option<SinkError> = None;
     while let Some(record) = records.next().await {
         if let Err(e) = sink.write(&record) {
@@ -110,7 +123,9 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
     let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     reporter.finish(&counts, args.quiet, interrupted);
     if let Some(e) = write_error.or(finish.err()) {
-        return Err(format!("stopped: {e}; the records written before are intact"));
+        return Err(format!(
+            "stopped: {e}; the records written before are intact"
+        ));
     }
     Ok(if interrupted {
         EXIT_INTERRUPTED

@@ -14,15 +14,24 @@ pub struct Reporter {
 impl Reporter {
     /// A bar over `total` inputs; drawn only when stderr is a terminal and not `quiet`.
     pub fn new(total: u64, quiet: bool) -> Self {
-        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
         let bar = ProgressBar::with_draw_target(Some(total), target);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{bar:40.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        Self { bar, started: Instant::now() }
+        Self {
+            bar,
+            started: Instant::now(),
+        }
     }
 
     /// The callback the driver calls for each input.
@@ -31,7 +40,10 @@ impl Reporter {
         Arc::new(move |_event: &ProgressEvent<'_>, counts: &ProgressCounts| {
             bar.set_position(counts.completed());
             if counts.failed > 0 || counts.skipped > 0 {
-                bar.set_message(format!("({} failed, {} skipped)", counts.failed, counts.skipped));
+                bar.set_message(format!(
+                    "({} failed, {} skipped)",
+                    counts.failed, counts.skipped
+                ));
             }
         })
     }
@@ -44,7 +56,11 @@ impl Reporter {
         }
         let seconds = self.started.elapsed().as_secs_f64();
         let worked = counts.done + counts.failed;
-        let rate = if seconds > 0.0 { worked as f64 / seconds } else { 0.0 };
+        let rate = if seconds > 0.0 {
+            worked as f64 / seconds
+        } else {
+            0.0
+        };
         eprintln!(
             "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){}",
             counts.done,

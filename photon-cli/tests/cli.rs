@@ -9,7 +9,10 @@ fn testdata() -> PathBuf {
 }
 
 fn photon(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photon")).args(args).output().expect("run photon")
+    Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(args)
+        .output()
+        .expect("run photon")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -24,43 +27,98 @@ fn copy_dir(from: &Path, to: &Path) {
 fn mixed_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&testdata().join("photos"), &dir.path().join("photos"));
-    copy_dir(&testdata().join("hostile"), &dir.path().join("photos/nested/hostile"));
-    std::fs::copy(testdata().join("exif/flower.jpg"), dir.path().join("photos/FLOWER.JPG")).unwrap();
-    std::fs::write(dir.path().join("photos/notes.txt"), "not an image, not an input").unwrap();
+    copy_dir(
+        &testdata().join("hostile"),
+        &dir.path().join("photos/nested/hostile"),
+    );
+    std::fs::copy(
+        testdata().join("exif/flower.jpg"),
+        dir.path().join("photos/FLOWER.JPG"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("photos/notes.txt"),
+        "not an image, not an input",
+    )
+    .unwrap();
     dir
 }
 
 fn lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.is_empty() || text.ends_with('\n'), "last line is whole");
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "last line is whole"
+    );
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
 }
 
 #[test]
 fn a_mixed_folder_gives_one_record_per_image_and_exit_status_1() {
     let dir = mixed_folder();
     let out = dir.path().join("out.jsonl");
-    let run = photon(&["process", dir.path().join("photos").to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(1), "some inputs failed: {}", String::from_utf8_lossy(&run.stderr));
+    let run = photon(&[
+        "process",
+        dir.path().join("photos").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "some inputs failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let records = lines(&out);
-    assert_eq!(records.len(), 7 + 8 + 1, "7 photos, 8 hostile files, FLOWER.JPG; notes.txt ignored");
-    let failed: Vec<&Value> = records.iter().filter(|r| r.get("error").is_some()).collect();
+    assert_eq!(
+        records.len(),
+        7 + 8 + 1,
+        "7 photos, 8 hostile files, FLOWER.JPG; notes.txt ignored"
+    );
+    let failed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r.get("error").is_some())
+        .collect();
     assert_eq!(failed.len(), 8);
     for r in &failed {
-        assert!(r["file_path"].as_str().unwrap().contains("/nested/hostile/"), "{r}");
+        assert!(
+            r["file_path"]
+                .as_str()
+                .unwrap()
+                .contains("/nested/hostile/"),
+            "{r}"
+        );
         assert_eq!(r["error"]["stage"], "decode", "{r}");
         assert!(r["error"]["kind"].is_string() && r["error"]["message"].is_string());
     }
     for r in records.iter().filter(|r| r.get("error").is_none()) {
         assert_eq!(r["schema_version"], 1);
-        for field in ["file_path", "file_name", "content_hash", "width", "height", "format", "file_size", "perceptual_hash", "thumbnail"] {
+        for field in [
+            "file_path",
+            "file_name",
+            "content_hash",
+            "width",
+            "height",
+            "format",
+            "file_size",
+            "perceptual_hash",
+            "thumbnail",
+        ] {
             assert!(r.get(field).is_some(), "{field} missing in {r}");
         }
     }
-    let flower = records.iter().find(|r| r["file_name"] == "FLOWER.JPG").unwrap();
+    let flower = records
+        .iter()
+        .find(|r| r["file_name"] == "FLOWER.JPG")
+        .unwrap();
     assert_eq!(flower["exif"]["camera_model"], "Canon PowerShot S40");
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("8 processed, 8 failed, 0 skipped"), "summary: {stderr}");
+    assert!(
+        stderr.contains("8 processed, 8 failed, 0 skipped"),
+        "summary: {stderr}"
+    );
     assert!(stderr.contains("images/s"));
 }
 
@@ -71,17 +129,38 @@ fn good_inputs_exit_0_and_stage_flags_shape_the_records() {
     let dog = testdata().join("photos/dog.jpg");
     let coffee = testdata().join("photos/coffee.png");
     let run = photon(&[
-        "process", dog.to_str().unwrap(), coffee.to_str().unwrap(),
-        "--order", "input", "--no-exif", "--no-phash",
-        "--thumbnail-dir", thumbs.to_str().unwrap(), "--thumbnail-size", "100", "-q",
+        "process",
+        dog.to_str().unwrap(),
+        coffee.to_str().unwrap(),
+        "--order",
+        "input",
+        "--no-exif",
+        "--no-phash",
+        "--thumbnail-dir",
+        thumbs.to_str().unwrap(),
+        "--thumbnail-size",
+        "100",
+        "-q",
     ]);
     assert_eq!(run.status.code(), Some(0));
-    assert!(run.stderr.is_empty(), "quiet: {}", String::from_utf8_lossy(&run.stderr));
-    let records: Vec<Value> = String::from_utf8(run.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        run.stderr.is_empty(),
+        "quiet: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let records: Vec<Value> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records[0]["file_name"], "dog.jpg", "input order");
     assert_eq!(records[1]["file_name"], "coffee.png");
     for r in &records {
-        assert!(r.get("exif").is_none() && r.get("perceptual_hash").is_none() && r.get("thumbnail").is_none());
+        assert!(
+            r.get("exif").is_none()
+                && r.get("perceptual_hash").is_none()
+                && r.get("thumbnail").is_none()
+        );
         let thumb = image::open(r["thumbnail_path"].as_str().unwrap()).unwrap();
         assert_eq!(thumb.width().max(thumb.height()), 100);
     }
@@ -95,7 +174,12 @@ fn good_inputs_exit_0_and_stage_flags_shape_the_records() {
 #[test]
 fn fatal_problems_exit_2_with_a_message() {
     let dog = testdata().join("photos/dog.jpg");
-    let run = photon(&["process", dog.to_str().unwrap(), "-o", "/nonexistent-dir/out.jsonl"]);
+    let run = photon(&[
+        "process",
+        dog.to_str().unwrap(),
+        "-o",
+        "/nonexistent-dir/out.jsonl",
+    ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent-dir/out.jsonl"));
     let run = photon(&["process", "--skip-existing", dog.to_str().unwrap()]);
@@ -109,7 +193,10 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("many");
     std::fs::create_dir(&photos).unwrap();
-    let originals = std::fs::read_dir(testdata().join("photos")).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>();
+    let originals = std::fs::read_dir(testdata().join("photos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>();
     for i in 0..40 {
         let from = &originals[i % originals.len()];
         let ext = from.extension().unwrap().to_str().unwrap();
@@ -120,7 +207,16 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
 
     // Interrupt a slow run (one image at a time) once it has written something.
     let mut child = Command::new(env!("CARGO_BIN_EXE_photon"))
-        .args(["process", photos_arg, "-o", out_arg, "--parallel", "1", "--thumbnail-size", "1024"])
+        .args([
+            "process",
+            photos_arg,
+            "-o",
+            out_arg,
+            "--parallel",
+            "1",
+            "--thumbnail-size",
+            "1024",
+        ])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -129,25 +225,42 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
         assert!(start.elapsed().as_secs() < 60, "no output");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     let interrupted = lines(&out).len();
     assert_eq!(status.code(), Some(130));
-    assert!((2..40).contains(&interrupted), "{interrupted} records after Ctrl-C");
+    assert!(
+        (2..40).contains(&interrupted),
+        "{interrupted} records after Ctrl-C"
+    );
 
     // Tear the last line, as a crash mid-write would, then resume.
     let text = std::fs::read_to_string(&out).unwrap();
     std::fs::write(&out, &text[..text.len() - 25]).unwrap();
     let run = photon(&["process", photos_arg, "-o", out_arg, "--skip-existing"]);
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let records = lines(&out);
     assert_eq!(records.len(), 40);
-    let mut paths: Vec<&str> = records.iter().map(|r| r["file_path"].as_str().unwrap()).collect();
+    let mut paths: Vec<&str> = records
+        .iter()
+        .map(|r| r["file_path"].as_str().unwrap())
+        .collect();
     paths.sort();
     paths.dedup();
     assert_eq!(paths.len(), 40, "every input exactly once");
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains(&format!("{} skipped", interrupted - 1)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} skipped", interrupted - 1)),
+        "{stderr}"
+    );
 
     let run = photon(&["process", photos_arg, "-o", out_arg, "--skip-existing"]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("0 processed, 0 failed, 40 skipped"));

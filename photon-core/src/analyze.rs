@@ -113,11 +113,18 @@ pub fn analyze(
 
     // Broken EXIF must never fail the image, so a panic in the parser only drops the fields.
     let (exif, orientation) = if opts.exif {
-        let exif = catch_stage(Stage::Read, || read_exif(&input.bytes)).ok().flatten();
+        let exif = catch_stage(Stage::Read, || read_exif(&input.bytes))
+            .ok()
+            .flatten();
         let orientation = exif.as_ref().and_then(|e| e.orientation);
         (exif, orientation)
     } else {
-        (None, catch_stage(Stage::Read, || read_orientation(&input.bytes)).ok().flatten())
+        (
+            None,
+            catch_stage(Stage::Read, || read_orientation(&input.bytes))
+                .ok()
+                .flatten(),
+        )
     };
 
     let request = DecodeRequest {

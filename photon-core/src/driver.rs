@@ -148,8 +148,10 @@ where
         None => analyses.map(finish_without_model).boxed(),
         Some(embedder) => {
             let max_batch = opts.max_batch.unwrap_or(embedder.spec().max_batch).max(1);
-            let batches = micro_batches(analyses, parallel.max(max_batch), max_batch, opts.max_wait);
-            let embedded = batches.map(move |batch| embed_batch(pipeline.clone(), embedder.clone(), batch));
+            let batches =
+                micro_batches(analyses, parallel.max(max_batch), max_batch, opts.max_wait);
+            let embedded =
+                batches.map(move |batch| embed_batch(pipeline.clone(), embedder.clone(), batch));
             let embed_parallel = opts.embed_parallel.max(1);
             match opts.order {
                 OutputOrder::Input => embedded.buffered(embed_parallel).boxed(),
@@ -170,7 +172,10 @@ async fn admit(item: SourceItem, resume: Option<Arc<ResumeIndex>>) -> Admitted {
         Err(e) => {
             let path = e.path.to_string_lossy().into_owned();
             return match resume {
-                Some(index) if index.decide(&Source::Path(e.path.clone()), None) == ResumeDecision::Skip => {
+                Some(index)
+                    if index.decide(&Source::Path(e.path.clone()), None)
+                        == ResumeDecision::Skip =>
+                {
                     Admitted::Skip(path)
                 }
                 _ => Admitted::Failed(Record::failed(path, e.to_item_error())),
@@ -181,7 +186,10 @@ async fn admit(item: SourceItem, resume: Option<Arc<ResumeIndex>>) -> Admitted {
         return Admitted::Go(source, None);
     };
     let stamp = match &source {
-        Source::Path(path) => tokio::fs::metadata(path).await.ok().map(|m| FileStamp::from_metadata(&m)),
+        Source::Path(path) => tokio::fs::metadata(path)
+            .await
+            .ok()
+            .map(|m| FileStamp::from_metadata(&m)),
         Source::Bytes { .. } => None,
     };
     match index.decide(&source, stamp) {
@@ -227,7 +235,11 @@ fn finish_without_model(analysis: Analysis) -> Record {
         Analysis::Failed(record) => record,
         Analysis::Unchanged { file_path } => Record::failed(
             file_path,
-            ItemError::new(Stage::Read, "internal", "unchanged input reached the output"),
+            ItemError::new(
+                Stage::Read,
+                "internal",
+                "unchanged input reached the output",
+            ),
         ),
     }
 }
@@ -267,7 +279,10 @@ fn micro_batches(
                     Err(mpsc::error::TryRecvError::Disconnected) => None,
                     Err(mpsc::error::TryRecvError::Empty) if images == 0 => None,
                     Err(mpsc::error::TryRecvError::Empty) => {
-                        tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten()
+                        tokio::time::timeout_at(deadline, rx.recv())
+                            .await
+                            .ok()
+                            .flatten()
                     }
                 };
                 let Some(next) = next else { break };
@@ -279,7 +294,11 @@ fn micro_batches(
     })
 }
 
-async fn embed_batch(pipeline: Arc<Pipeline>, embedder: Arc<dyn Embedder>, batch: Vec<Analysis>) -> Vec<Record> {
+async fn embed_batch(
+    pipeline: Arc<Pipeline>,
+    embedder: Arc<dyn Embedder>,
+    batch: Vec<Analysis>,
+) -> Vec<Record> {
     let spec = embedder.spec();
     let (width, height) = (spec.preprocessing.width, spec.preprocessing.height);
     let ready: Vec<&Analyzed> = batch
@@ -289,13 +308,24 @@ async fn embed_batch(pipeline: Arc<Pipeline>, embedder: Arc<dyn Embedder>, batch
             _ => None,
         })
         .collect();
-    let stacked = ImageBatch::stack(height, width, ready.iter().map(|a| a.tensor.as_deref().unwrap_or(&[])));
+    let stacked = ImageBatch::stack(
+        height,
+        width,
+        ready.iter().map(|a| a.tensor.as_deref().unwrap_or(&[])),
+    );
     let outcome = match stacked {
-        None => Err(ItemError::new(Stage::Preprocess, "shape", "tensor does not match the model input")),
+        None => Err(ItemError::new(
+            Stage::Preprocess,
+            "shape",
+            "tensor does not match the model input",
+        )),
         Some(images) if images.len == 0 => Ok(Vec::new()),
         Some(images) => {
             let n = images.len;
-            match AssertUnwindSafe(embedder.embed(images)).catch_unwind().await {
+            match AssertUnwindSafe(embedder.embed(images))
+                .catch_unwind()
+                .await
+            {
                 Ok(Ok(outputs)) if outputs.len() == n => Ok(outputs),
                 Ok(Ok(outputs)) => Err(EmbedError::OutputCount {
                     expected: n,
@@ -311,7 +341,9 @@ async fn embed_batch(pipeline: Arc<Pipeline>, embedder: Arc<dyn Embedder>, batch
         Ok(outputs) => Ok(outputs.into_iter()),
         Err(e) => Err(e),
     };
-    let provenance = ModelProvenance { id: spec.id.clone() };
+    let provenance = ModelProvenance {
+        id: spec.id.clone(),
+    };
     batch
         .into_iter()
         .map(|analysis| match analysis {
@@ -322,21 +354,33 @@ async fn embed_batch(pipeline: Arc<Pipeline>, embedder: Arc<dyn Embedder>, batch
                     Err(e) => return record.into_error(e.clone()),
                 };
                 let Some(mut output) = output else {
-                    return record.into_error(ItemError::new(Stage::Embed, "output_count", "missing output"));
+                    return record.into_error(ItemError::new(
+                        Stage::Embed,
+                        "output_count",
+                        "missing output",
+                    ));
                 };
                 if output.embedding.len() != spec.embedding_dim {
                     return record.into_error(ItemError::new(
                         Stage::Embed,
                         "embedding_dim",
-                        format!("embedding has {} values, the spec says {}", output.embedding.len(), spec.embedding_dim),
+                        format!(
+                            "embedding has {} values, the spec says {}",
+                            output.embedding.len(),
+                            spec.embedding_dim
+                        ),
                     ));
                 }
                 l2_normalize(&mut output.embedding);
                 let tags = match &pipeline.tagger {
                     None => None,
-                    Some(tagger) => match std::panic::catch_unwind(AssertUnwindSafe(|| tagger.tag(&output))) {
+                    Some(tagger) => match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        tagger.tag(&output)
+                    })) {
                         Ok(tags) => Some(tags),
-                        Err(panic) => return record.into_error(ItemError::panic(Stage::Tag, panic.as_ref())),
+                        Err(panic) => {
+                            return record.into_error(ItemError::panic(Stage::Tag, panic.as_ref()));
+                        }
                     },
                 };
                 let mut record = record;

@@ -53,7 +53,11 @@ pub struct ImageBatch {
 
 impl ImageBatch {
     /// Stacks per-image `[3, height, width]` tensors. Returns `None` if any has the wrong length.
-    pub fn stack<'a>(height: u32, width: u32, images: impl IntoIterator<Item = &'a [f32]>) -> Option<Self> {
+    pub fn stack<'a>(
+        height: u32,
+        width: u32,
+        images: impl IntoIterator<Item = &'a [f32]>,
+    ) -> Option<Self> {
         let per_image = 3 * height as usize * width as usize;
         let mut data = Vec::new();
         let mut len = 0;

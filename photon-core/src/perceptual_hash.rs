@@ -63,7 +63,13 @@ fn hasher() -> &'static Hasher {
 
 /// Computes the pHash of an upright image.
 pub fn perceptual_hash(image: &RgbImage) -> Result<PerceptualHash, String> {
-    let small = resize_rgb(image, WORKING_SIDE, WORKING_SIDE, ResizeAlg::Convolution(FilterType::Box), None)?;
+    let small = resize_rgb(
+        image,
+        WORKING_SIDE,
+        WORKING_SIDE,
+        ResizeAlg::Convolution(FilterType::Box),
+        None,
+    )?;
     let hash = hasher().hash_image(&small);
     let bytes: [u8; 8] = hash
         .as_bytes()

@@ -3,8 +3,8 @@
 use crate::analyze::StageOptions;
 use crate::decode::{DecodeLimits, Decoder, ImageCrateDecoder};
 use crate::driver::{RunOptions, run};
-use crate::model::Embedder;
 use crate::error::{ItemError, Stage};
+use crate::model::Embedder;
 use crate::record::Record;
 use crate::source::{Source, SourceItem};
 use crate::tag::Tagger;
@@ -24,7 +24,10 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("embedder", &self.embedder.as_ref().map(|e| e.spec().id.clone()))
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.spec().id.clone()),
+            )
             .field("tagger", &self.tagger.is_some())
             .field("stages", &self.stages)
             .finish_non_exhaustive()
@@ -93,7 +96,10 @@ impl Pipeline {
         let input = futures_util::stream::once(std::future::ready(source));
         let mut records = std::pin::pin!(self.run(input, RunOptions::default()));
         records.next().await.unwrap_or_else(|| {
-            Record::failed(path, ItemError::new(Stage::Read, "internal", "the driver produced no record"))
+            Record::failed(
+                path,
+                ItemError::new(Stage::Read, "internal", "the driver produced no record"),
+            )
         })
     }
 }

@@ -149,7 +149,9 @@ impl Preprocessing {
     /// Checks the spec makes sense.
     pub fn validate(&self) -> Result<(), PreprocessError> {
         if self.width == 0 || self.height == 0 {
-            return Err(PreprocessError::InvalidSpec("input size must be non-zero".into()));
+            return Err(PreprocessError::InvalidSpec(
+                "input size must be non-zero".into(),
+            ));
         }
         if let ResizeMode::ShorterSideThenCenterCrop { shorter_side } = self.resize
             && shorter_side < self.width.max(self.height)
@@ -200,12 +202,20 @@ impl Preprocessing {
     fn fit(&self, image: &RgbImage) -> Result<RgbImage, PreprocessError> {
         let crop = match self.resize {
             ResizeMode::Squash => None,
-            ResizeMode::ShorterSideThenCenterCrop { shorter_side } => {
-                Some(center_crop_rect(image.dimensions(), shorter_side, (self.width, self.height)))
-            }
+            ResizeMode::ShorterSideThenCenterCrop { shorter_side } => Some(center_crop_rect(
+                image.dimensions(),
+                shorter_side,
+                (self.width, self.height),
+            )),
         };
-        resize_rgb(image, self.width, self.height, self.filter.algorithm(), crop)
-            .map_err(PreprocessError::Resize)
+        resize_rgb(
+            image,
+            self.width,
+            self.height,
+            self.filter.algorithm(),
+            crop,
+        )
+        .map_err(PreprocessError::Resize)
     }
 }
 
@@ -216,7 +226,12 @@ fn center_crop_rect((w, h): (u32, u32), shorter_side: u32, out: (u32, u32)) -> C
     let scale = f64::from(shorter_side) / f64::from(w.min(h).max(1));
     let crop_w = (f64::from(out.0) / scale).min(f64::from(w));
     let crop_h = (f64::from(out.1) / scale).min(f64::from(h));
-    ((f64::from(w) - crop_w) / 2.0, (f64::from(h) - crop_h) / 2.0, crop_w, crop_h)
+    (
+        (f64::from(w) - crop_w) / 2.0,
+        (f64::from(h) - crop_h) / 2.0,
+        crop_w,
+        crop_h,
+    )
 }
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ impl ResumeIndex {
     pub fn load(path: &Path) -> std::io::Result<(Self, ReadReport)> {
         match std::fs::File::open(path) {
             Ok(file) => Self::from_reader(file),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Self::default(), ReadReport::default())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Self::default(), ReadReport::default()))
+            }
             Err(e) => Err(e),
         }
     }
@@ -77,7 +79,7 @@ impl ResumeIndex {
     /// use photon_core::Source;
     /// let jsonl = b"{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n{\"file_pa";
     /// let (index, report) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
-    /// assert_eq!((report.records, report.valid_len), (1, 54));
+    /// assert_eq!((report.records, report.valid_len), (1, 55));
     /// let again = Source::Bytes { name: "a.jpg".into(), bytes: b"abc".to_vec() };
     /// assert_eq!(index.decide(&again, None), ResumeDecision::ProcessUnlessHash("h".into()));
     /// ```

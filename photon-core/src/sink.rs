@@ -60,7 +60,12 @@ impl JsonlSink<File> {
     /// and appends after the last complete record. A missing file starts empty.
     pub fn resume(path: &Path) -> Result<(Self, ResumeIndex, ReadReport), SinkError> {
         let (index, report) = ResumeIndex::load(path)?;
-        let mut file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)?;
         file.set_len(report.valid_len)?;
         file.seek(SeekFrom::End(0))?;
         if report.missing_final_newline {

@@ -145,10 +145,13 @@ pub struct FileStamp {
 impl FileStamp {
     /// The stamp of file metadata.
     pub fn from_metadata(meta: &std::fs::Metadata) -> Self {
-        let mtime_ns = meta.modified().ok().and_then(|t| match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_nanos()).ok(),
-            Err(before) => i64::try_from(before.duration().as_nanos()).ok().map(|n| -n),
-        });
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => i64::try_from(d.as_nanos()).ok(),
+                Err(before) => i64::try_from(before.duration().as_nanos()).ok().map(|n| -n),
+            });
         Self {
             size: meta.len(),
             mtime_ns,

@@ -83,12 +83,24 @@ impl StageError for ThumbnailError {
 /// let back = image::load_from_memory(&jpeg).unwrap();
 /// assert_eq!((back.width(), back.height()), (256, 128));
 /// ```
-pub fn encode_thumbnail(image: &RgbImage, opts: &ThumbnailOptions) -> Result<Vec<u8>, ThumbnailError> {
+pub fn encode_thumbnail(
+    image: &RgbImage,
+    opts: &ThumbnailOptions,
+) -> Result<Vec<u8>, ThumbnailError> {
     let (w, h) = fit_within(image.width(), image.height(), opts.max_side.max(1));
     let small = if (w, h) == image.dimensions() {
         None
     } else {
-        Some(resize_rgb(image, w, h, ResizeAlg::Convolution(FilterType::CatmullRom), None).map_err(ThumbnailError::Resize)?)
+        Some(
+            resize_rgb(
+                image,
+                w,
+                h,
+                ResizeAlg::Convolution(FilterType::CatmullRom),
+                None,
+            )
+            .map_err(ThumbnailError::Resize)?,
+        )
     };
     let mut jpeg = Vec::with_capacity((w * h / 4) as usize);
     JpegEncoder::new_with_quality(&mut jpeg, opts.quality.clamp(1, 100))
@@ -99,7 +111,11 @@ pub fn encode_thumbnail(image: &RgbImage, opts: &ThumbnailOptions) -> Result<Vec
 
 /// Writes a thumbnail as `<dir>/<content_hash>.jpg`, atomically (temporary file, then rename),
 /// so a crash never leaves a half-written thumbnail behind. Returns the path.
-pub fn write_thumbnail(dir: &Path, content_hash: &str, jpeg: &[u8]) -> Result<PathBuf, ThumbnailError> {
+pub fn write_thumbnail(
+    dir: &Path,
+    content_hash: &str,
+    jpeg: &[u8],
+) -> Result<PathBuf, ThumbnailError> {
     let path = dir.join(format!("{content_hash}.jpg"));
     let write_err = |source| ThumbnailError::Write {
         path: path.clone(),

@@ -18,9 +18,11 @@ impl Default for WalkOptions {
     /// The formats the default decoder reads; links followed; unlimited depth.
     fn default() -> Self {
         Self {
-            extensions: ["jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff"]
-                .map(String::from)
-                .to_vec(),
+            extensions: [
+                "jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff",
+            ]
+            .map(String::from)
+            .to_vec(),
             follow_links: true,
             max_depth: None,
         }
@@ -48,7 +50,10 @@ impl WalkOptions {
 /// println!("{n} images");
 /// ```
 pub fn walk<P: AsRef<Path>>(roots: impl IntoIterator<Item = P>, opts: &WalkOptions) -> Walk {
-    let roots: Vec<PathBuf> = roots.into_iter().map(|r| r.as_ref().to_path_buf()).collect();
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| r.as_ref().to_path_buf())
+        .collect();
     let opts = opts.clone();
     Walk(Box::new(roots.into_iter().flat_map(move |root| {
         let opts = opts.clone();

@@ -21,7 +21,9 @@ fn peak_rss_mib() -> f64 {
 
 fn encode(format: image::ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(16, 16, image::Rgb([9, 99, 199])).write_to(&mut out, format).unwrap();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([9, 99, 199]))
+        .write_to(&mut out, format)
+        .unwrap();
     out.into_inner()
 }
 
@@ -38,7 +40,10 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
 /// A valid small JPEG whose frame header claims `width` × `height`.
 fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
     let mut jpeg = encode(image::ImageFormat::Jpeg);
-    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline SOF0");
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline SOF0");
     jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     jpeg
@@ -48,7 +53,12 @@ fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
 async fn bombs_are_refused_without_allocating_their_canvas() {
     let mut bombs: Vec<(String, Vec<u8>)> = ["decompression_bomb.gif", "png_decompression_dos.png"]
         .iter()
-        .map(|n| (n.to_string(), std::fs::read(common::testdata().join("hostile").join(n)).unwrap()))
+        .map(|n| {
+            (
+                n.to_string(),
+                std::fs::read(common::testdata().join("hostile").join(n)).unwrap(),
+            )
+        })
         .collect();
     // Within the side limits but far over the allocation limit (25k² RGB = 1.9 GB), and over
     // the side limits.
@@ -60,13 +70,27 @@ async fn bombs_are_refused_without_allocating_their_canvas() {
     let before = peak_rss_mib();
     let pipeline = Pipeline::default();
     for (name, bytes) in bombs {
-        let record = pipeline.process(Source::Bytes { name: name.clone(), bytes }).await;
-        let Record::Error(e) = &record else { panic!("{name} was decoded: {record:?}") };
+        let record = pipeline
+            .process(Source::Bytes {
+                name: name.clone(),
+                bytes,
+            })
+            .await;
+        let Record::Error(e) = &record else {
+            panic!("{name} was decoded: {record:?}")
+        };
         assert_eq!(e.error.stage, Stage::Decode, "{name}");
-        assert_eq!(e.error.kind, "limits_exceeded", "{name}: {}", e.error.message);
+        assert_eq!(
+            e.error.kind, "limits_exceeded",
+            "{name}: {}",
+            e.error.message
+        );
     }
     let after = peak_rss_mib();
     // The smallest canvas above would need 250 MB; refusing them all must cost next to nothing.
-    assert!(after - before < 64.0, "peak RSS grew from {before:.0} to {after:.0} MiB");
+    assert!(
+        after - before < 64.0,
+        "peak RSS grew from {before:.0} to {after:.0} MiB"
+    );
     assert!(after < 200.0, "peak RSS {after:.0} MiB");
 }

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use photon_core::decode::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use photon_core::model::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
-use photon_core::preprocess::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::preprocess::{
+    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
+};
 use photon_core::progress::{ProgressCounts, ProgressEvent};
 use photon_core::resume::ResumeIndex;
 use photon_core::sink::{JsonlSink, Sink};
@@ -25,7 +27,9 @@ impl Decoder for SlowDecoder {
         if text == "panic" {
             panic!("decoder exploded");
         }
-        let (millis, grey) = text.split_once(':').ok_or_else(|| DecodeError::Malformed(text.into()))?;
+        let (millis, grey) = text
+            .split_once(':')
+            .ok_or_else(|| DecodeError::Malformed(text.into()))?;
         std::thread::sleep(Duration::from_millis(millis.parse().unwrap()));
         let grey: u8 = grey.parse().unwrap();
         Ok(DecodedImage {
@@ -45,22 +49,41 @@ fn item(name: &str, millis: u64, grey: u8) -> Source {
 }
 
 fn light_pipeline() -> photon_core::PipelineBuilder {
-    Pipeline::builder().decoder(SlowDecoder).thumbnail(None).perceptual_hash(false).exif(false)
+    Pipeline::builder()
+        .decoder(SlowDecoder)
+        .thumbnail(None)
+        .perceptual_hash(false)
+        .exif(false)
 }
 
 async fn run_all(pipeline: &Pipeline, items: Vec<Source>, opts: RunOptions) -> Vec<Record> {
-    pipeline.run(futures_util::stream::iter(items), opts).collect().await
+    pipeline
+        .run(futures_util::stream::iter(items), opts)
+        .collect()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpu_stages_run_in_parallel() {
     let pipeline = light_pipeline().build();
-    let items = || (0..8).map(|i| item(&format!("{i}"), 150, 0)).collect::<Vec<_>>();
+    let items = || {
+        (0..8)
+            .map(|i| item(&format!("{i}"), 150, 0))
+            .collect::<Vec<_>>()
+    };
     let time = |parallel| {
         let pipeline = pipeline.clone();
         async move {
             let start = Instant::now();
-            let records = run_all(&pipeline, items(), RunOptions { parallel, ..RunOptions::default() }).await;
+            let records = run_all(
+                &pipeline,
+                items(),
+                RunOptions {
+                    parallel,
+                    ..RunOptions::default()
+                },
+            )
+            .await;
             assert_eq!(records.len(), 8);
             assert!(records.iter().all(Record::is_ok));
             start.elapsed()
@@ -69,29 +92,71 @@ async fn cpu_stages_run_in_parallel() {
     let serial = time(1).await;
     let four = time(4).await;
     let clamped = time(0).await; // 0 means 1
-    assert!(serial >= Duration::from_millis(8 * 150), "serial took {serial:?}");
+    assert!(
+        serial >= Duration::from_millis(8 * 150),
+        "serial took {serial:?}"
+    );
     // 8 items of 150 ms with 4 in flight: about 2 × 150 ms, whatever the core count, since
     // the work sleeps. Allow generous slack for a loaded machine.
-    assert!(four < Duration::from_millis(2 * 150 + 250), "parallel 4 took {four:?}");
-    assert!(clamped >= Duration::from_millis(8 * 150), "parallel 0 took {clamped:?}");
+    assert!(
+        four < Duration::from_millis(2 * 150 + 250),
+        "parallel 4 took {four:?}"
+    );
+    assert!(
+        clamped >= Duration::from_millis(8 * 150),
+        "parallel 0 took {clamped:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_order_is_kept_when_asked() {
     let pipeline = light_pipeline().build();
     // Earlier items are slower, so completion order is the reverse of input order.
-    let items = || (0..6u64).map(|i| item(&format!("{i}"), 50 * (6 - i), 0)).collect::<Vec<_>>();
-    let names = |records: Vec<Record>| records.iter().map(|r| r.file_path().to_owned()).collect::<Vec<_>>();
-    let ordered = names(run_all(&pipeline, items(), RunOptions { parallel: 6, order: OutputOrder::Input, ..RunOptions::default() }).await);
+    let items = || {
+        (0..6u64)
+            .map(|i| item(&format!("{i}"), 50 * (6 - i), 0))
+            .collect::<Vec<_>>()
+    };
+    let names = |records: Vec<Record>| {
+        records
+            .iter()
+            .map(|r| r.file_path().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let ordered = names(
+        run_all(
+            &pipeline,
+            items(),
+            RunOptions {
+                parallel: 6,
+                order: OutputOrder::Input,
+                ..RunOptions::default()
+            },
+        )
+        .await,
+    );
     assert_eq!(ordered, ["0", "1", "2", "3", "4", "5"]);
-    let completion = names(run_all(&pipeline, items(), RunOptions { parallel: 6, ..RunOptions::default() }).await);
+    let completion = names(
+        run_all(
+            &pipeline,
+            items(),
+            RunOptions {
+                parallel: 6,
+                ..RunOptions::default()
+            },
+        )
+        .await,
+    );
     assert_eq!(completion, ["5", "4", "3", "2", "1", "0"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_stops_intake_and_finishes_in_flight_work() {
     let pipeline = light_pipeline().build();
-    let opts = RunOptions { parallel: 2, ..RunOptions::default() };
+    let opts = RunOptions {
+        parallel: 2,
+        ..RunOptions::default()
+    };
     let cancel = opts.cancel.clone();
     let items = (0..1000).map(|i| item(&format!("{i}"), 20, 0));
     let mut records = std::pin::pin!(pipeline.run(futures_util::stream::iter(items), opts));
@@ -104,7 +169,11 @@ async fn cancelling_stops_intake_and_finishes_in_flight_work() {
         }
     }
     // What was in flight when cancelled still comes out; nothing new is started.
-    assert!((3..=3 + 2 + 1).contains(&seen.len()), "{} records after cancel", seen.len());
+    assert!(
+        (3..=3 + 2 + 1).contains(&seen.len()),
+        "{} records after cancel",
+        seen.len()
+    );
 }
 
 /// An embedder that records batch sizes, returns [mean grey, 1] and panics on grey 13.
@@ -120,7 +189,10 @@ fn tiny_spec(max_batch: usize) -> ModelSpec {
         height: 2,
         resize: ResizeMode::Squash,
         filter: ResizeFilter::Bilinear,
-        normalization: Normalization::ScaleOffset { scale: [1.0; 3], offset: [0.0; 3] },
+        normalization: Normalization::ScaleOffset {
+            scale: [1.0; 3],
+            offset: [0.0; 3],
+        },
         channel_order: ChannelOrder::Rgb,
     };
     ModelSpec::new("test/mean-grey", preprocessing, 2).with_max_batch(max_batch)
@@ -144,7 +216,10 @@ impl Embedder for RecordingEmbedder {
                 if grey == 14.0 {
                     return Err(EmbedError::Backend("engine says no".into()));
                 }
-                Ok(ModelOutput { embedding: vec![grey, 1.0], logits: Some(vec![grey]) })
+                Ok(ModelOutput {
+                    embedding: vec![grey, 1.0],
+                    logits: Some(vec![grey]),
+                })
             })
             .collect()
     }
@@ -157,27 +232,51 @@ impl Tagger for GreyTagger {
     fn tag(&self, out: &ModelOutput) -> Vec<Tag> {
         let grey = out.logits.as_ref().unwrap()[0];
         assert_ne!(grey, 21.0, "tagger exploded");
-        vec![Tag { name: format!("grey {grey}"), confidence: 1.0, path: None }]
+        vec![Tag {
+            name: format!("grey {grey}"),
+            confidence: 1.0,
+            path: None,
+        }]
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn micro_batches_fill_up_to_max_batch_and_outputs_are_normalised() {
     let batches = Arc::new(Mutex::new(Vec::new()));
-    let embedder = RecordingEmbedder { spec: tiny_spec(4), batches: batches.clone(), delay: Duration::from_millis(30) };
-    let pipeline = light_pipeline().embedder(embedder).tagger(GreyTagger).build();
+    let embedder = RecordingEmbedder {
+        spec: tiny_spec(4),
+        batches: batches.clone(),
+        delay: Duration::from_millis(30),
+    };
+    let pipeline = light_pipeline()
+        .embedder(embedder)
+        .tagger(GreyTagger)
+        .build();
     let items: Vec<Source> = (0..10).map(|i| item(&format!("{i}"), 1, 3)).collect();
-    let records = run_all(&pipeline, items, RunOptions { parallel: 8, ..RunOptions::default() }).await;
+    let records = run_all(
+        &pipeline,
+        items,
+        RunOptions {
+            parallel: 8,
+            ..RunOptions::default()
+        },
+    )
+    .await;
     assert_eq!(records.len(), 10);
     let sizes = batches.lock().unwrap().clone();
     assert_eq!(sizes.iter().sum::<usize>(), 10);
     assert!(sizes.iter().all(|n| *n <= 4), "{sizes:?}");
     assert!(sizes.len() <= 4, "images were not batched: {sizes:?}");
     for record in records {
-        let Record::Image(r) = record else { panic!("{record:?}") };
+        let Record::Image(r) = record else {
+            panic!("{record:?}")
+        };
         let e = r.embedding.unwrap();
         let norm = (3.0f32 * 3.0 + 1.0).sqrt();
-        assert!((e[0] - 3.0 / norm).abs() < 1e-6 && (e[1] - 1.0 / norm).abs() < 1e-6, "{e:?}");
+        assert!(
+            (e[0] - 3.0 / norm).abs() < 1e-6 && (e[1] - 1.0 / norm).abs() < 1e-6,
+            "{e:?}"
+        );
         assert_eq!(r.tags.unwrap()[0].name, "grey 3");
         assert_eq!(r.model.unwrap().id, "test/mean-grey");
     }
@@ -187,64 +286,113 @@ async fn micro_batches_fill_up_to_max_batch_and_outputs_are_normalised() {
 async fn a_panicking_plugin_fails_only_its_own_inputs() {
     let batches = Arc::new(Mutex::new(Vec::new()));
     // max_batch 1 so that the embedder's panic and error each hit one image only.
-    let embedder = RecordingEmbedder { spec: tiny_spec(1), batches, delay: Duration::ZERO };
-    let pipeline = light_pipeline().embedder(embedder).tagger(GreyTagger).build();
+    let embedder = RecordingEmbedder {
+        spec: tiny_spec(1),
+        batches,
+        delay: Duration::ZERO,
+    };
+    let pipeline = light_pipeline()
+        .embedder(embedder)
+        .tagger(GreyTagger)
+        .build();
     let items = vec![
         item("fine-1", 1, 1),
-        Source::Bytes { name: "decoder-panics".into(), bytes: b"panic".to_vec() },
+        Source::Bytes {
+            name: "decoder-panics".into(),
+            bytes: b"panic".to_vec(),
+        },
         item("embedder-panics", 1, 13),
         item("embedder-errs", 1, 14),
         item("tagger-panics", 1, 21),
         item("fine-2", 1, 2),
     ];
-    let records = run_all(&pipeline, items, RunOptions { parallel: 3, order: OutputOrder::Input, ..RunOptions::default() }).await;
+    let records = run_all(
+        &pipeline,
+        items,
+        RunOptions {
+            parallel: 3,
+            order: OutputOrder::Input,
+            ..RunOptions::default()
+        },
+    )
+    .await;
     let outcome: Vec<(String, Option<(Stage, String)>)> = records
         .iter()
-        .map(|r| (r.file_path().to_owned(), r.error().map(|e| (e.stage, e.kind.clone()))))
+        .map(|r| {
+            (
+                r.file_path().to_owned(),
+                r.error().map(|e| (e.stage, e.kind.clone())),
+            )
+        })
         .collect();
     assert_eq!(
         outcome,
         vec![
             ("fine-1".into(), None),
-            ("decoder-panics".into(), Some((Stage::Decode, "panic".into()))),
-            ("embedder-panics".into(), Some((Stage::Embed, "panic".into()))),
-            ("embedder-errs".into(), Some((Stage::Embed, "backend".into()))),
+            (
+                "decoder-panics".into(),
+                Some((Stage::Decode, "panic".into()))
+            ),
+            (
+                "embedder-panics".into(),
+                Some((Stage::Embed, "panic".into()))
+            ),
+            (
+                "embedder-errs".into(),
+                Some((Stage::Embed, "backend".into()))
+            ),
             ("tagger-panics".into(), Some((Stage::Tag, "panic".into()))),
             ("fine-2".into(), None),
         ]
     );
-    let Record::Error(e) = &records[2] else { unreachable!() };
+    let Record::Error(e) = &records[2] else {
+        unreachable!()
+    };
     assert!(e.error.message.contains("embedder exploded"));
-    assert!(e.content_hash.is_some(), "a late failure keeps the input's identity");
+    assert!(
+        e.content_hash.is_some(),
+        "a late failure keeps the input's identity"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_counts_every_input() {
     let events = Arc::new(Mutex::new(Vec::<ProgressCounts>::new()));
     let sink = events.clone();
-    let (index, _) = ResumeIndex::from_reader(&b"{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}\n"[..]).unwrap();
+    let (index, _) = ResumeIndex::from_reader(
+        &b"{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}\n"[..],
+    )
+    .unwrap();
     let opts = RunOptions {
         total: Some(4),
         resume: Some(Arc::new(index)),
-        progress: Some(Arc::new(move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
-            if let ProgressEvent::Skipped { file_path } = event {
-                assert_eq!(*file_path, "done-before");
-            }
-            sink.lock().unwrap().push(*counts);
-        })),
+        progress: Some(Arc::new(
+            move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+                if let ProgressEvent::Skipped { file_path } = event {
+                    assert_eq!(*file_path, "done-before");
+                }
+                sink.lock().unwrap().push(*counts);
+            },
+        )),
         ..RunOptions::default()
     };
     let items = vec![
         item("a", 1, 0),
         item("b", 1, 0),
-        Source::Bytes { name: "bad".into(), bytes: b"nonsense".to_vec() },
+        Source::Bytes {
+            name: "bad".into(),
+            bytes: b"nonsense".to_vec(),
+        },
         // Recorded before with another size, so it is processed again.
         item("done-before", 1, 0),
     ];
     let records = run_all(&light_pipeline().build(), items, opts).await;
     assert_eq!(records.len(), 4);
     let last = *events.lock().unwrap().last().unwrap();
-    assert_eq!((last.total, last.done, last.failed, last.skipped), (Some(4), 3, 1, 0));
+    assert_eq!(
+        (last.total, last.done, last.failed, last.skipped),
+        (Some(4), 3, 1, 0)
+    );
     assert_eq!(last.completed(), 4);
 }
 
@@ -262,15 +410,18 @@ async fn process_folder(dir: &std::path::Path, out: &std::path::Path) -> (u64, u
     let counter = skipped.clone();
     let opts = RunOptions {
         resume: Some(Arc::new(index)),
-        progress: Some(Arc::new(move |e: &ProgressEvent<'_>, _: &ProgressCounts| {
-            if matches!(e, ProgressEvent::Skipped { .. }) {
-                *counter.lock().unwrap() += 1;
-            }
-        })),
+        progress: Some(Arc::new(
+            move |e: &ProgressEvent<'_>, _: &ProgressCounts| {
+                if matches!(e, ProgressEvent::Skipped { .. }) {
+                    *counter.lock().unwrap() += 1;
+                }
+            },
+        )),
         ..RunOptions::default()
     };
     let sources = photon_core::walk::walk([dir], &Default::default());
-    let mut records = std::pin::pin!(Pipeline::default().run(futures_util::stream::iter(sources), opts));
+    let mut records =
+        std::pin::pin!(Pipeline::default().run(futures_util::stream::iter(sources), opts));
     let mut written = 0;
     while let Some(record) = records.next().await {
         sink.write(&record).unwrap();
@@ -286,7 +437,10 @@ async fn resume_after_a_torn_last_line_records_every_input_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
-    for f in common::files_in("photos").iter().chain(&common::files_in("hostile")[..3]) {
+    for f in common::files_in("photos")
+        .iter()
+        .chain(&common::files_in("hostile")[..3])
+    {
         std::fs::copy(f, photos.join(f.file_name().unwrap())).unwrap();
     }
     let out = dir.path().join("out.jsonl");
@@ -301,7 +455,11 @@ async fn resume_after_a_torn_last_line_records_every_input_exactly_once() {
     std::fs::write(&out, &text.as_bytes()[..cut]).unwrap();
 
     let (written, skipped) = process_folder(&photos, &out).await;
-    assert_eq!((written, skipped), (6, 4), "only the unfinished inputs are redone");
+    assert_eq!(
+        (written, skipped),
+        (6, 4),
+        "only the unfinished inputs are redone"
+    );
     let resumed = read_lines(&out);
     assert_eq!(resumed.len(), 10, "no torn or duplicated line");
     let key = |v: &serde_json::Value| v["file_path"].as_str().unwrap().to_owned();
@@ -312,14 +470,23 @@ async fn resume_after_a_torn_last_line_records_every_input_exactly_once() {
     assert_eq!(a, b, "the resumed output equals a clean run");
 
     // A third run has nothing to do; touching a file without changing it is noticed by its hash.
-    let touched = std::fs::File::options().write(true).open(photos.join("dog.jpg")).unwrap();
-    touched.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    let touched = std::fs::File::options()
+        .write(true)
+        .open(photos.join("dog.jpg"))
+        .unwrap();
+    touched
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+        .unwrap();
     drop(touched);
     let (written, skipped) = process_folder(&photos, &out).await;
     assert_eq!((written, skipped), (0, 10));
 
     // A changed file is processed again (its new record is appended; the last one wins).
-    std::fs::copy(common::testdata().join("photos/eagle.jpg"), photos.join("dog.jpg")).unwrap();
+    std::fs::copy(
+        common::testdata().join("photos/eagle.jpg"),
+        photos.join("dog.jpg"),
+    )
+    .unwrap();
     let (written, skipped) = process_folder(&photos, &out).await;
     assert_eq!((written, skipped), (1, 9));
 }
@@ -331,7 +498,10 @@ fn the_resume_reader_cuts_only_a_torn_tail() {
     let (index, report) = ResumeIndex::from_reader(text.as_bytes()).unwrap();
     assert_eq!(index.len(), 1);
     assert_eq!((report.records, report.bad_lines), (2, 1));
-    assert_eq!(report.valid_len as usize, 2 * good.len() + "not json\n".len());
+    assert_eq!(
+        report.valid_len as usize,
+        2 * good.len() + "not json\n".len()
+    );
     assert!(!report.missing_final_newline);
 
     let (_, report) = ResumeIndex::from_reader(good.trim_end().as_bytes()).unwrap();

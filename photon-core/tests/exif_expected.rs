@@ -11,7 +11,13 @@ fn expected() -> Vec<HashMap<String, String>> {
     let mut lines = tsv.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     lines
-        .map(|line| header.iter().map(|h| h.to_string()).zip(line.split('\t').map(String::from)).collect())
+        .map(|line| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(line.split('\t').map(String::from))
+                .collect()
+        })
         .collect()
 }
 
@@ -21,12 +27,20 @@ fn num(v: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn exif_matches_exiftool_for_every_photo() {
-    let pipeline = Pipeline::builder().thumbnail(None).perceptual_hash(false).build();
+    let pipeline = Pipeline::builder()
+        .thumbnail(None)
+        .perceptual_hash(false)
+        .build();
     let rows = expected();
-    assert_eq!(rows.len(), common::files_in("photos").len() + common::files_in("exif").len());
+    assert_eq!(
+        rows.len(),
+        common::files_in("photos").len() + common::files_in("exif").len()
+    );
     for row in rows {
         let file = &row["file"];
-        let record = pipeline.process(Source::Path(common::testdata().join(file))).await;
+        let record = pipeline
+            .process(Source::Path(common::testdata().join(file)))
+            .await;
         let Record::Image(record) = record else {
             panic!("{file}: {record:?}");
         };
@@ -36,22 +50,43 @@ async fn exif_matches_exiftool_for_every_photo() {
         let text = |v: &str| (v != "-").then(|| v.to_owned());
         assert_eq!(exif.camera_make, text(&row["make"]), "{file} make");
         assert_eq!(exif.camera_model, text(&row["model"]), "{file} model");
-        let date = row["date_time_original"].replacen(':', "-", 2).replacen(' ', "T", 1);
-        assert_eq!(exif.captured_at.as_deref().map(|d| &d[..19]), text(&date).as_deref(), "{file} date");
-        assert_eq!(exif.orientation.map(f64::from), num(&row["orientation"]), "{file} orientation");
+        let date = row["date_time_original"]
+            .replacen(':', "-", 2)
+            .replacen(' ', "T", 1);
+        assert_eq!(
+            exif.captured_at.as_deref().map(|d| &d[..19]),
+            text(&date).as_deref(),
+            "{file} date"
+        );
+        assert_eq!(
+            exif.orientation.map(f64::from),
+            num(&row["orientation"]),
+            "{file} orientation"
+        );
         assert_eq!(exif.iso.map(f64::from), num(&row["iso"]), "{file} iso");
         let close = |ours: Option<f64>, theirs: Option<f64>, what: &str| match (ours, theirs) {
-            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{file} {what}: {a} vs {b}"),
+            (Some(a), Some(b)) => assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{file} {what}: {a} vs {b}"
+            ),
             (a, b) => assert_eq!(a, b, "{file} {what}"),
         };
         close(exif.aperture, num(&row["f_number"]), "f-number");
-        close(exif.focal_length, num(&row["focal_length_mm"]), "focal length");
+        close(
+            exif.focal_length,
+            num(&row["focal_length_mm"]),
+            "focal length",
+        );
         // exif_gps.jpg stores 0xFFFFFFFF as its exposure time: a sentinel, not 136 years.
         // Photon drops absurd values by design, so that one is expected to be absent.
         let exposure = num(&row["exposure_time_s"]).filter(|s| *s < 86_400.0);
         close(exif.shutter_speed, exposure, "exposure time");
         // The GPS values in the fixtures are deliberately invalid (or absent): none may leak.
-        assert_eq!((exif.gps_latitude, exif.gps_longitude), (None, None), "{file} gps");
+        assert_eq!(
+            (exif.gps_latitude, exif.gps_longitude),
+            (None, None),
+            "{file} gps"
+        );
     }
 }
 

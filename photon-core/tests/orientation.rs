@@ -11,14 +11,22 @@ use photon_core::{Pipeline, Record, Source};
 
 fn upright(name: &str) -> (RgbImage, RgbImage) {
     let bytes = std::fs::read(common::testdata().join("exif").join(name)).unwrap();
-    let stored = ImageCrateDecoder.decode(&bytes, &DecodeRequest::default()).unwrap().pixels;
+    let stored = ImageCrateDecoder
+        .decode(&bytes, &DecodeRequest::default())
+        .unwrap()
+        .pixels;
     let orientation = read_orientation(&bytes).unwrap_or(1);
     (apply_orientation(stored.clone(), orientation), stored)
 }
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
     total as f64 / a.as_raw().len() as f64
 }
 
@@ -31,13 +39,19 @@ fn every_orientation_matches_the_upright_reference() {
         let diff = mean_abs_diff(&oriented, &reference);
         // The fixtures were re-encoded, so about 5 levels of JPEG noise remain; a wrong
         // orientation is off by 50 or more.
-        assert!(diff < 8.0, "{name}: mean difference {diff:.2} after orientation");
+        assert!(
+            diff < 8.0,
+            "{name}: mean difference {diff:.2} after orientation"
+        );
         // And the EXIF orientation is the only one of the eight that fits.
         for other in (1..=8u8).filter(|o| *o != n) {
             let wrong = apply_orientation(stored.clone(), other);
             if wrong.dimensions() == reference.dimensions() {
                 let off = mean_abs_diff(&wrong, &reference);
-                assert!(off > 5.0 * diff, "{name}: orientation {other} fits too ({off:.2})");
+                assert!(
+                    off > 5.0 * diff,
+                    "{name}: orientation {other} fits too ({off:.2})"
+                );
             }
         }
     }
@@ -47,19 +61,35 @@ fn every_orientation_matches_the_upright_reference() {
 async fn records_report_the_upright_size() {
     // A 3x2 JPEG stored with orientation 6 must be reported 2x3.
     let bytes = std::fs::read(common::testdata().join("exif/hopper_orientation_6.jpg")).unwrap();
-    let stored = ImageCrateDecoder.decode(&bytes, &DecodeRequest::default()).unwrap().pixels;
+    let stored = ImageCrateDecoder
+        .decode(&bytes, &DecodeRequest::default())
+        .unwrap()
+        .pixels;
     let cropped = image::imageops::crop_imm(&stored, 0, 0, 96, 64).to_image();
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode_image(&cropped).unwrap();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&cropped)
+        .unwrap();
     // Splice the original APP1 (EXIF, orientation 6) right after the new file's SOI.
-    let exif_at = bytes.windows(6).position(|w| w == b"Exif\0\0").expect("fixture has EXIF") - 4;
+    let exif_at = bytes
+        .windows(6)
+        .position(|w| w == b"Exif\0\0")
+        .expect("fixture has EXIF")
+        - 4;
     assert_eq!(&bytes[exif_at..exif_at + 2], &[0xFF, 0xE1]);
     let app1_len = usize::from(u16::from_be_bytes([bytes[exif_at + 2], bytes[exif_at + 3]])) + 2;
     let mut with_exif = jpeg[..2].to_vec();
     with_exif.extend_from_slice(&bytes[exif_at..exif_at + app1_len]);
     with_exif.extend_from_slice(&jpeg[2..]);
-    let record = Pipeline::default().process(Source::Bytes { name: "wide.jpg".into(), bytes: with_exif }).await;
-    let Record::Image(record) = record else { panic!("{record:?}") };
+    let record = Pipeline::default()
+        .process(Source::Bytes {
+            name: "wide.jpg".into(),
+            bytes: with_exif,
+        })
+        .await;
+    let Record::Image(record) = record else {
+        panic!("{record:?}")
+    };
     assert_eq!((record.width, record.height), (64, 96));
     assert_eq!(record.exif.unwrap().orientation, Some(6));
 }

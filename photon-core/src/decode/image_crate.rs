@@ -31,10 +31,13 @@ impl Decoder for ImageCrateDecoder {
             .ok_or_else(|| DecodeError::UnsupportedFormat(String::new()))?;
         match format {
             ImageFormat::Jpeg if jpeg_end(bytes) == JpegEnd::Truncated => {
-                return Err(DecodeError::Truncated("JPEG data ends before its end-of-image marker".into()));
+                return Err(DecodeError::Truncated(
+                    "JPEG data ends before its end-of-image marker".into(),
+                ));
             }
             ImageFormat::Png => {
-                png_metadata_check(bytes, req.limits.max_metadata_chunk).map_err(DecodeError::LimitsExceeded)?;
+                png_metadata_check(bytes, req.limits.max_metadata_chunk)
+                    .map_err(DecodeError::LimitsExceeded)?;
             }
             ImageFormat::Gif => {
                 if let Some((w, h)) = gif_first_frame_size(bytes) {

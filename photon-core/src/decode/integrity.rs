@@ -39,7 +39,10 @@ pub(super) fn jpeg_end(b: &[u8]) -> JpegEnd {
             0x00 => return JpegEnd::Unknown,
             _ => {}
         }
-        let Some(len) = b.get(i..i + 2).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else {
+        let Some(len) = b
+            .get(i..i + 2)
+            .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+        else {
             return JpegEnd::Truncated;
         };
         if len < 2 {
@@ -78,13 +81,15 @@ pub(super) fn png_metadata_check(b: &[u8], max_chunk: u64) -> Result<(), String>
         let data = &b[(i + 8).min(b.len())..(i + 8).saturating_add(len).min(b.len())];
         let compressed = match kind {
             b"zTXt" | b"iCCP" => keyword_end(data).and_then(|k| data.get(k + 2..)),
-            b"iTXt" => keyword_end(data).filter(|k| data.get(k + 1) == Some(&1)).and_then(|k| {
-                // flag, method, language\0, translated keyword\0, then the text
-                let rest = data.get(k + 3..)?;
-                let lang = memchr::memchr(0, rest)?;
-                let translated = memchr::memchr(0, &rest[lang + 1..])?;
-                rest.get(lang + 1 + translated + 1..)
-            }),
+            b"iTXt" => keyword_end(data)
+                .filter(|k| data.get(k + 1) == Some(&1))
+                .and_then(|k| {
+                    // flag, method, language\0, translated keyword\0, then the text
+                    let rest = data.get(k + 3..)?;
+                    let lang = memchr::memchr(0, rest)?;
+                    let translated = memchr::memchr(0, &rest[lang + 1..])?;
+                    rest.get(lang + 1 + translated + 1..)
+                }),
             b"tEXt" if len > cap => {
                 return Err(format!("tEXt chunk of {len} bytes exceeds {cap}"));
             }
@@ -105,24 +110,6 @@ pub(super) fn png_metadata_check(b: &[u8], max_chunk: u64) -> Result<(), String>
 
 fn keyword_end(data: &[u8]) -> Option<usize> {
     memchr::memchr(0, &data[..data.len().min(80)])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jpeg_scanner_handles_stuffing_restarts_and_trailers() {
-        let sos = [0xFF, 0xDA, 0x00, 0x02];
-        let scan = [0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56];
-        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xAA, 0xBB];
-        jpeg.extend(sos);
-        jpeg.extend(scan);
-        assert_eq!(jpeg_end(&jpeg), JpegEnd::Truncated);
-        jpeg.extend([0xFF, 0xD9, b'v', b'i', b'd']);
-        assert_eq!(jpeg_end(&jpeg), JpegEnd::Complete);
-        assert_eq!(jpeg_end(b"GIF89a"), JpegEnd::Unknown);
-    }
 }
 
 /// The size of a GIF's first frame, which may be far larger than its logical screen (the
@@ -154,5 +141,34 @@ pub(super) fn gif_first_frame_size(b: &[u8]) -> Option<(u32, u32)> {
             }
             _ => return None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gif_frame_size_is_read_past_extensions() {
+        let bomb = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/hostile/decompression_bomb.gif"
+        ))
+        .unwrap();
+        assert_eq!(gif_first_frame_size(&bomb), Some((65535, 1321)));
+        assert_eq!(gif_first_frame_size(b"GIF89a"), None);
+    }
+
+    #[test]
+    fn jpeg_scanner_handles_stuffing_restarts_and_trailers() {
+        let sos = [0xFF, 0xDA, 0x00, 0x02];
+        let scan = [0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56];
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xAA, 0xBB];
+        jpeg.extend(sos);
+        jpeg.extend(scan);
+        assert_eq!(jpeg_end(&jpeg), JpegEnd::Truncated);
+        jpeg.extend([0xFF, 0xD9, b'v', b'i', b'd']);
+        assert_eq!(jpeg_end(&jpeg), JpegEnd::Complete);
+        assert_eq!(jpeg_end(b"GIF89a"), JpegEnd::Unknown);
     }
 }

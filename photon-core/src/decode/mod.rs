@@ -121,4 +121,3 @@ pub trait Decoder: Send + Sync {
     /// catches a panic and records it as a decode error.
     fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError>;
 }
-

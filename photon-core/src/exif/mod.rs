@@ -112,7 +112,9 @@ fn clean_text(text: Option<String>) -> Option<String> {
 /// ```
 pub fn read_exif(bytes: &[u8]) -> Option<ExifFields> {
     let from_exif = tiff_block::read(bytes).unwrap_or_default();
-    let fields = from_exif.or(xmp::read(bytes).unwrap_or_default()).sanitized();
+    let fields = from_exif
+        .or(xmp::read(bytes).unwrap_or_default())
+        .sanitized();
     (!fields.is_empty()).then_some(fields)
 }
 

@@ -22,10 +22,16 @@ fn ifd0_table_fits(buf: &[u8]) -> bool {
     let read = |at: usize, n: usize| -> Option<usize> {
         let b = buf.get(at..at + n)?;
         let fold = |acc: usize, x: &u8| (acc << 8) | usize::from(*x);
-        Some(if little_endian { b.iter().rev().fold(0, fold) } else { b.iter().fold(0, fold) })
+        Some(if little_endian {
+            b.iter().rev().fold(0, fold)
+        } else {
+            b.iter().fold(0, fold)
+        })
     };
     let Some(ifd0) = read(4, 4) else { return false };
-    let Some(entries) = read(ifd0, 2) else { return false };
+    let Some(entries) = read(ifd0, 2) else {
+        return false;
+    };
     ifd0 + 2 + 12 * entries <= buf.len()
 }
 
@@ -78,8 +84,16 @@ fn rational(exif: &exif::Exif, tag: Tag) -> Option<f64> {
 
 fn captured_at(exif: &exif::Exif) -> Option<String> {
     let (tag, offset_tag, subsec_tag) = [
-        (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal, Tag::SubSecTimeOriginal),
-        (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized, Tag::SubSecTimeDigitized),
+        (
+            Tag::DateTimeOriginal,
+            Tag::OffsetTimeOriginal,
+            Tag::SubSecTimeOriginal,
+        ),
+        (
+            Tag::DateTimeDigitized,
+            Tag::OffsetTimeDigitized,
+            Tag::SubSecTimeDigitized,
+        ),
     ]
     .into_iter()
     .find(|(tag, ..)| exif.get_field(*tag, In::PRIMARY).is_some())?;
@@ -101,7 +115,14 @@ fn captured_at(exif: &exif::Exif) -> Option<String> {
     }
     let millis = dt.nanosecond.map(|ns| ns / 1_000_000);
     super::xmp::format_timestamp(
-        [dt.year.into(), dt.month.into(), dt.day.into(), dt.hour.into(), dt.minute.into(), dt.second.into()],
+        [
+            dt.year.into(),
+            dt.month.into(),
+            dt.day.into(),
+            dt.hour.into(),
+            dt.minute.into(),
+            dt.second.into(),
+        ],
         millis,
         dt.offset.map(i32::from),
     )

@@ -24,10 +24,11 @@ pub(super) fn read(bytes: &[u8]) -> Option<ExifFields> {
     let text = std::str::from_utf8(&bytes[start..start + len]).ok()?;
     let doc = Document::parse(text).ok()?;
     let get = |ns: &str, name: &str| property(&doc, ns, name);
-    let (gps_latitude, gps_longitude) = match (get(NS_EXIF, "GPSLatitude"), get(NS_EXIF, "GPSLongitude")) {
-        (Some(lat), Some(lon)) => (coordinate(&lat, 'S'), coordinate(&lon, 'W')),
-        _ => (None, None),
-    };
+    let (gps_latitude, gps_longitude) =
+        match (get(NS_EXIF, "GPSLatitude"), get(NS_EXIF, "GPSLongitude")) {
+            (Some(lat), Some(lon)) => (coordinate(&lat, 'S'), coordinate(&lon, 'W')),
+            _ => (None, None),
+        };
     Some(ExifFields {
         captured_at: get(NS_EXIF, "DateTimeOriginal").and_then(|d| parse_xmp_date(&d)),
         camera_make: get(NS_TIFF, "Make"),
@@ -66,7 +67,10 @@ fn element_text(node: Node<'_, '_>) -> Option<String> {
     let first_item = node
         .descendants()
         .find(|n| n.tag_name().namespace() == Some(NS_RDF) && n.tag_name().name() == "li");
-    first_item.unwrap_or(node).text().map(|t| t.trim().to_owned())
+    first_item
+        .unwrap_or(node)
+        .text()
+        .map(|t| t.trim().to_owned())
 }
 
 /// `"8/1"`, `"1/6"` or a plain decimal.
@@ -92,7 +96,9 @@ fn coordinate(v: &str, negative: char) -> Option<f64> {
         .collect::<Option<_>>()?;
     let magnitude = match parts.as_slice() {
         [d, m] if (0.0..60.0).contains(m) => d + m / 60.0,
-        [d, m, s] if (0.0..60.0).contains(m) && (0.0..60.0).contains(s) => d + m / 60.0 + s / 3600.0,
+        [d, m, s] if (0.0..60.0).contains(m) && (0.0..60.0).contains(s) => {
+            d + m / 60.0 + s / 3600.0
+        }
         _ => return None,
     };
     match hemisphere {
@@ -113,11 +119,16 @@ fn parse_xmp_date(v: &str) -> Option<String> {
         Some(i) => {
             let sign = if time[i..].starts_with('-') { -1 } else { 1 };
             let (h, m) = time[i + 1..].split_once(':')?;
-            (&time[..i], Some(sign * (h.parse::<i32>().ok()? * 60 + m.parse::<i32>().ok()?)))
+            (
+                &time[..i],
+                Some(sign * (h.parse::<i32>().ok()? * 60 + m.parse::<i32>().ok()?)),
+            )
         }
         None => (time, None),
     };
-    let (hms, fraction) = clock.split_once('.').map_or((clock, None), |(a, b)| (a, Some(b)));
+    let (hms, fraction) = clock
+        .split_once('.')
+        .map_or((clock, None), |(a, b)| (a, Some(b)));
     let mut parts = hms.split(':').map(|p| p.parse::<u32>().ok());
     let (h, mi) = (parts.next()??, parts.next()??);
     let s = parts.next().flatten().unwrap_or(0);
@@ -173,7 +184,10 @@ mod tests {
         assert_eq!(f.shutter_speed, Some(0.004));
         assert!((f.gps_latitude.unwrap() - 37.775).abs() < 1e-9);
         assert!((f.gps_longitude.unwrap() + 122.42).abs() < 1e-9);
-        assert_eq!(f.captured_at.as_deref(), Some("2021-05-06T07:08:09.500+02:00"));
+        assert_eq!(
+            f.captured_at.as_deref(),
+            Some("2021-05-06T07:08:09.500+02:00")
+        );
     }
 
     #[test]

@@ -1,0 +1,70 @@
+//! Per-stage cost on a real photo: `cargo bench -p benches --bench stages`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder};
+use photon_core::preprocess::{
+    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
+};
+use photon_core::thumbnail::{ThumbnailOptions, encode_thumbnail};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn photo(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/photos")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn stages(c: &mut Criterion) {
+    let jpeg = photo("horses.jpg");
+    let png = photo("chelsea.png");
+    let pixels = ImageCrateDecoder
+        .decode(&jpeg, &DecodeRequest::default())
+        .unwrap()
+        .pixels;
+    let efficientnet = Preprocessing {
+        width: 224,
+        height: 224,
+        resize: ResizeMode::ShorterSideThenCenterCrop { shorter_side: 256 },
+        filter: ResizeFilter::Bicubic,
+        normalization: Normalization::ScaleOffset {
+            scale: [1.0 / 128.0; 3],
+            offset: [-127.0 / 128.0; 3],
+        },
+        channel_order: ChannelOrder::Rgb,
+    };
+
+    let mut g = c.benchmark_group("stages/horses.jpg 773x512");
+    g.bench_function("blake3", |b| {
+        b.iter(|| photon_core::content_hash::content_hash(black_box(&jpeg)))
+    });
+    g.bench_function("exif", |b| {
+        b.iter(|| photon_core::exif::read_exif(black_box(&jpeg)))
+    });
+    g.bench_function("decode jpeg", |b| {
+        b.iter(|| ImageCrateDecoder.decode(black_box(&jpeg), &DecodeRequest::default()))
+    });
+    g.bench_function("perceptual hash", |b| {
+        b.iter(|| photon_core::perceptual_hash::perceptual_hash(black_box(&pixels)))
+    });
+    g.bench_function("thumbnail 256 q80", |b| {
+        b.iter(|| encode_thumbnail(black_box(&pixels), &ThumbnailOptions::default()))
+    });
+    g.bench_function("preprocess 224 crop", |b| {
+        b.iter(|| efficientnet.apply(black_box(&pixels)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("stages/chelsea.png 451x300");
+    g.bench_function("decode png", |b| {
+        b.iter(|| ImageCrateDecoder.decode(black_box(&png), &DecodeRequest::default()))
+    });
+    g.bench_function("exif+xmp", |b| {
+        b.iter(|| photon_core::exif::read_exif(black_box(&png)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
