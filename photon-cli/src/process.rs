@@ -66,10 +66,19 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
             .clone()
             .map_or(ThumbnailOutput::Inline, ThumbnailOutput::Directory),
     });
+    let model_args = ProcessArgs {
+        paths: Vec::new(),
+        ..args.clone()
+    };
+    let model = tokio::task::spawn_blocking(move || crate::model_setup::load(&model_args))
+        .await
+        .map_err(|e| format!("loading the model failed: {e}"))??;
     let pipeline = Pipeline::builder()
         .exif(!args.no_exif)
         .perceptual_hash(!args.no_phash)
         .thumbnail(thumbnail)
+        .shared_embedder(model.embedder)
+        .shared_tagger(model.tagger)
         .build();
 
     let reporter = Reporter::new(inputs.len() as u64, args.quiet);
@@ -112,6 +121,9 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
         std::pin::pin!(pipeline.run(futures_util::stream::iter(inputs), opts.clone()));
     let mut write_error: Option<SinkError> = None;
     while let Some(record) = records.next().await {
+        if args.print_tags {
+            reporter.print(&tag_line(&record));
+        }
         if let Err(e) = sink.write(&record) {
             write_error = Some(e);
             opts.cancel.cancel();
@@ -134,4 +146,31 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
     } else {
         EXIT_OK
     })
+}
+
+/// `name: tag 39%, tag 36%` for `--print-tags`.
+fn tag_line(record: &photon_core::Record) -> String {
+    match record {
+        photon_core::Record::Image(r) => {
+            let tags: Vec<String> = r
+                .tags
+                .iter()
+                .flatten()
+                .map(|t| format!("{} {:.0}%", t.name, 100.0 * t.confidence))
+                .collect();
+            let name = r.file_name.as_deref().unwrap_or(&r.file_path);
+            format!(
+                "{name}: {}",
+                if tags.is_empty() {
+                    "(no tags)".to_owned()
+                } else {
+                    tags.join(", ")
+                }
+            )
+        }
+        photon_core::Record::Error(e) => format!(
+            "{}: failed at {} ({})",
+            e.file_path, e.error.stage, e.error.kind
+        ),
+    }
 }

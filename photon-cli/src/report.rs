@@ -48,6 +48,11 @@ impl Reporter {
         })
     }
 
+    /// Prints a line above the progress bar.
+    pub fn print(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+
     /// Clears the bar and prints the summary line (unless quiet).
     pub fn finish(&self, counts: &ProgressCounts, quiet: bool, interrupted: bool) {
         self.bar.finish_and_clear();

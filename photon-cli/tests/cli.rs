@@ -266,3 +266,132 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("0 processed, 0 failed, 40 skipped"));
     assert_eq!(lines(&out).len(), 40);
 }
+
+/// The installed models (scripts/setup.sh), for the tests that need the default model.
+fn models() -> PathBuf {
+    let root = std::env::var_os("PHOTON_MODELS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        PathBuf::from,
+    );
+    assert!(
+        root.join("efficientnet-lite0/photon-model.json").is_file(),
+        "default model not installed: run scripts/setup.sh"
+    );
+    root
+}
+
+#[test]
+fn the_default_model_tags_the_sample_photos_on_both_backends() {
+    let photos = testdata().join("photos");
+    for backend in ["ort", "tract"] {
+        let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+            .args([
+                "process",
+                photos.to_str().unwrap(),
+                "--backend",
+                backend,
+                "--no-thumbnail",
+                "--print-tags",
+                "--max-batch",
+                "4",
+            ])
+            .env("PHOTON_MODELS", models())
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{backend}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let records: Vec<Value> = String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records.len(), 7);
+        let tags = |name: &str| -> Vec<Value> {
+            let r = records.iter().find(|r| r["file_name"] == name).unwrap();
+            assert_eq!(r["embedding"].as_array().unwrap().len(), 1280, "{backend}");
+            assert_eq!(r["model"]["backend"], backend);
+            assert!(
+                r["model"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("efficientnet-lite0@")
+            );
+            r["tags"].as_array().unwrap().clone()
+        };
+        let chelsea = tags("chelsea.png");
+        assert!(
+            chelsea[..3]
+                .iter()
+                .any(|t| t["name"].as_str().unwrap().contains("cat")),
+            "{backend}: {chelsea:?}"
+        );
+        let coffee = tags("coffee.png");
+        assert_eq!(coffee[0]["name"], "espresso", "{backend}");
+        assert!(
+            coffee[0]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("beverage > coffee > espresso"),
+            "{:?}",
+            coffee[0]
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("coffee.png: espresso"),
+            "--print-tags: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn models_lists_what_is_installed_and_no_embedding_leaves_it_out() {
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["models"])
+        .env("PHOTON_MODELS", models())
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        listing.contains("efficientnet-lite0@")
+            && listing.contains("1280-d embedding + classifier"),
+        "{listing}"
+    );
+    assert!(listing.contains("libonnxruntime.so"), "{listing}");
+
+    let dog = testdata().join("photos/dog.jpg");
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["process", dog.to_str().unwrap(), "--no-embedding", "-q"])
+        .env("PHOTON_MODELS", models())
+        .output()
+        .unwrap();
+    let record: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(record.get("embedding").is_none() && record.get("tags").is_none());
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["process", dog.to_str().unwrap(), "--no-tagging", "-q"])
+        .env("PHOTON_MODELS", models())
+        .output()
+        .unwrap();
+    let record: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(record.get("embedding").is_some() && record.get("tags").is_none());
+}
+
+#[test]
+fn a_missing_onnx_runtime_is_a_clear_error() {
+    let dog = testdata().join("photos/dog.jpg");
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["process", dog.to_str().unwrap()])
+        .env("PHOTON_MODELS", models())
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so.1.32.0")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("ORT_DYLIB_PATH") && stderr.contains("onnxruntime==1.32.0"),
+        "{stderr}"
+    );
+}

@@ -343,6 +343,7 @@ async fn embed_batch(
     };
     let provenance = ModelProvenance {
         id: spec.id.clone(),
+        backend: embedder.backend().to_owned(),
     };
     batch
         .into_iter()

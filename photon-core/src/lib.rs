@@ -37,6 +37,7 @@ pub mod driver;
 pub mod error;
 pub mod exif;
 pub mod model;
+pub mod model_spec;
 pub mod orientation;
 pub mod perceptual_hash;
 pub mod pipeline;
@@ -50,6 +51,9 @@ pub mod source;
 pub mod tag;
 pub mod thumbnail;
 pub mod walk;
+
+/// The `image` crate, whose pixel buffers are part of this crate's API.
+pub use image;
 
 pub use decode::{DecodeLimits, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder};
 pub use driver::{OutputOrder, RunOptions};

@@ -4,10 +4,14 @@
 use crate::error::{Stage, StageError};
 use crate::preprocess::Preprocessing;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use thiserror::Error;
 
-/// Everything the pipeline needs to know about an image model, independent of the engine.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything the pipeline and the engines need to know about an image model. Both ONNX
+/// backends read the same spec, so swapping engines changes nothing else. Presets for known
+/// models live in [`crate::model_spec`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModelSpec {
     /// Identifies the model in every record it contributes to (name and version or file hash).
@@ -18,17 +22,61 @@ pub struct ModelSpec {
     pub embedding_dim: usize,
     /// Most images the engine takes in one call; the driver's micro-batches never exceed it.
     pub max_batch: usize,
+    /// The model file, for engines that load one (`None` for models that live in code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<PathBuf>,
+    /// Name of the image input (NCHW f32).
+    pub input_name: String,
+    /// Name of the output that holds the embedding (`[N, embedding_dim]`).
+    pub embedding_output: String,
+    /// Name of the classifier-logits output, for models that have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logits_output: Option<String>,
+    /// Class names, one per logit: a TSV `id<TAB>name` or one name per line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels_file: Option<PathBuf>,
 }
 
 impl ModelSpec {
-    /// A spec with `max_batch` 8.
+    /// A spec with `max_batch` 8, input `input`, embedding output `embedding`, no file, no
+    /// logits and no labels; set the other fields as needed.
     pub fn new(id: impl Into<String>, preprocessing: Preprocessing, embedding_dim: usize) -> Self {
         Self {
             id: id.into(),
             preprocessing,
             embedding_dim,
             max_batch: 8,
+            model_file: None,
+            input_name: "input".into(),
+            embedding_output: "embedding".into(),
+            logits_output: None,
+            labels_file: None,
         }
+    }
+
+    /// The same spec reading `file`.
+    pub fn with_model_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.model_file = Some(file.into());
+        self
+    }
+
+    /// The same spec with other input and output names.
+    pub fn with_io_names(
+        mut self,
+        input: &str,
+        embedding_output: &str,
+        logits_output: Option<&str>,
+    ) -> Self {
+        self.input_name = input.into();
+        self.embedding_output = embedding_output.into();
+        self.logits_output = logits_output.map(String::from);
+        self
+    }
+
+    /// The same spec with a label file.
+    pub fn with_labels_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.labels_file = Some(file.into());
+        self
     }
 
     /// The same spec with another `max_batch` (at least 1).
@@ -167,6 +215,11 @@ pub trait Embedder: Send + Sync {
     /// The model's description; read once when a run starts.
     fn spec(&self) -> &ModelSpec;
 
+    /// The engine's name for records' provenance (`ort`, `tract`, ...).
+    fn backend(&self) -> &str {
+        "custom"
+    }
+
     /// Embeds every image of `batch`, returning one output per image, in order.
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError>;
 }
@@ -177,4 +230,39 @@ pub fn l2_normalize(v: &mut [f32]) {
     if norm > 0.0 && norm.is_finite() {
         v.iter_mut().for_each(|x| *x /= norm);
     }
+}
+
+/// Pairs per-image embeddings with per-image logits (when the model has them), for engines.
+pub fn zip_outputs(embeddings: Vec<Vec<f32>>, logits: Option<Vec<Vec<f32>>>) -> Vec<ModelOutput> {
+    match logits {
+        Some(logits) => embeddings
+            .into_iter()
+            .zip(logits)
+            .map(|(embedding, logits)| ModelOutput {
+                embedding,
+                logits: Some(logits),
+            })
+            .collect(),
+        None => embeddings
+            .into_iter()
+            .map(|embedding| ModelOutput {
+                embedding,
+                logits: None,
+            })
+            .collect(),
+    }
+}
+
+/// Splits an engine's `[N, ...]` output into one row per image.
+pub fn split_rows(data: &[f32], n: usize, output: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
+    if n == 0 || !data.len().is_multiple_of(n) {
+        return Err(EmbedError::Backend(format!(
+            "output {output} has {} values for {n} images",
+            data.len()
+        )));
+    }
+    Ok(data
+        .chunks_exact(data.len() / n)
+        .map(<[f32]>::to_vec)
+        .collect())
 }

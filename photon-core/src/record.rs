@@ -14,6 +14,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct ModelProvenance {
     /// The model's id from its [`ModelSpec`](crate::model::ModelSpec).
     pub id: String,
+    /// The engine that ran it.
+    pub backend: String,
 }
 
 /// Everything Photon learned about one image.

@@ -1,4 +1,8 @@
-//! Tags and the [`Tagger`] plugin trait that derives them from model output.
+//! Tags and the [`Tagger`] plugin trait that derives them from model output; the classifier
+//! tagger and the WordNet hierarchy it draws paths from.
+
+pub mod classifier;
+pub mod wordnet;
 
 use crate::model::ModelOutput;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,169 @@
+//! Photon's [`Embedder`] on ONNX Runtime, through the `ort` crate.
+//!
+//! ONNX Runtime is loaded at run time from a shared library (`load-dynamic`), so nothing is
+//! downloaded or linked at build time: the library the PyPI wheel `onnxruntime` ships
+//! (`onnxruntime/capi/libonnxruntime.so.*`) is found through `ORT_DYLIB_PATH` or an explicit
+//! path. The one design decision: inference is never serialised behind one mutex. A pool of
+//! sessions (ort's `run` takes `&mut self`) serves concurrent micro-batches, each session with
+//! its own intra-op threads, sized so that sessions × threads fits the cores.
+//!
+//! ```no_run
+//! use photon_core::{Pipeline, model_spec::efficientnet_lite0};
+//! use photon_ort::{OrtEmbedder, OrtOptions};
+//!
+//! # fn main() -> Result<(), photon_ort::OrtError> {
+//! let spec = efficientnet_lite0("models/efficientnet-lite0".as_ref());
+//! let pipeline = Pipeline::builder().embedder(OrtEmbedder::new(spec, &OrtOptions::default())?).build();
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod runtime;
+mod session_pool;
+
+pub use runtime::{OrtError, find_wheel_library, init_runtime, runtime_library};
+
+use async_trait::async_trait;
+use ort::session::Session;
+use ort::value::Tensor;
+use photon_core::model::{
+    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, split_rows, zip_outputs,
+};
+use session_pool::SessionPool;
+use std::path::PathBuf;
+
+/// How sessions are set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrtOptions {
+    /// Sessions in the pool: how many micro-batches run at once.
+    pub sessions: usize,
+    /// Intra-op threads of each session.
+    pub threads_per_session: usize,
+    /// The ONNX Runtime library; `None` reads `ORT_DYLIB_PATH`.
+    pub library: Option<PathBuf>,
+}
+
+impl Default for OrtOptions {
+    /// One session using every core: on CPU, one batch at a time with all threads measured best
+    /// here; raise `sessions` (and lower threads) when decoding needs the cores.
+    fn default() -> Self {
+        Self {
+            sessions: 1,
+            threads_per_session: std::thread::available_parallelism().map_or(2, usize::from),
+            library: None,
+        }
+    }
+}
+
+/// An ONNX model on ONNX Runtime.
+pub struct OrtEmbedder {
+    spec: ModelSpec,
+    pool: SessionPool,
+}
+
+impl std::fmt::Debug for OrtEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrtEmbedder")
+            .field("spec", &self.spec.id)
+            .field("sessions", &self.pool.len())
+            .finish()
+    }
+}
+
+impl OrtEmbedder {
+    /// Loads `spec.model_file` into `options.sessions` sessions. Fails with a clear error when
+    /// the runtime library or the model is missing, or the model lacks the spec's input/outputs.
+    pub fn new(spec: ModelSpec, options: &OrtOptions) -> Result<Self, OrtError> {
+        let env = init_runtime(options.library.as_deref())?;
+        let file = spec.model_file.clone().ok_or(OrtError::NoModelFile)?;
+        if !file.is_file() {
+            return Err(OrtError::ModelMissing(file));
+        }
+        let mut sessions = Vec::new();
+        for _ in 0..options.sessions.max(1) {
+            let configure = |e: &dyn std::fmt::Display| OrtError::Session(e.to_string());
+            let session = Session::builder(env)
+                .map_err(|e| configure(&e))?
+                .with_intra_threads(options.threads_per_session.max(1))
+                .map_err(|e| configure(&e))?
+                .with_inter_threads(1)
+                .map_err(|e| configure(&e))?
+                .commit_from_file(&file)
+                .map_err(|e| OrtError::Load {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })?;
+            check_io(&session, &spec)?;
+            sessions.push(session);
+        }
+        Ok(Self {
+            spec,
+            pool: SessionPool::new(sessions),
+        })
+    }
+}
+
+fn check_io(session: &Session, spec: &ModelSpec) -> Result<(), OrtError> {
+    let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    let wanted_outputs = std::iter::once(&spec.embedding_output).chain(spec.logits_output.as_ref());
+    if !inputs.contains(&spec.input_name.as_str()) {
+        return Err(OrtError::Interface(format!(
+            "no input `{}` (the model has {inputs:?})",
+            spec.input_name
+        )));
+    }
+    for name in wanted_outputs {
+        if !outputs.contains(&name.as_str()) {
+            return Err(OrtError::Interface(format!(
+                "no output `{name}` (the model has {outputs:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one batch on one session: the whole of the engine-specific work.
+fn run_batch(
+    session: &mut Session,
+    spec: &ModelSpec,
+    batch: ImageBatch,
+) -> Result<Vec<ModelOutput>, EmbedError> {
+    let n = batch.len;
+    let shape = batch.shape().map(|d| d as i64);
+    let input =
+        Tensor::from_array((shape, batch.data)).map_err(|e| EmbedError::Backend(e.to_string()))?;
+    let outputs = session
+        .run(ort::inputs![spec.input_name.as_str() => input])
+        .map_err(|e| EmbedError::Backend(e.to_string()))?;
+    let rows = |name: &str| -> Result<Vec<Vec<f32>>, EmbedError> {
+        let (_, data) = outputs[name]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| EmbedError::Backend(format!("{name}: {e}")))?;
+        split_rows(data, n, name)
+    };
+    let embeddings = rows(&spec.embedding_output)?;
+    let logits = match &spec.logits_output {
+        Some(name) => Some(rows(name)?),
+        None => None,
+    };
+    Ok(zip_outputs(embeddings, logits))
+}
+
+#[async_trait]
+impl Embedder for OrtEmbedder {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn backend(&self) -> &str {
+        "ort"
+    }
+
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+        let spec = self.spec.clone();
+        self.pool
+            .with_session(move |session| run_batch(session, &spec, batch))
+            .await
+    }
+}

@@ -1,0 +1,62 @@
+//! Shared set-up for the backend parity tests: where the models are, and loading both engines.
+//! The tests fail loudly when a model or the ONNX Runtime library is missing; `scripts/setup.sh`
+//! installs them.
+
+use photon_core::model::{Embedder, ImageBatch, ModelOutput, ModelSpec};
+use photon_ort::{OrtEmbedder, OrtOptions, find_wheel_library, runtime_library};
+use photon_tract::{TractEmbedder, TractOptions};
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The installed-models folder: `$PHOTON_MODELS` or `<repo>/models`.
+pub fn models_root() -> PathBuf {
+    std::env::var_os("PHOTON_MODELS").map_or_else(|| repo().join("models"), PathBuf::from)
+}
+
+/// The ONNX Runtime library, or a panic that says how to install it.
+pub fn ort_library() -> PathBuf {
+    runtime_library(None)
+        .ok()
+        .or_else(|| find_wheel_library(&models_root().join("onnxruntime")))
+        .expect("ONNX Runtime is not installed: run scripts/setup.sh (or set ORT_DYLIB_PATH)")
+}
+
+/// Both engines on one spec.
+pub fn both_engines(spec: &ModelSpec) -> (OrtEmbedder, TractEmbedder) {
+    let ort_options = OrtOptions {
+        library: Some(ort_library()),
+        ..OrtOptions::default()
+    };
+    let ort = OrtEmbedder::new(spec.clone(), &ort_options).unwrap_or_else(|e| panic!("ort: {e}"));
+    let tract = TractEmbedder::new(spec.clone(), &TractOptions::default())
+        .unwrap_or_else(|e| panic!("tract: {e}"));
+    (ort, tract)
+}
+
+/// Runs one batch to completion.
+pub async fn embed(engine: &dyn Embedder, batch: &ImageBatch) -> Vec<ModelOutput> {
+    engine
+        .embed(batch.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", engine.backend()))
+}
+
+/// Largest absolute difference between two equally long vectors.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Cosine similarity.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}

@@ -1,0 +1,205 @@
+//! The real default model, EfficientNet-Lite0, on both engines and the real photos: the same
+//! top-1 class as the reference for every photo, the reference's probabilities and pairwise
+//! similarities, ORT and tract within 1e-4 of each other, batching transparent.
+//! Needs `scripts/setup.sh` (it fails, not skips, without the model).
+
+use futures_util::StreamExt;
+use photon_core::model::{Embedder, ImageBatch};
+use photon_core::model_spec::load_model_dir;
+use photon_core::tag::classifier::{ClassifierOptions, ClassifierTagger, read_labels};
+use photon_core::{OutputOrder, Pipeline, Record, RunOptions, Source};
+use photon_parity::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const PHOTOS: [&str; 7] = [
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "dog.jpg",
+    "eagle.jpg",
+    "horses.jpg",
+    "rocket.jpg",
+];
+
+fn spec() -> photon_core::ModelSpec {
+    let dir = models_root().join("efficientnet-lite0");
+    load_model_dir(&dir).unwrap_or_else(|e| {
+        panic!("EfficientNet-Lite0 is not installed ({e}): run scripts/setup.sh")
+    })
+}
+
+fn reference_top5() -> HashMap<String, Vec<(String, f32)>> {
+    let text =
+        std::fs::read_to_string(repo().join("testdata/efficientnet-lite0/reference_top5.tsv"))
+            .unwrap();
+    let mut top: HashMap<String, Vec<(String, f32)>> = HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        top.entry(f[0].to_owned())
+            .or_default()
+            .push((f[3].to_owned(), f[4].parse().unwrap()));
+    }
+    top
+}
+
+fn reference_cosine() -> Vec<Vec<f32>> {
+    let text =
+        std::fs::read_to_string(repo().join("testdata/efficientnet-lite0/reference_cosine.tsv"))
+            .unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split('\t').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+/// Records for the seven photos, in order, through the whole pipeline on `engine`.
+async fn records(
+    engine: Arc<dyn Embedder>,
+    spec: &photon_core::ModelSpec,
+) -> Vec<Box<photon_core::ImageRecord>> {
+    let labels = read_labels(spec.labels_file.as_ref().unwrap()).unwrap();
+    let options = ClassifierOptions {
+        top_k: 5,
+        min_confidence: 0.0,
+        ..ClassifierOptions::default()
+    };
+    let pipeline = Pipeline::builder()
+        .thumbnail(None)
+        .shared_embedder(Some(engine))
+        .tagger(ClassifierTagger::new(labels, None, options))
+        .build();
+    let inputs = PHOTOS.map(|p| Source::Path(repo().join("testdata/photos").join(p)));
+    let opts = RunOptions {
+        order: OutputOrder::Input,
+        ..RunOptions::default()
+    };
+    let records: Vec<Record> = pipeline
+        .run(futures_util::stream::iter(inputs), opts)
+        .collect()
+        .await;
+    records
+        .into_iter()
+        .map(|r| match r {
+            Record::Image(r) => r,
+            Record::Error(e) => panic!("{}: {}", e.file_path, e.error),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn both_engines_reproduce_the_reference_classes_and_similarities() {
+    let spec = spec();
+    let (ort, tract) = both_engines(&spec);
+    let top5 = reference_top5();
+    let cosines = reference_cosine();
+    for engine in [Arc::new(ort) as Arc<dyn Embedder>, Arc::new(tract)] {
+        let backend = engine.backend().to_owned();
+        let records = records(engine, &spec).await;
+        for (photo, record) in PHOTOS.iter().zip(&records) {
+            let tags = record.tags.as_ref().unwrap();
+            let expected = &top5[*photo];
+            assert_eq!(tags[0].name, expected[0].0, "{backend}: top-1 of {photo}");
+            // Resize filters differ a little from the reference's; probabilities stay close.
+            assert!(
+                (tags[0].confidence - expected[0].1).abs() < 0.05,
+                "{backend} {photo}: {} vs {}",
+                tags[0].confidence,
+                expected[0].1
+            );
+        }
+        for i in 0..PHOTOS.len() {
+            for j in 0..PHOTOS.len() {
+                let ours = cosine(
+                    records[i].embedding.as_ref().unwrap(),
+                    records[j].embedding.as_ref().unwrap(),
+                );
+                let diff = (ours - cosines[i][j]).abs();
+                assert!(
+                    diff < 0.01,
+                    "{backend}: cosine({}, {}) {ours:.4} vs reference {:.4}",
+                    PHOTOS[i],
+                    PHOTOS[j],
+                    cosines[i][j]
+                );
+            }
+        }
+        let tags = |photo: &str| {
+            records[PHOTOS.iter().position(|p| *p == photo).unwrap()]
+                .tags
+                .clone()
+                .unwrap()
+        };
+        assert!(
+            tags("chelsea.png")[..3]
+                .iter()
+                .any(|t| t.name.contains("cat")),
+            "{backend}: a cat in chelsea's top 3"
+        );
+        assert_eq!(tags("coffee.png")[0].name, "espresso", "{backend}");
+    }
+}
+
+/// The seven photos preprocessed for the model, as one batch.
+fn photo_batch(spec: &photon_core::ModelSpec) -> ImageBatch {
+    let tensors: Vec<Vec<f32>> = PHOTOS
+        .iter()
+        .map(|p| {
+            let img = image_of(&repo().join("testdata/photos").join(p));
+            spec.preprocessing.apply(&img).unwrap()
+        })
+        .collect();
+    ImageBatch::stack(224, 224, tensors.iter().map(Vec::as_slice)).unwrap()
+}
+
+fn image_of(path: &std::path::Path) -> photon_core::image::RgbImage {
+    let bytes = std::fs::read(path).unwrap();
+    photon_core::decode::Decoder::decode(
+        &photon_core::ImageCrateDecoder,
+        &bytes,
+        &Default::default(),
+    )
+    .unwrap()
+    .pixels
+}
+
+#[tokio::test]
+async fn ort_and_tract_agree_within_1e4_and_batching_is_transparent() {
+    let spec = spec();
+    let (ort, tract) = both_engines(&spec);
+    let batch = photo_batch(&spec);
+    let from_ort = embed(&ort, &batch).await;
+    let from_tract = embed(&tract, &batch).await;
+    for i in 0..batch.len {
+        let (o, t) = (&from_ort[i], &from_tract[i]);
+        assert!(
+            max_abs_diff(&o.embedding, &t.embedding) <= 1e-4,
+            "{}: embedding {}",
+            PHOTOS[i],
+            max_abs_diff(&o.embedding, &t.embedding)
+        );
+        let (ol, tl) = (o.logits.as_ref().unwrap(), t.logits.as_ref().unwrap());
+        assert!(
+            max_abs_diff(ol, tl) <= 1e-4,
+            "{}: logits {}",
+            PHOTOS[i],
+            max_abs_diff(ol, tl)
+        );
+    }
+    for (engine, together) in [(&ort as &dyn Embedder, &from_ort), (&tract, &from_tract)] {
+        for (i, in_batch) in together.iter().enumerate() {
+            let alone = embed(
+                engine,
+                &ImageBatch::stack(224, 224, [batch.image(i)]).unwrap(),
+            )
+            .await;
+            let diff = max_abs_diff(&alone[0].embedding, &in_batch.embedding);
+            assert!(
+                diff <= 1e-5,
+                "{}: {} alone vs in a batch of 7 differs by {diff}",
+                engine.backend(),
+                PHOTOS[i]
+            );
+        }
+    }
+}

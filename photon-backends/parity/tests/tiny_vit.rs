@@ -1,0 +1,112 @@
+//! The generated tiny SigLIP-shaped model (testdata/models/tiny-siglip): both engines match the
+//! Python onnxruntime reference and each other, batching is transparent, and its Hugging Face
+//! configuration becomes the right spec.
+
+use photon_core::model::ImageBatch;
+use photon_core::model_spec::{hf_vision_tower, load_model_dir};
+use photon_core::preprocess::{Normalization, ResizeFilter, ResizeMode};
+use photon_parity::*;
+
+fn model_dir() -> std::path::PathBuf {
+    repo().join("testdata/models/tiny-siglip")
+}
+
+/// The input `scripts/make_tiny_vit.py` used: sin(0.1(n+1)(c+1) + 0.05h - 0.03w).
+fn test_batch(n: usize) -> ImageBatch {
+    let mut data = Vec::with_capacity(n * 3 * 32 * 32);
+    for b in 0..n {
+        for c in 0..3 {
+            for h in 0..32 {
+                for w in 0..32 {
+                    let v =
+                        0.1 * (b + 1) as f64 * (c + 1) as f64 + 0.05 * h as f64 - 0.03 * w as f64;
+                    data.push(v.sin() as f32);
+                }
+            }
+        }
+    }
+    ImageBatch {
+        len: n,
+        height: 32,
+        width: 32,
+        data,
+    }
+}
+
+fn reference() -> Vec<Vec<f32>> {
+    let text = std::fs::read_to_string(model_dir().join("reference.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    serde_json::from_value(json["pooler_output"].clone()).unwrap()
+}
+
+#[test]
+fn the_hugging_face_layout_becomes_the_right_spec() {
+    let spec = hf_vision_tower(&model_dir()).unwrap();
+    assert_eq!(
+        (spec.input_name.as_str(), spec.embedding_output.as_str()),
+        ("pixel_values", "pooler_output")
+    );
+    assert_eq!(spec.embedding_dim, 32);
+    let p = spec.preprocessing;
+    assert_eq!(
+        (p.width, p.height, p.resize, p.filter),
+        (32, 32, ResizeMode::Squash, ResizeFilter::Bilinear)
+    );
+    assert_eq!(
+        p.normalization,
+        Normalization::MeanStd {
+            mean: [0.5; 3],
+            std: [0.5; 3]
+        }
+    );
+    let loaded = load_model_dir(&model_dir()).unwrap();
+    assert!(loaded.id.starts_with("tiny-siglip@"), "{}", loaded.id);
+}
+
+#[tokio::test]
+async fn both_engines_match_the_python_reference_and_each_other() {
+    let spec = load_model_dir(&model_dir()).unwrap();
+    let (ort, tract) = both_engines(&spec);
+    let batch = test_batch(3);
+    let expected = reference();
+    let from_ort = embed(&ort, &batch).await;
+    let from_tract = embed(&tract, &batch).await;
+    for i in 0..3 {
+        let (o, t) = (&from_ort[i].embedding, &from_tract[i].embedding);
+        assert!(
+            max_abs_diff(o, &expected[i]) <= 1e-4,
+            "ort vs python: {}",
+            max_abs_diff(o, &expected[i])
+        );
+        assert!(
+            max_abs_diff(t, &expected[i]) <= 1e-4,
+            "tract vs python: {}",
+            max_abs_diff(t, &expected[i])
+        );
+        assert!(
+            max_abs_diff(o, t) <= 1e-4,
+            "ort vs tract: {}",
+            max_abs_diff(o, t)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
+    let spec = load_model_dir(&model_dir()).unwrap();
+    let (ort, tract) = both_engines(&spec);
+    let seven = test_batch(7);
+    for engine in [&ort as &dyn photon_core::model::Embedder, &tract] {
+        let together = embed(engine, &seven).await;
+        for (i, in_batch) in together.iter().enumerate() {
+            let alone = ImageBatch::stack(32, 32, [seven.image(i)]).unwrap();
+            let alone = embed(engine, &alone).await;
+            let diff = max_abs_diff(&alone[0].embedding, &in_batch.embedding);
+            assert!(
+                diff <= 1e-5,
+                "{}: image {i} differs by {diff} alone vs in a batch",
+                engine.backend()
+            );
+        }
+    }
+}

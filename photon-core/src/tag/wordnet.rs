@@ -1,0 +1,107 @@
+//! WordNet 3.0 noun hierarchy, read from Debian's `wordnet-base` (`/usr/share/wordnet/data.noun`).
+//!
+//! A synset's offset *is* its byte offset in `data.noun`, so a synset is found by slicing the
+//! file, without building an index of all 82 000 nouns.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Where Debian's `wordnet-base` installs the noun database.
+pub const DEBIAN_DATA_NOUN: &str = "/usr/share/wordnet/data.noun";
+
+/// The noun database in memory.
+#[derive(Debug, Clone)]
+pub struct WordNet {
+    data: Vec<u8>,
+}
+
+/// One noun synset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synset {
+    /// The 8-digit offset that identifies it.
+    pub offset: u32,
+    /// Its lemmas, underscores turned into spaces, most common first.
+    pub words: Vec<String>,
+    /// Offsets of its hypernyms (class and instance).
+    pub hypernyms: Vec<u32>,
+}
+
+impl WordNet {
+    /// Reads `data.noun`.
+    pub fn open(data_noun: &Path) -> std::io::Result<Self> {
+        Ok(Self {
+            data: std::fs::read(data_noun)?,
+        })
+    }
+
+    /// The synset at `offset`, if there is one.
+    pub fn synset(&self, offset: u32) -> Option<Synset> {
+        let start = offset as usize;
+        if start > 0 && self.data.get(start - 1) != Some(&b'\n') {
+            return None;
+        }
+        let rest = self.data.get(start..)?;
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        let line = std::str::from_utf8(line).ok()?;
+        let fields: Vec<&str> = line.split('|').next()?.split_whitespace().collect();
+        if fields.first()?.parse::<u32>().ok()? != offset || fields.get(2) != Some(&"n") {
+            return None;
+        }
+        let word_count = usize::from_str_radix(fields.get(3)?, 16).ok()?;
+        let words = (0..word_count)
+            .map(|i| fields.get(4 + 2 * i).map(|w| w.replace('_', " ")))
+            .collect::<Option<Vec<_>>>()?;
+        let pointers_at = 4 + 2 * word_count;
+        let pointer_count: usize = fields.get(pointers_at)?.parse().ok()?;
+        let hypernyms = (0..pointer_count)
+            .filter_map(|i| {
+                let p = pointers_at + 1 + 4 * i;
+                let (symbol, target, pos) =
+                    (fields.get(p)?, fields.get(p + 1)?, fields.get(p + 2)?);
+                (matches!(*symbol, "@" | "@i") && *pos == "n")
+                    .then(|| target.parse().ok())
+                    .flatten()
+            })
+            .collect();
+        Some(Synset {
+            offset,
+            words,
+            hypernyms,
+        })
+    }
+
+    /// The chain from the root (`entity`) down to `offset`, following the first hypernym.
+    pub fn path_to(&self, offset: u32) -> Vec<Synset> {
+        let mut chain = Vec::new();
+        let mut seen = HashSet::new();
+        let mut current = self.synset(offset);
+        while let Some(synset) = current {
+            if !seen.insert(synset.offset) {
+                break; // never loop, whatever the file says
+            }
+            current = synset.hypernyms.first().and_then(|h| self.synset(*h));
+            chain.push(synset);
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// Every ancestor of `offset` through all hypernym links (not including itself).
+    pub fn ancestors(&self, offset: u32) -> HashSet<u32> {
+        let mut found = HashSet::new();
+        let mut stack = self.synset(offset).map(|s| s.hypernyms).unwrap_or_default();
+        while let Some(next) = stack.pop() {
+            if found.insert(next)
+                && let Some(s) = self.synset(next)
+            {
+                stack.extend(s.hypernyms);
+            }
+        }
+        found
+    }
+}
+
+/// The WordNet offset of an ImageNet-style synset id (`n02123159` → 2123159).
+pub fn offset_of(synset_id: &str) -> Option<u32> {
+    synset_id.strip_prefix('n')?.parse().ok()
+}
