@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# images/s of `photon process` on the sample photos, with and without thumbnails.
-# Usage: benches/sample_throughput.sh [COPIES] [RUNS]   (run from the repository root)
-# COPIES copies of testdata/photos (7 images each) amortise process start-up; each setting runs
-# RUNS times, alternating, and the median images/s of the summary line is printed.
+# images/s of `photon process` on the sample photos, in several settings, side by side.
+# Usage: benches/sample_throughput.sh [COPIES] [RUNS]   (from the repository root, after
+# scripts/setup.sh). COPIES copies of testdata/photos (7 images each) amortise start-up; the
+# settings run RUNS times in turn (interleaved, so machine noise hits them alike) and the
+# median images/s of each summary line is printed.
 set -euo pipefail
 copies=${1:-20}
 runs=${2:-5}
@@ -12,14 +13,25 @@ trap 'rm -rf "$corpus"' EXIT
 for i in $(seq 1 "$copies"); do
   mkdir -p "$corpus/$i" && cp testdata/photos/* "$corpus/$i/"
 done
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-rate() { ./target/release/photon process "$corpus" -o "$corpus/out.jsonl" "$@" 2>&1 >/dev/null | sed -E 's/.*\(([0-9.]+) images\/s\).*/\1/'; }
-with=(); without=()
+settings=(
+  "no model, thumbnails|--no-embedding"
+  "no model, no thumbnails|--no-embedding --no-thumbnail"
+  "EfficientNet-Lite0 on ort, all stages|--backend ort"
+  "EfficientNet-Lite0 on tract, all stages|--backend tract"
+)
+declare -A rates
 for _ in $(seq 1 "$runs"); do
-  with+=("$(rate)")
-  without+=("$(rate --no-thumbnail)")
+  for s in "${settings[@]}"; do
+    name=${s%%|*}
+    # shellcheck disable=SC2086 # the flags are meant to split
+    rate=$(./target/release/photon process "$corpus" -o "$corpus/out.jsonl" ${s#*|} 2>&1 >/dev/null \
+      | sed -nE 's/.*\(([0-9.]+) images\/s\).*/\1/p')
+    rates[$name]="${rates[$name]:-} $rate"
+  done
 done
-n=$((copies * 7))
-w=$(printf '%s\n' "${with[@]}" | median)
-wo=$(printf '%s\n' "${without[@]}" | median)
-echo "$n images, $(nproc) cores: with thumbnails $w images/s, without $wo images/s (median of $runs)"
+echo "$((copies * 7)) images, $(nproc) cores, median of $runs runs:"
+for s in "${settings[@]}"; do
+  name=${s%%|*}
+  median=$(printf '%s\n' ${rates[$name]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf '  %-40s %8s images/s\n' "$name" "$median"
+done

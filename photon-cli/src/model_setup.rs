@@ -67,6 +67,7 @@ pub fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
             let options = photon_tract::TractOptions {
                 concurrent_batches: sessions,
                 matmul_threads: threads,
+                batch_plan: photon_tract::BatchPlan::default(),
             };
             Arc::new(
                 photon_tract::TractEmbedder::new(spec.clone(), &options)

@@ -63,8 +63,3 @@ pub use pipeline::{Pipeline, PipelineBuilder};
 pub use record::{ErrorRecord, ImageRecord, Record, SCHEMA_VERSION};
 pub use source::Source;
 pub use tag::{Tag, Tagger};
-
-/// The README's Rust snippets, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

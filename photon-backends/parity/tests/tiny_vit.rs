@@ -95,8 +95,25 @@ async fn both_engines_match_the_python_reference_and_each_other() {
 async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
     let spec = load_model_dir(&model_dir()).unwrap();
     let (ort, tract) = both_engines(&spec);
+    let symbolic = photon_tract::TractOptions {
+        batch_plan: photon_tract::BatchPlan::Symbolic,
+        ..Default::default()
+    };
+    let tract_symbolic = photon_tract::TractEmbedder::new(spec.clone(), &symbolic).unwrap();
     let seven = test_batch(7);
-    for engine in [&ort as &dyn photon_core::model::Embedder, &tract] {
+    let reference = embed(&ort, &seven).await;
+    let batched = embed(&tract_symbolic, &seven).await;
+    for (a, b) in reference.iter().zip(&batched) {
+        assert!(
+            max_abs_diff(&a.embedding, &b.embedding) <= 1e-4,
+            "tract with a symbolic batch vs ort"
+        );
+    }
+    for engine in [
+        &ort as &dyn photon_core::model::Embedder,
+        &tract,
+        &tract_symbolic,
+    ] {
         let together = embed(engine, &seven).await;
         for (i, in_batch) in together.iter().enumerate() {
             let alone = ImageBatch::stack(32, 32, [seven.image(i)]).unwrap();
