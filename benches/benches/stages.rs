@@ -2,9 +2,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder};
-use photon_core::preprocess::{
-    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
-};
+use photon_core::model_spec::efficientnet_lite0;
 use photon_core::thumbnail::{ThumbnailOptions, encode_thumbnail};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -23,17 +21,7 @@ fn stages(c: &mut Criterion) {
         .decode(&jpeg, &DecodeRequest::default())
         .unwrap()
         .pixels;
-    let efficientnet = Preprocessing {
-        width: 224,
-        height: 224,
-        resize: ResizeMode::ShorterSideThenCenterCrop { shorter_side: 256 },
-        filter: ResizeFilter::Bicubic,
-        normalization: Normalization::ScaleOffset {
-            scale: [1.0 / 128.0; 3],
-            offset: [-127.0 / 128.0; 3],
-        },
-        channel_order: ChannelOrder::Rgb,
-    };
+    let efficientnet = efficientnet_lite0("".as_ref()).preprocessing;
 
     let mut g = c.benchmark_group("stages/horses.jpg 773x512");
     g.bench_function("blake3", |b| {

@@ -267,6 +267,16 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     assert_eq!(lines(&out).len(), 40);
 }
 
+/// `photon ARGS` with the installed models and extra environment.
+fn photon_with_models(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_photon"));
+    command.args(args).env("PHOTON_MODELS", models());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run photon")
+}
+
 /// The installed models (scripts/setup.sh), for the tests that need the default model.
 fn models() -> PathBuf {
     let root = std::env::var_os("PHOTON_MODELS").map_or_else(
@@ -284,8 +294,8 @@ fn models() -> PathBuf {
 fn the_default_model_tags_the_sample_photos_on_both_backends() {
     let photos = testdata().join("photos");
     for backend in ["ort", "tract"] {
-        let run = Command::new(env!("CARGO_BIN_EXE_photon"))
-            .args([
+        let run = photon_with_models(
+            &[
                 "process",
                 photos.to_str().unwrap(),
                 "--backend",
@@ -294,10 +304,9 @@ fn the_default_model_tags_the_sample_photos_on_both_backends() {
                 "--print-tags",
                 "--max-batch",
                 "4",
-            ])
-            .env("PHOTON_MODELS", models())
-            .output()
-            .unwrap();
+            ],
+            &[],
+        );
         assert_eq!(
             run.status.code(),
             Some(0),
@@ -349,11 +358,7 @@ fn the_default_model_tags_the_sample_photos_on_both_backends() {
 
 #[test]
 fn models_lists_what_is_installed_and_no_embedding_leaves_it_out() {
-    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
-        .args(["models"])
-        .env("PHOTON_MODELS", models())
-        .output()
-        .unwrap();
+    let run = photon_with_models(&["models"], &[]);
     let listing = String::from_utf8_lossy(&run.stdout);
     assert!(
         listing.contains("efficientnet-lite0@")
@@ -363,18 +368,16 @@ fn models_lists_what_is_installed_and_no_embedding_leaves_it_out() {
     assert!(listing.contains("libonnxruntime.so"), "{listing}");
 
     let dog = testdata().join("photos/dog.jpg");
-    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
-        .args(["process", dog.to_str().unwrap(), "--no-embedding", "-q"])
-        .env("PHOTON_MODELS", models())
-        .output()
-        .unwrap();
+    let run = photon_with_models(
+        &["process", dog.to_str().unwrap(), "--no-embedding", "-q"],
+        &[],
+    );
     let record: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert!(record.get("embedding").is_none() && record.get("tags").is_none());
-    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
-        .args(["process", dog.to_str().unwrap(), "--no-tagging", "-q"])
-        .env("PHOTON_MODELS", models())
-        .output()
-        .unwrap();
+    let run = photon_with_models(
+        &["process", dog.to_str().unwrap(), "--no-tagging", "-q"],
+        &[],
+    );
     let record: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert!(record.get("embedding").is_some() && record.get("tags").is_none());
 }
@@ -382,12 +385,10 @@ fn models_lists_what_is_installed_and_no_embedding_leaves_it_out() {
 #[test]
 fn a_missing_onnx_runtime_is_a_clear_error() {
     let dog = testdata().join("photos/dog.jpg");
-    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
-        .args(["process", dog.to_str().unwrap()])
-        .env("PHOTON_MODELS", models())
-        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so.1.32.0")
-        .output()
-        .unwrap();
+    let run = photon_with_models(
+        &["process", dog.to_str().unwrap()],
+        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so.1.32.0")],
+    );
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(

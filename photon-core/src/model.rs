@@ -266,3 +266,18 @@ pub fn split_rows(data: &[f32], n: usize, output: &str) -> Result<Vec<Vec<f32>>,
         .map(<[f32]>::to_vec)
         .collect())
 }
+
+/// Runs an engine's CPU-bound work on Tokio's blocking pool, so inference never stalls the async
+/// threads. A panic inside `work` is resumed in the caller, where the driver turns it into error
+/// records for the batch.
+pub async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EmbedError> + Send + 'static,
+) -> Result<T, EmbedError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(EmbedError::Backend(e.to_string())),
+        },
+    }
+}

@@ -2,7 +2,7 @@
 //! blocking thread, so inference never blocks the async threads nor waits on a single lock.
 
 use ort::session::Session;
-use photon_core::model::EmbedError;
+use photon_core::model::{EmbedError, run_blocking};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -38,7 +38,7 @@ impl SessionPool {
             .await
             .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let free = self.free.clone();
-        tokio::task::spawn_blocking(move || {
+        run_blocking(move || {
             let _permit = permit;
             let mut session = free
                 .lock()
@@ -52,9 +52,5 @@ impl SessionPool {
             result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
         .await
-        .map_err(|e| match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => EmbedError::Backend(e.to_string()),
-        })?
     }
 }

@@ -19,7 +19,7 @@
 
 use async_trait::async_trait;
 use photon_core::model::{
-    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, split_rows, zip_outputs,
+    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, run_blocking, split_rows, zip_outputs,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -212,12 +212,6 @@ impl Embedder for TractEmbedder {
             .await
             .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let (plan, spec, per_image) = (self.plan.clone(), self.spec.clone(), self.per_image);
-        match tokio::task::spawn_blocking(move || run_batch(&plan, &spec, per_image, batch)).await {
-            Ok(result) => result,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => Err(EmbedError::Backend(e.to_string())),
-            },
-        }
+        run_blocking(move || run_batch(&plan, &spec, per_image, batch)).await
     }
 }
