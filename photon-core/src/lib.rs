@@ -49,6 +49,7 @@ pub mod resume;
 pub mod sink;
 pub mod source;
 pub mod tag;
+pub mod text;
 pub mod thumbnail;
 pub mod walk;
 

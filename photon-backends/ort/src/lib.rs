@@ -20,6 +20,9 @@
 
 mod runtime;
 mod session_pool;
+mod text;
+
+pub use text::OrtTextEncoder;
 
 pub use runtime::{OrtError, find_wheel_library, init_runtime, runtime_library};
 
@@ -74,53 +77,16 @@ impl OrtEmbedder {
     /// Loads `spec.model_file` into `options.sessions` sessions. Fails with a clear error when
     /// the runtime library or the model is missing, or the model lacks the spec's input/outputs.
     pub fn new(spec: ModelSpec, options: &OrtOptions) -> Result<Self, OrtError> {
-        let env = init_runtime(options.library.as_deref())?;
         let file = spec.model_file.clone().ok_or(OrtError::NoModelFile)?;
-        if !file.is_file() {
-            return Err(OrtError::ModelMissing(file));
-        }
-        let mut sessions = Vec::new();
-        for _ in 0..options.sessions.max(1) {
-            let configure = |e: &dyn std::fmt::Display| OrtError::Session(e.to_string());
-            let session = Session::builder(env)
-                .map_err(|e| configure(&e))?
-                .with_intra_threads(options.threads_per_session.max(1))
-                .map_err(|e| configure(&e))?
-                .with_inter_threads(1)
-                .map_err(|e| configure(&e))?
-                .commit_from_file(&file)
-                .map_err(|e| OrtError::Load {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
-            check_io(&session, &spec)?;
-            sessions.push(session);
-        }
+        let sessions = session_pool::load_sessions(&file, options)?;
+        let outputs =
+            std::iter::once(spec.embedding_output.as_str()).chain(spec.logits_output.as_deref());
+        session_pool::check_io(&sessions[0], &[spec.input_name.as_str()], outputs)?;
         Ok(Self {
             spec,
             pool: SessionPool::new(sessions),
         })
     }
-}
-
-fn check_io(session: &Session, spec: &ModelSpec) -> Result<(), OrtError> {
-    let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-    let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-    let wanted_outputs = std::iter::once(&spec.embedding_output).chain(spec.logits_output.as_ref());
-    if !inputs.contains(&spec.input_name.as_str()) {
-        return Err(OrtError::Interface(format!(
-            "no input `{}` (the model has {inputs:?})",
-            spec.input_name
-        )));
-    }
-    for name in wanted_outputs {
-        if !outputs.contains(&name.as_str()) {
-            return Err(OrtError::Interface(format!(
-                "no output `{name}` (the model has {outputs:?})"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Runs one batch on one session: the whole of the engine-specific work.

@@ -54,3 +54,56 @@ impl SessionPool {
         .await
     }
 }
+
+/// `options.sessions` sessions of the model in `file`.
+pub(crate) fn load_sessions(
+    file: &std::path::Path,
+    options: &crate::OrtOptions,
+) -> Result<Vec<Session>, crate::OrtError> {
+    use crate::OrtError;
+    let env = crate::init_runtime(options.library.as_deref())?;
+    if !file.is_file() {
+        return Err(OrtError::ModelMissing(file.to_path_buf()));
+    }
+    let configure = |e: &dyn std::fmt::Display| OrtError::Session(e.to_string());
+    (0..options.sessions.max(1))
+        .map(|_| {
+            Session::builder(env)
+                .map_err(|e| configure(&e))?
+                .with_intra_threads(options.threads_per_session.max(1))
+                .map_err(|e| configure(&e))?
+                .with_inter_threads(1)
+                .map_err(|e| configure(&e))?
+                .commit_from_file(file)
+                .map_err(|e| OrtError::Load {
+                    file: file.to_path_buf(),
+                    message: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// Fails unless the session has these inputs and outputs.
+pub(crate) fn check_io<'a>(
+    session: &Session,
+    inputs: &[&str],
+    outputs: impl IntoIterator<Item = &'a str>,
+) -> Result<(), crate::OrtError> {
+    let have_inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    let have_outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    for name in inputs {
+        if !have_inputs.contains(name) {
+            return Err(crate::OrtError::Interface(format!(
+                "no input `{name}` (the model has {have_inputs:?})"
+            )));
+        }
+    }
+    for name in outputs {
+        if !have_outputs.contains(&name) {
+            return Err(crate::OrtError::Interface(format!(
+                "no output `{name}` (the model has {have_outputs:?})"
+            )));
+        }
+    }
+    Ok(())
+}

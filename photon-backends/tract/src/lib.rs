@@ -17,6 +17,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod text;
+
+pub use text::TractTextEncoder;
+
 use async_trait::async_trait;
 use photon_core::model::{
     EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, run_blocking, split_rows, zip_outputs,
@@ -106,11 +110,7 @@ impl TractEmbedder {
         if !file.is_file() {
             return Err(TractError::ModelMissing(file));
         }
-        if options.matmul_threads > 1 {
-            tract_linalg::multithread::set_default_executor(
-                tract_linalg::multithread::Executor::multithread(options.matmul_threads),
-            );
-        }
+        set_matmul_threads(options.matmul_threads);
         let prepare = || -> TractResult<Plan> {
             let mut model = tract_onnx::onnx().model_for_path(&file)?;
             let batch: TDim = match options.batch_plan {
@@ -188,6 +188,15 @@ fn run_once(
         None => None,
     };
     Ok(zip_outputs(embeddings, logits))
+}
+
+/// Makes tract's matrix products use `threads` threads (process-wide).
+fn set_matmul_threads(threads: usize) {
+    if threads > 1 {
+        tract_linalg::multithread::set_default_executor(
+            tract_linalg::multithread::Executor::multithread(threads),
+        );
+    }
 }
 
 /// tract's error with its causes, as one message.

@@ -1,7 +1,8 @@
 //! Tags from a classifier head: softmax over logits, top-k above a confidence, names from the
 //! label file, WordNet paths and ancestor de-duplication for ImageNet-style synset labels.
 
-use super::wordnet::{WordNet, offset_of};
+use super::hierarchy::TagHierarchy;
+use super::wordnet::WordNet;
 use super::{Tag, Tagger};
 use crate::model::ModelOutput;
 use std::path::Path;
@@ -76,76 +77,36 @@ impl Default for ClassifierOptions {
 #[derive(Debug, Clone)]
 pub struct ClassifierTagger {
     labels: Arc<Vec<Label>>,
-    wordnet: Option<Arc<WordNet>>,
+    hierarchy: TagHierarchy,
     options: ClassifierOptions,
-    paths: bool,
 }
 
 impl ClassifierTagger {
     /// A tagger over `labels`, with WordNet paths when `wordnet` is given.
     pub fn new(labels: Vec<Label>, wordnet: Option<WordNet>, options: ClassifierOptions) -> Self {
+        let hierarchy = TagHierarchy {
+            wordnet: wordnet.map(Arc::new),
+            path_depth: options.path_depth,
+            dedup: options.dedup,
+            paths: true,
+        };
         Self {
             labels: Arc::new(labels),
-            wordnet: wordnet.map(Arc::new),
+            hierarchy,
             options,
-            paths: true,
         }
     }
 
     /// Whether tags carry WordNet paths (on by default when WordNet is given); WordNet may
     /// still serve de-duplication without them.
     pub fn with_paths(mut self, on: bool) -> Self {
-        self.paths = on;
+        self.hierarchy.paths = on;
         self
     }
 
     /// The classes, in logit order.
     pub fn labels(&self) -> &[Label] {
         &self.labels
-    }
-
-    fn path(&self, label: &Label) -> Option<String> {
-        let wordnet = self.wordnet.as_ref().filter(|_| self.paths)?;
-        let chain = wordnet.path_to(offset_of(label.synset.as_deref()?)?);
-        let (_, ancestors) = chain.split_last()?;
-        let keep = ancestors.len().saturating_sub(self.options.path_depth);
-        let mut parts: Vec<&str> = ancestors[keep..]
-            .iter()
-            .filter_map(|s| s.words.first().map(String::as_str))
-            .collect();
-        parts.push(&label.name);
-        Some(parts.join(" > "))
-    }
-
-    fn dedup(&self, picked: &mut Vec<(usize, f32)>) {
-        let Some(wordnet) = &self.wordnet else { return };
-        if self.options.dedup == AncestorDedup::Keep {
-            return;
-        }
-        let offsets: Vec<Option<u32>> = picked
-            .iter()
-            .map(|(i, _)| self.labels[*i].synset.as_deref().and_then(offset_of))
-            .collect();
-        let ancestors: Vec<_> = offsets
-            .iter()
-            .map(|o| o.map(|o| wordnet.ancestors(o)).unwrap_or_default())
-            .collect();
-        let is_ancestor_of =
-            |a: usize, b: usize| offsets[a].is_some_and(|o| ancestors[b].contains(&o));
-        let drop: Vec<bool> = (0..picked.len())
-            .map(|i| {
-                (0..picked.len()).any(|j| {
-                    j != i
-                        && match self.options.dedup {
-                            AncestorDedup::DropAncestors => is_ancestor_of(i, j),
-                            AncestorDedup::DropDescendants => is_ancestor_of(j, i),
-                            AncestorDedup::Keep => false,
-                        }
-                })
-            })
-            .collect();
-        let mut keep = drop.iter().map(|d| !d);
-        picked.retain(|_| keep.next().unwrap_or(true));
     }
 }
 
@@ -188,13 +149,13 @@ impl Tagger for ClassifierTagger {
             .map(|i| (i, probabilities[i]))
             .filter(|(_, p)| *p >= self.options.min_confidence)
             .collect();
-        self.dedup(&mut picked);
+        self.hierarchy.dedup(&self.labels, &mut picked);
         picked
             .into_iter()
             .map(|(i, confidence)| Tag {
                 name: self.labels[i].name.clone(),
                 confidence,
-                path: self.path(&self.labels[i]),
+                path: self.hierarchy.path(&self.labels[i]),
             })
             .collect()
     }

@@ -2,7 +2,10 @@
 //! tagger and the WordNet hierarchy it draws paths from.
 
 pub mod classifier;
+mod hierarchy;
+pub mod label_bank;
 pub mod wordnet;
+pub mod zero_shot;
 
 use crate::model::ModelOutput;
 use serde::{Deserialize, Serialize};

@@ -86,6 +86,45 @@ impl WordNet {
         chain
     }
 
+    /// Every lemma of every noun synset in lexicographer files `lex_files` (WordNet's top-level
+    /// categories: 5 animal, 6 artifact, 13 food, 15 location, 17 object, 18 person, 20 plant),
+    /// with its synset's offset.
+    pub fn synsets_in(&self, lex_files: &[u8]) -> Vec<(u32, String)> {
+        let mut found = Vec::new();
+        for line in self.data.split(|b| *b == b'\n') {
+            // Data lines start with the 8-digit offset; the licence header starts with spaces.
+            let mut fields = line.splitn(5, |b| *b == b' ');
+            let (Some(offset), Some(lex), Some(b"n"), Some(word_count), Some(rest)) = (
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+            ) else {
+                continue;
+            };
+            let (Ok(offset), Ok(lex)) = (parse_ascii::<u32>(offset), parse_ascii::<u8>(lex)) else {
+                continue;
+            };
+            if !lex_files.contains(&lex) {
+                continue;
+            }
+            // rest: "<word> <lex id> <word> <lex id> ... <pointer count> ..."; the count field
+            // before it says how many words there are.
+            let Some(text) = std::str::from_utf8(rest).ok() else {
+                continue;
+            };
+            let words = text.split(' ').collect::<Vec<_>>();
+            let count = parse_ascii_hex(word_count).unwrap_or(0);
+            for word in words.iter().step_by(2).take(count) {
+                // Adjective markers like "(a)" are not part of the name.
+                let word = word.split('(').next().unwrap_or(word);
+                found.push((offset, word.replace('_', " ")));
+            }
+        }
+        found
+    }
+
     /// Every ancestor of `offset` through all hypernym links (not including itself).
     pub fn ancestors(&self, offset: u32) -> HashSet<u32> {
         let mut found = HashSet::new();
@@ -100,6 +139,21 @@ impl WordNet {
         found
     }
 }
+
+fn parse_ascii_hex(bytes: &[u8]) -> Option<usize> {
+    usize::from_str_radix(std::str::from_utf8(bytes).ok()?, 16).ok()
+}
+
+fn parse_ascii<T: std::str::FromStr>(bytes: &[u8]) -> Result<T, ()> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| ())?
+        .parse()
+        .map_err(|_| ())
+}
+
+/// WordNet's lexicographer files for what a camera sees: animals, artifacts, food, places,
+/// natural objects, people and plants.
+pub const VISUAL_LEX_FILES: [u8; 7] = [5, 6, 13, 15, 17, 18, 20];
 
 /// The WordNet offset of an ImageNet-style synset id (`n02123159` → 2123159).
 pub fn offset_of(synset_id: &str) -> Option<u32> {

@@ -1,0 +1,115 @@
+//! The text tower of CLIP/SigLIP-style models on tract: optimised for one sequence of the
+//! model's fixed length, run text by text (as images are, see [`crate::BatchPlan`]).
+
+use crate::{TractError, TractOptions, backend};
+use async_trait::async_trait;
+use photon_core::model::{EmbedError, run_blocking, split_rows};
+use photon_core::text::{TextEncoder, TextSpec, TokenBatch};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tract_onnx::prelude::*;
+
+/// A text tower on tract.
+pub struct TractTextEncoder {
+    spec: TextSpec,
+    plan: Arc<TypedRunnableModel>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for TractTextEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TractTextEncoder")
+            .field("spec", &self.spec.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TractTextEncoder {
+    /// Loads and optimises `spec.model_file` for int64 inputs `[1, max_len]`.
+    pub fn new(spec: TextSpec, options: &TractOptions) -> Result<Self, TractError> {
+        let file = spec.model_file.clone();
+        if !file.is_file() {
+            return Err(TractError::ModelMissing(file));
+        }
+        crate::set_matmul_threads(options.matmul_threads);
+        let prepare = || -> TractResult<Arc<TypedRunnableModel>> {
+            let mut model = tract_onnx::onnx().model_for_path(&file)?;
+            let names: Vec<&str> = std::iter::once(spec.input_ids.as_str())
+                .chain(spec.attention_mask.as_deref())
+                .collect();
+            for name in &names {
+                let position = model
+                    .input_outlets()?
+                    .iter()
+                    .position(|o| model.node(o.node).name == *name)
+                    .ok_or_else(|| {
+                        tract_onnx::prelude::TractError::msg(format!(
+                            "the model has no input named {name}"
+                        ))
+                    })?;
+                model.set_input_fact(
+                    position,
+                    InferenceFact::dt_shape(i64::datum_type(), tvec![1, spec.max_len]),
+                )?;
+            }
+            model.select_outputs_by_name([spec.output.as_str()])?;
+            model.into_optimized()?.into_runnable()
+        };
+        let plan = prepare().map_err(|e| TractError::Prepare {
+            file: file.clone(),
+            message: format!("{e:#}"),
+        })?;
+        Ok(Self {
+            spec,
+            plan,
+            permits: Arc::new(Semaphore::new(options.concurrent_batches.max(1))),
+        })
+    }
+}
+
+fn run(
+    plan: &Arc<TypedRunnableModel>,
+    spec: &TextSpec,
+    tokens: &TokenBatch,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let mut vectors = Vec::with_capacity(tokens.len);
+    for i in 0..tokens.len {
+        let range = i * tokens.seq_len..(i + 1) * tokens.seq_len;
+        let ids = Tensor::from_shape(&[1, tokens.seq_len], &tokens.ids[range.clone()])
+            .map_err(backend)?;
+        let mut inputs: TVec<TValue> = tvec![ids.into()];
+        if let (Some(_), Some(mask)) = (&spec.attention_mask, &tokens.attention_mask) {
+            inputs.push(
+                Tensor::from_shape(&[1, tokens.seq_len], &mask[range])
+                    .map_err(backend)?
+                    .into(),
+            );
+        }
+        let outputs = plan.run(inputs).map_err(backend)?;
+        let view = outputs[0].to_plain_array_view::<f32>().map_err(backend)?;
+        let data: Vec<f32> = view.iter().copied().collect();
+        vectors.extend(split_rows(&data, 1, &spec.output)?);
+    }
+    Ok(vectors)
+}
+
+#[async_trait]
+impl TextEncoder for TractTextEncoder {
+    fn spec(&self) -> &TextSpec {
+        &self.spec
+    }
+
+    fn backend(&self) -> &str {
+        "tract"
+    }
+
+    async fn encode(&self, tokens: TokenBatch) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| EmbedError::Backend(e.to_string()))?;
+        let (plan, spec) = (self.plan.clone(), self.spec.clone());
+        run_blocking(move || run(&plan, &spec, &tokens)).await
+    }
+}

@@ -1,0 +1,60 @@
+//! The text side of CLIP/SigLIP-style models: what a text tower expects ([`TextSpec`]),
+//! tokenising by each family's rules ([`TextTokenizer`]), the [`TextEncoder`] plugin trait, and
+//! [`embed_text`] for search queries, in the same space as image embeddings.
+
+mod spec;
+mod tokenize;
+
+pub use spec::{TextFamily, TextSpec, load_text_dir};
+pub use tokenize::{TextTokenizer, TokenBatch};
+
+use crate::model::{EmbedError, l2_normalize};
+use async_trait::async_trait;
+use thiserror::Error;
+
+/// Why text could not be embedded.
+#[derive(Debug, Error)]
+pub enum TextError {
+    /// The tokenizer file could not be loaded or refused a text.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// The encoder failed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+}
+
+/// Runs a text tower on tokenised batches.
+#[async_trait]
+pub trait TextEncoder: Send + Sync {
+    /// The text tower's description.
+    fn spec(&self) -> &TextSpec;
+
+    /// The engine's name (`ort`, `tract`, ...).
+    fn backend(&self) -> &str {
+        "custom"
+    }
+
+    /// One embedding per text of `tokens`, in order (not yet normalised).
+    async fn encode(&self, tokens: TokenBatch) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+/// Embeds `texts` (search queries, label prompts): tokenised by the model's rules, encoded, and
+/// L2-normalised, so a dot product with an image embedding from the same model is their cosine.
+pub async fn embed_text(
+    encoder: &dyn TextEncoder,
+    tokenizer: &TextTokenizer,
+    texts: &[&str],
+) -> Result<Vec<Vec<f32>>, TextError> {
+    let tokens = tokenizer.encode(texts)?;
+    let n = tokens.len;
+    let mut vectors = encoder.encode(tokens).await?;
+    if vectors.len() != n {
+        return Err(EmbedError::OutputCount {
+            expected: n,
+            got: vectors.len(),
+        }
+        .into());
+    }
+    vectors.iter_mut().for_each(|v| l2_normalize(v));
+    Ok(vectors)
+}

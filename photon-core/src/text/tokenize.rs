@@ -1,0 +1,82 @@
+//! Tokenising by each family's rules, with the `tokenizers` crate reading `tokenizer.json`.
+
+use super::{TextError, TextFamily, TextSpec};
+
+/// Token ids of several texts, each exactly `seq_len` long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBatch {
+    /// Number of texts.
+    pub len: usize,
+    /// Length of every sequence.
+    pub seq_len: usize,
+    /// `len × seq_len` ids, text after text.
+    pub ids: Vec<i64>,
+    /// 1 for real tokens, 0 for padding (only for families that take a mask).
+    pub attention_mask: Option<Vec<i64>>,
+}
+
+impl TokenBatch {
+    /// The ids of text `i`.
+    pub fn text(&self, i: usize) -> &[i64] {
+        &self.ids[i * self.seq_len..(i + 1) * self.seq_len]
+    }
+}
+
+/// A model's tokenizer plus its family's padding rules.
+#[derive(Debug, Clone)]
+pub struct TextTokenizer {
+    inner: tokenizers::Tokenizer,
+    family: TextFamily,
+    max_len: usize,
+    pad_id: u32,
+    eos_id: u32,
+}
+
+impl TextTokenizer {
+    /// Loads `spec.tokenizer_file`.
+    pub fn from_spec(spec: &TextSpec) -> Result<Self, TextError> {
+        let inner = tokenizers::Tokenizer::from_file(&spec.tokenizer_file)
+            .map_err(|e| TextError::Tokenizer(format!("{}: {e}", spec.tokenizer_file.display())))?;
+        Ok(Self {
+            inner,
+            family: spec.family,
+            max_len: spec.max_len,
+            pad_id: spec.pad_id,
+            eos_id: spec.eos_id,
+        })
+    }
+
+    /// Tokenises `texts`: special tokens as the tokenizer defines them, cut to the model's
+    /// length (CLIP keeps its end-of-text token last), padded with the pad token; CLIP gets an
+    /// attention mask, SigLIP none.
+    pub fn encode(&self, texts: &[&str]) -> Result<TokenBatch, TextError> {
+        let mut ids = Vec::with_capacity(texts.len() * self.max_len);
+        let mut mask = Vec::with_capacity(texts.len() * self.max_len);
+        for text in texts {
+            let encoding = self
+                .inner
+                .encode(*text, true)
+                .map_err(|e| TextError::Tokenizer(e.to_string()))?;
+            let mut tokens: Vec<u32> = encoding
+                .get_ids()
+                .iter()
+                .copied()
+                .take(self.max_len)
+                .collect();
+            if self.family == TextFamily::Clip && tokens.len() == self.max_len {
+                // A cut text still ends with end-of-text: CLIP pools at that token.
+                tokens[self.max_len - 1] = self.eos_id;
+            }
+            let real = tokens.len();
+            tokens.resize(self.max_len, self.pad_id);
+            ids.extend(tokens.iter().map(|&t| i64::from(t)));
+            mask.extend((0..self.max_len).map(|i| i64::from(i < real)));
+        }
+        Ok(TokenBatch {
+            len: texts.len(),
+            seq_len: self.max_len,
+            ids,
+            attention_mask: (self.family == TextFamily::Clip).then_some(mask),
+        })
+    }
+}
