@@ -12,6 +12,9 @@ onnxruntime's outputs as references:
   <|startoftext|> ... <|endoftext|> (the two highest ids).
 
 Usage: make_tiny_text.py TESTDATA_MODELS_DIR   (needs numpy, onnx, onnxruntime, tokenizers)
+       make_tiny_text.py --base OUT_DIR        a SigLIP-base-shaped text tower (12 layers, 768
+                                               wide, 12 heads, MLP 3072, 32k vocabulary, random
+                                               weights, ~450 MB) for throughput benches
 """
 import json
 import os
@@ -56,7 +59,7 @@ def tokenizer_json(vocab, family):
             "model": {"type": "WordLevel", "vocab": vocab, "unk_token": unk}}
 
 
-def text_model(family, vocab_size, length):
+def text_model(family, vocab_size, length, layers=1):
     reset()
     ids = "input_ids"
     x = vit.op("Gather", [vit.weight(vocab_size, HIDDEN, scale=0.5), ids], axis=0)
@@ -72,9 +75,10 @@ def text_model(family, vocab_size, length):
         inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", length]))
     else:
         bias = None
-    h = vit.layer_norm(x)
-    x = vit.op("Add", [x, attention_with_bias(h, bias)])
-    x = vit.op("Add", [x, vit.linear(vit.gelu(vit.linear(vit.layer_norm(x), HIDDEN, vit.MLP)), vit.MLP, HIDDEN)])
+    for _ in range(layers):
+        h = vit.layer_norm(x)
+        x = vit.op("Add", [x, attention_with_bias(h, bias)])
+        x = vit.op("Add", [x, vit.linear(vit.gelu(vit.linear(vit.layer_norm(x), HIDDEN, vit.MLP)), vit.MLP, HIDDEN)])
     x = vit.layer_norm(x)
     if family == "siglip":
         last = vit.op("Gather", [x, vit.const("last", length - 1, np.int64)], axis=1)
@@ -123,7 +127,25 @@ def clip_vision():
     return model
 
 
+def base(out):
+    """SigLIP base text tower shape; only the tokenizer is small (its ids stay in range)."""
+    global HIDDEN
+    HIDDEN = vit.HIDDEN = 768
+    vit.HEADS, vit.HEAD_DIM, vit.MLP = 12, 64, 3072
+    vocab = {w: i for i, w in enumerate(["<pad>", "</s>", "<unk>"] + WORDS)}
+    os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+    onnx.save(text_model("siglip", 32000, 64, layers=12), os.path.join(out, "onnx", "text_model.onnx"))
+    with open(os.path.join(out, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer_json(vocab, "siglip"), f)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"model_type": "siglip", "text_config": {"hidden_size": 768, "max_position_embeddings": 64,
+                                                          "pad_token_id": 0, "eos_token_id": 1}}, f)
+    print(f"wrote {out}")
+
+
 def main():
+    if sys.argv[1] == "--base":
+        return base(sys.argv[2])
     import onnxruntime as ort
     from tokenizers import Tokenizer
     root = sys.argv[1]

@@ -3,6 +3,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder};
 use photon_core::model_spec::efficientnet_lite0;
+use photon_core::tag::classifier::Label;
+use photon_core::tag::label_bank::LabelBank;
+use photon_core::tag::zero_shot::{ZeroShotScoring, score_bank};
 use photon_core::thumbnail::{ThumbnailOptions, encode_thumbnail};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -41,6 +44,30 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("preprocess 224 crop", |b| {
         b.iter(|| efficientnet.apply(black_box(&pixels)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("tag scoring");
+    let (n, dim) = (80_000usize, 768usize);
+    let labels: Vec<Label> = (0..n)
+        .map(|i| Label {
+            synset: None,
+            name: format!("label {i}"),
+        })
+        .collect();
+    let vectors: Vec<f32> = (0..n * dim)
+        .map(|i| ((i * 7919 % 997) as f32 / 997.0) - 0.5)
+        .collect();
+    let bank = LabelBank::new(labels, dim, vectors).unwrap();
+    let image: Vec<f32> = (0..dim)
+        .map(|i| ((i * 31 % 17) as f32 - 8.0) / 40.0)
+        .collect();
+    let siglip = ZeroShotScoring::Sigmoid {
+        scale: 117.3,
+        bias: -12.9,
+    };
+    g.bench_function("80000 labels x 768, top 5, one thread", |b| {
+        b.iter(|| score_bank(&bank, black_box(&image), siglip, 5))
     });
     g.finish();
 

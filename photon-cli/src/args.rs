@@ -27,6 +27,11 @@ pub enum Command {
     /// writable), 130 when interrupted (the output holds every record finished before).
     #[command(verbatim_doc_comment)]
     Process(ProcessArgs),
+    /// Rank the images of a records file against a text query (CLIP/SigLIP models).
+    ///
+    /// The records must carry embeddings from the image tower of --model; the query is embedded
+    /// by its text tower into the same space and images are ranked by cosine similarity.
+    Search(SearchArgs),
     /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
     ///
     /// Models live in $PHOTON_MODELS (default ./models), one folder each: Photon's layout
@@ -166,6 +171,15 @@ pub struct ProcessArgs {
     #[arg(long, value_enum, default_value_t = Dedup::None)]
     pub dedup: Dedup,
 
+    /// Zero-shot vocabulary for CLIP/SigLIP models: one term per line (or `synset<TAB>term`)
+    /// [default: WordNet nouns for things a camera sees].
+    #[arg(long, value_name = "FILE")]
+    pub vocabulary: Option<PathBuf>,
+
+    /// Prompt each zero-shot term is put in; `{}` stands for the term.
+    #[arg(long, value_name = "TEMPLATE", default_value = photon_core::tag::label_bank::DEFAULT_TEMPLATE)]
+    pub prompt_template: String,
+
     /// WordNet noun database (Debian wordnet-base).
     #[arg(long, value_name = "FILE", default_value = photon_core::tag::wordnet::DEBIAN_DATA_NOUN)]
     pub wordnet: PathBuf,
@@ -186,4 +200,32 @@ pub enum Order {
     Completion,
     /// The order the inputs were given and walked in.
     Input,
+}
+
+/// Arguments of `photon search`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SearchArgs {
+    /// Records written by `photon process --model DIR`.
+    #[arg(value_name = "RECORDS")]
+    pub records: PathBuf,
+
+    /// The query.
+    #[arg(value_name = "TEXT")]
+    pub query: String,
+
+    /// The CLIP/SigLIP model folder the records were made with.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+
+    /// How many results.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// One JSON object per result instead of `score<TAB>path` lines.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Inference engine for the text tower.
+    #[arg(long, value_enum, default_value_t = Backend::Ort)]
+    pub backend: Backend,
 }

@@ -5,6 +5,7 @@ mod model_setup;
 mod models;
 mod process;
 mod report;
+mod search;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             args::Command::Process(args) => process::run(args).await,
+            args::Command::Search(args) => search::run(args).await,
             args::Command::Models { action } => {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),

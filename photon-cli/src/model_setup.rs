@@ -1,14 +1,19 @@
-//! Turning `photon process` flags into an embedder and a tagger.
+//! Turning `photon process` flags into an embedder and a tagger: a classifier's tags from its
+//! logits, or zero-shot tags from a CLIP/SigLIP text tower and a label bank.
 
 use crate::args::{Backend, Dedup, ProcessArgs};
 use crate::models::{DEFAULT_MODEL, models_root, onnxruntime_library};
-use photon_core::model::Embedder;
+use photon_core::model::{Embedder, ModelSpec};
 use photon_core::model_spec::load_model_dir;
 use photon_core::tag::Tagger;
 use photon_core::tag::classifier::{
     AncestorDedup, ClassifierOptions, ClassifierTagger, read_labels,
 };
+use photon_core::tag::label_bank::{LabelBank, read_vocabulary, wordnet_vocabulary};
 use photon_core::tag::wordnet::WordNet;
+use photon_core::tag::zero_shot::{ZeroShotScoring, ZeroShotTagger};
+use photon_core::text::{TextEncoder, TextSpec, TextTokenizer, load_text_dir};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The model side of a run: nothing, or an embedder with maybe a tagger.
@@ -17,9 +22,77 @@ pub struct ModelSetup {
     pub tagger: Option<Arc<dyn Tagger>>,
 }
 
+/// `(sessions, threads per session)` from the flags: sessions × threads fits the cores.
+fn engine_shape(sessions: u32, threads: Option<u32>) -> (usize, usize) {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let sessions = sessions.max(1) as usize;
+    (
+        sessions,
+        threads.map_or((cores / sessions).max(1), |t| t as usize),
+    )
+}
+
+/// The image tower on the chosen engine.
+pub fn image_encoder(
+    spec: ModelSpec,
+    backend: Backend,
+    sessions: u32,
+    threads: Option<u32>,
+) -> Result<Arc<dyn Embedder>, String> {
+    let (sessions, threads) = engine_shape(sessions, threads);
+    Ok(match backend {
+        Backend::Ort => {
+            let options = photon_ort::OrtOptions {
+                sessions,
+                threads_per_session: threads,
+                library: onnxruntime_library(&models_root()),
+            };
+            Arc::new(photon_ort::OrtEmbedder::new(spec, &options).map_err(|e| e.to_string())?)
+        }
+        Backend::Tract => {
+            let options = photon_tract::TractOptions {
+                concurrent_batches: sessions,
+                matmul_threads: threads,
+                ..Default::default()
+            };
+            Arc::new(photon_tract::TractEmbedder::new(spec, &options).map_err(|e| e.to_string())?)
+        }
+    })
+}
+
+/// The text tower on the chosen engine.
+pub fn text_encoder(
+    spec: TextSpec,
+    backend: Backend,
+    sessions: u32,
+    threads: Option<u32>,
+) -> Result<Arc<dyn TextEncoder>, String> {
+    let (sessions, threads) = engine_shape(sessions, threads);
+    Ok(match backend {
+        Backend::Ort => {
+            let options = photon_ort::OrtOptions {
+                sessions,
+                threads_per_session: threads,
+                library: onnxruntime_library(&models_root()),
+            };
+            Arc::new(photon_ort::OrtTextEncoder::new(spec, &options).map_err(|e| e.to_string())?)
+        }
+        Backend::Tract => {
+            let options = photon_tract::TractOptions {
+                concurrent_batches: sessions,
+                matmul_threads: threads,
+                ..Default::default()
+            };
+            Arc::new(
+                photon_tract::TractTextEncoder::new(spec, &options).map_err(|e| e.to_string())?,
+            )
+        }
+    })
+}
+
 /// Loads the model the flags ask for. A model asked for explicitly must load; the default one
 /// is used when installed, and its absence is only a note.
-pub fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
+pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     let none = ModelSetup {
         embedder: None,
         tagger: None,
@@ -27,11 +100,10 @@ pub fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     if args.no_embedding {
         return Ok(none);
     }
-    let root = models_root();
     let dir = match &args.model {
         Some(dir) => dir.clone(),
         None => {
-            let default = root.join(DEFAULT_MODEL);
+            let default = models_root().join(DEFAULT_MODEL);
             if !default.is_dir() {
                 if !args.quiet {
                     eprintln!(
@@ -47,71 +119,118 @@ pub fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     if let Some(max) = args.max_batch {
         spec = spec.with_max_batch(max as usize);
     }
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let sessions = args.sessions as usize;
-    let threads = args
-        .threads
-        .map_or((cores / sessions).max(1), |t| t as usize);
-    let embedder: Arc<dyn Embedder> = match args.backend {
-        Backend::Ort => {
-            let options = photon_ort::OrtOptions {
-                sessions,
-                threads_per_session: threads,
-                library: onnxruntime_library(&root),
-            };
-            Arc::new(
-                photon_ort::OrtEmbedder::new(spec.clone(), &options).map_err(|e| e.to_string())?,
-            )
-        }
-        Backend::Tract => {
-            let options = photon_tract::TractOptions {
-                concurrent_batches: sessions,
-                matmul_threads: threads,
-                batch_plan: photon_tract::BatchPlan::default(),
-            };
-            Arc::new(
-                photon_tract::TractEmbedder::new(spec.clone(), &options)
-                    .map_err(|e| e.to_string())?,
-            )
-        }
+    let embedder = {
+        let (spec, backend, sessions, threads) =
+            (spec.clone(), args.backend, args.sessions, args.threads);
+        tokio::task::spawn_blocking(move || image_encoder(spec, backend, sessions, threads))
+            .await
+            .map_err(|e| e.to_string())??
     };
-    let tagger = match (&spec.logits_output, &spec.labels_file) {
-        (Some(_), Some(labels)) if !args.no_tagging => {
-            let labels = read_labels(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
-            let wordnet = if args.tag_path_depth > 0 || args.dedup != Dedup::None {
-                match WordNet::open(&args.wordnet) {
-                    Ok(w) => Some(w),
-                    Err(e) => {
-                        if !args.quiet {
-                            eprintln!(
-                                "photon: no WordNet at {} ({e}): tags without paths (apt-get install wordnet-base)",
-                                args.wordnet.display()
-                            );
-                        }
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            let options = ClassifierOptions {
-                top_k: args.top_k,
-                min_confidence: args.min_confidence,
-                path_depth: args.tag_path_depth,
-                dedup: match args.dedup {
-                    Dedup::None => AncestorDedup::Keep,
-                    Dedup::Ancestors => AncestorDedup::DropAncestors,
-                    Dedup::Descendants => AncestorDedup::DropDescendants,
-                },
-            };
-            let tagger =
-                ClassifierTagger::new(labels, wordnet, options).with_paths(args.tag_path_depth > 0);
-            Some(Arc::new(tagger) as Arc<dyn Tagger>)
-        }
-        _ => None,
+    let tagger = if args.no_tagging {
+        None
+    } else if let (Some(_), Some(labels)) = (&spec.logits_output, &spec.labels_file) {
+        let labels = read_labels(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
+        let tagger = ClassifierTagger::new(labels, wordnet(args, false)?, options(args))
+            .with_paths(args.tag_path_depth > 0);
+        Some(Arc::new(tagger) as Arc<dyn Tagger>)
+    } else if dir.join("onnx/text_model.onnx").is_file() {
+        Some(zero_shot_tagger(args, &dir).await?)
+    } else {
+        None
     };
     Ok(ModelSetup {
         embedder: Some(embedder),
         tagger,
     })
+}
+
+fn options(args: &ProcessArgs) -> ClassifierOptions {
+    ClassifierOptions {
+        top_k: args.top_k,
+        min_confidence: args.min_confidence,
+        path_depth: args.tag_path_depth,
+        dedup: match args.dedup {
+            Dedup::None => AncestorDedup::Keep,
+            Dedup::Ancestors => AncestorDedup::DropAncestors,
+            Dedup::Descendants => AncestorDedup::DropDescendants,
+        },
+    }
+}
+
+/// WordNet when paths or de-duplication want it (or `required` for the default vocabulary).
+fn wordnet(args: &ProcessArgs, required: bool) -> Result<Option<WordNet>, String> {
+    if !required && args.tag_path_depth == 0 && args.dedup == Dedup::None {
+        return Ok(None);
+    }
+    match WordNet::open(&args.wordnet) {
+        Ok(w) => Ok(Some(w)),
+        Err(e) if required => Err(format!(
+            "the default zero-shot vocabulary needs WordNet at {} ({e}): apt-get install wordnet-base, or pass --vocabulary",
+            args.wordnet.display()
+        )),
+        Err(e) => {
+            if !args.quiet {
+                eprintln!(
+                    "photon: no WordNet at {} ({e}): tags without paths (apt-get install wordnet-base)",
+                    args.wordnet.display()
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Zero-shot tags: the vocabulary's label bank (cached under the models folder) and the text
+/// tower's scoring rule.
+async fn zero_shot_tagger(args: &ProcessArgs, dir: &Path) -> Result<Arc<dyn Tagger>, String> {
+    let text = load_text_dir(dir).map_err(|e| e.to_string())?;
+    let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| e.to_string())?;
+    let wordnet = wordnet(args, args.vocabulary.is_none())?;
+    let vocabulary = match (&args.vocabulary, &wordnet) {
+        (Some(file), _) => read_vocabulary(file).map_err(|e| format!("{}: {e}", file.display()))?,
+        (None, Some(wordnet)) => wordnet_vocabulary(wordnet),
+        (None, None) => {
+            return Err("no zero-shot vocabulary: pass --vocabulary or install wordnet-base".into());
+        }
+    };
+    let scoring = ZeroShotScoring::for_model(&text);
+    let encoder = {
+        let (text, backend, sessions, threads) =
+            (text.clone(), args.backend, args.sessions, args.threads);
+        tokio::task::spawn_blocking(move || text_encoder(text, backend, sessions, threads))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    let cache = models_root().join(".label-banks");
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(vocabulary.len() as u64),
+        if args.quiet {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_message("embedding the zero-shot vocabulary (cached for later runs)");
+    let (bank, built) = LabelBank::load_or_build(
+        &cache,
+        encoder.as_ref(),
+        &tokenizer,
+        vocabulary,
+        &args.prompt_template,
+        64,
+        |done, _| bar.set_position(done as u64),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    if built && !args.quiet {
+        eprintln!(
+            "photon: embedded {} zero-shot labels into {}",
+            bank.len(),
+            cache.display()
+        );
+    }
+    let tagger = ZeroShotTagger::new(Arc::new(bank), scoring, wordnet, options(args))
+        .with_paths(args.tag_path_depth > 0);
+    Ok(Arc::new(tagger))
 }

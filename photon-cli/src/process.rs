@@ -66,13 +66,7 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
             .clone()
             .map_or(ThumbnailOutput::Inline, ThumbnailOutput::Directory),
     });
-    let model_args = ProcessArgs {
-        paths: Vec::new(),
-        ..args.clone()
-    };
-    let model = tokio::task::spawn_blocking(move || crate::model_setup::load(&model_args))
-        .await
-        .map_err(|e| format!("loading the model failed: {e}"))??;
+    let model = crate::model_setup::load(&args).await?;
     let pipeline = Pipeline::builder()
         .exif(!args.no_exif)
         .perceptual_hash(!args.no_phash)

@@ -396,3 +396,136 @@ fn a_missing_onnx_runtime_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn zero_shot_tags_and_text_search_with_a_clip_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let vocabulary = dir.path().join("vocabulary.txt");
+    std::fs::write(&vocabulary, "# things\ncat\ndog\ncar\nbeach\nespresso\n").unwrap();
+    let clip = testdata().join("models/tiny-clip");
+    let out = dir.path().join("clip.jsonl");
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args([
+            "process",
+            testdata().join("photos").to_str().unwrap(),
+            "--model",
+            clip.to_str().unwrap(),
+        ])
+        .args([
+            "--vocabulary",
+            vocabulary.to_str().unwrap(),
+            "--no-thumbnail",
+            "--min-confidence",
+            "0",
+            "--top-k",
+            "3",
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .env("PHOTON_MODELS", dir.path().join("models"))
+        .env("ORT_DYLIB_PATH", photon_parity_library())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let records = lines(&out);
+    assert_eq!(records.len(), 7);
+    for r in &records {
+        let tags = r["tags"].as_array().unwrap();
+        assert_eq!(tags.len(), 3, "{r}");
+        let names: Vec<&str> = tags.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| ["cat", "dog", "car", "beach", "espresso"].contains(n)),
+            "{names:?}"
+        );
+        assert_eq!(r["embedding"].as_array().unwrap().len(), 24);
+    }
+    assert!(
+        dir.path()
+            .join("models/.label-banks")
+            .read_dir()
+            .unwrap()
+            .count()
+            == 1,
+        "the bank is cached"
+    );
+
+    let search = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_photon"))
+            .args([
+                "search",
+                out.to_str().unwrap(),
+                "a photo of a cat",
+                "--model",
+                clip.to_str().unwrap(),
+            ])
+            .args(extra)
+            .env("ORT_DYLIB_PATH", photon_parity_library())
+            .output()
+            .unwrap()
+    };
+    let run = search(&["--top", "3", "--json"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let hits: Vec<Value> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(hits.len(), 3);
+    assert!(
+        hits.windows(2)
+            .all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64()),
+        "best first"
+    );
+    let tract = search(&["--top", "3", "--json", "--backend", "tract"]);
+    let tract_hits: Vec<Value> = String::from_utf8(tract.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        hits.iter()
+            .map(|h| h["file_path"].clone())
+            .collect::<Vec<_>>(),
+        tract_hits
+            .iter()
+            .map(|h| h["file_path"].clone())
+            .collect::<Vec<_>>(),
+        "both engines rank alike"
+    );
+    let plain = String::from_utf8(search(&["--top", "1"]).stdout).unwrap();
+    assert!(
+        plain
+            .trim()
+            .split('\t')
+            .nth(1)
+            .is_some_and(|p| p.ends_with(".png") || p.ends_with(".jpg")),
+        "{plain}"
+    );
+}
+
+/// ONNX Runtime as scripts/setup.sh installed it.
+fn photon_parity_library() -> PathBuf {
+    let capi = models().join("onnxruntime/onnxruntime/capi");
+    std::fs::read_dir(&capi)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("libonnxruntime.so.")
+        })
+        .expect("ONNX Runtime not installed: run scripts/setup.sh")
+}
