@@ -180,6 +180,15 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "TEMPLATE", default_value = photon_core::tag::label_bank::DEFAULT_TEMPLATE)]
     pub prompt_template: String,
 
+    /// Zero-shot logit scale as its natural log (overrides the model's config; SigLIP base 4.77,
+    /// CLIP ln 100).
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub logit_scale: Option<f32>,
+
+    /// SigLIP's zero-shot logit bias (overrides the model's config; SigLIP base -12.9).
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    pub logit_bias: Option<f32>,
+
     /// WordNet noun database (Debian wordnet-base).
     #[arg(long, value_name = "FILE", default_value = photon_core::tag::wordnet::DEBIAN_DATA_NOUN)]
     pub wordnet: PathBuf,

@@ -183,14 +183,18 @@ fn wordnet(args: &ProcessArgs, required: bool) -> Result<Option<WordNet>, String
 /// Zero-shot tags: the vocabulary's label bank (cached under the models folder) and the text
 /// tower's scoring rule.
 async fn zero_shot_tagger(args: &ProcessArgs, dir: &Path) -> Result<Arc<dyn Tagger>, String> {
-    let text = load_text_dir(dir).map_err(|e| e.to_string())?;
+    let mut text = load_text_dir(dir).map_err(|e| e.to_string())?;
+    text.logit_scale = args.logit_scale.or(text.logit_scale);
+    text.logit_bias = args.logit_bias.or(text.logit_bias);
     let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| e.to_string())?;
     let wordnet = wordnet(args, args.vocabulary.is_none())?;
     let vocabulary = match (&args.vocabulary, &wordnet) {
         (Some(file), _) => read_vocabulary(file).map_err(|e| format!("{}: {e}", file.display()))?,
         (None, Some(wordnet)) => wordnet_vocabulary(wordnet),
         (None, None) => {
-            return Err("no zero-shot vocabulary: pass --vocabulary or install wordnet-base".into());
+            return Err(
+                "no zero-shot vocabulary: pass --vocabulary or install wordnet-base".into(),
+            );
         }
     };
     let scoring = ZeroShotScoring::for_model(&text);
