@@ -22,14 +22,25 @@ pub struct ModelSetup {
     pub tagger: Option<Arc<dyn Tagger>>,
 }
 
-/// `(sessions, threads per session)` from the flags: sessions × threads fits the cores.
-fn engine_shape(sessions: u32, threads: Option<u32>) -> (usize, usize) {
+/// Engine options from the flags: sessions × threads fits the cores unless threads are given.
+fn engine_options(
+    sessions: u32,
+    threads: Option<u32>,
+) -> (photon_ort::OrtOptions, photon_tract::TractOptions) {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let sessions = sessions.max(1) as usize;
-    (
+    let threads = threads.map_or((cores / sessions).max(1), |t| t as usize);
+    let ort = photon_ort::OrtOptions {
         sessions,
-        threads.map_or((cores / sessions).max(1), |t| t as usize),
-    )
+        threads_per_session: threads,
+        library: onnxruntime_library(&models_root()),
+    };
+    let tract = photon_tract::TractOptions {
+        concurrent_batches: sessions,
+        matmul_threads: threads,
+        ..Default::default()
+    };
+    (ort, tract)
 }
 
 /// The image tower on the chosen engine.
@@ -39,23 +50,13 @@ pub fn image_encoder(
     sessions: u32,
     threads: Option<u32>,
 ) -> Result<Arc<dyn Embedder>, String> {
-    let (sessions, threads) = engine_shape(sessions, threads);
+    let (ort, tract) = engine_options(sessions, threads);
     Ok(match backend {
         Backend::Ort => {
-            let options = photon_ort::OrtOptions {
-                sessions,
-                threads_per_session: threads,
-                library: onnxruntime_library(&models_root()),
-            };
-            Arc::new(photon_ort::OrtEmbedder::new(spec, &options).map_err(|e| e.to_string())?)
+            Arc::new(photon_ort::OrtEmbedder::new(spec, &ort).map_err(|e| e.to_string())?)
         }
         Backend::Tract => {
-            let options = photon_tract::TractOptions {
-                concurrent_batches: sessions,
-                matmul_threads: threads,
-                ..Default::default()
-            };
-            Arc::new(photon_tract::TractEmbedder::new(spec, &options).map_err(|e| e.to_string())?)
+            Arc::new(photon_tract::TractEmbedder::new(spec, &tract).map_err(|e| e.to_string())?)
         }
     })
 }
@@ -67,25 +68,13 @@ pub fn text_encoder(
     sessions: u32,
     threads: Option<u32>,
 ) -> Result<Arc<dyn TextEncoder>, String> {
-    let (sessions, threads) = engine_shape(sessions, threads);
+    let (ort, tract) = engine_options(sessions, threads);
     Ok(match backend {
         Backend::Ort => {
-            let options = photon_ort::OrtOptions {
-                sessions,
-                threads_per_session: threads,
-                library: onnxruntime_library(&models_root()),
-            };
-            Arc::new(photon_ort::OrtTextEncoder::new(spec, &options).map_err(|e| e.to_string())?)
+            Arc::new(photon_ort::OrtTextEncoder::new(spec, &ort).map_err(|e| e.to_string())?)
         }
         Backend::Tract => {
-            let options = photon_tract::TractOptions {
-                concurrent_batches: sessions,
-                matmul_threads: threads,
-                ..Default::default()
-            };
-            Arc::new(
-                photon_tract::TractTextEncoder::new(spec, &options).map_err(|e| e.to_string())?,
-            )
+            Arc::new(photon_tract::TractTextEncoder::new(spec, &tract).map_err(|e| e.to_string())?)
         }
     })
 }

@@ -122,17 +122,11 @@ impl TractEmbedder {
                 spec.preprocessing.width as usize,
             );
             let shape: TVec<TDim> = tvec![batch, 3.into(), h.into(), w.into()];
-            let position = model
-                .input_outlets()?
-                .iter()
-                .position(|o| model.node(o.node).name == spec.input_name)
-                .ok_or_else(|| {
-                    tract_onnx::prelude::TractError::msg(format!(
-                        "the model has no input named {}",
-                        spec.input_name
-                    ))
-                })?;
-            model.set_input_fact(position, InferenceFact::dt_shape(f32::datum_type(), shape))?;
+            set_input_fact(
+                &mut model,
+                &spec.input_name,
+                InferenceFact::dt_shape(f32::datum_type(), shape),
+            )?;
             let outputs: Vec<&str> = std::iter::once(spec.embedding_output.as_str())
                 .chain(spec.logits_output.as_deref())
                 .collect();
@@ -188,6 +182,18 @@ fn run_once(
         None => None,
     };
     Ok(zip_outputs(embeddings, logits))
+}
+
+/// Fixes the type and shape of the input called `name`.
+fn set_input_fact(model: &mut InferenceModel, name: &str, fact: InferenceFact) -> TractResult<()> {
+    let position = model
+        .input_outlets()?
+        .iter()
+        .position(|o| model.node(o.node).name == name)
+        .ok_or_else(|| {
+            tract_onnx::prelude::TractError::msg(format!("the model has no input named {name}"))
+        })?;
+    model.set_input_fact(position, fact)
 }
 
 /// Makes tract's matrix products use `threads` threads (process-wide).

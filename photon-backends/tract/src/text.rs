@@ -38,17 +38,9 @@ impl TractTextEncoder {
                 .chain(spec.attention_mask.as_deref())
                 .collect();
             for name in &names {
-                let position = model
-                    .input_outlets()?
-                    .iter()
-                    .position(|o| model.node(o.node).name == *name)
-                    .ok_or_else(|| {
-                        tract_onnx::prelude::TractError::msg(format!(
-                            "the model has no input named {name}"
-                        ))
-                    })?;
-                model.set_input_fact(
-                    position,
+                crate::set_input_fact(
+                    &mut model,
+                    name,
                     InferenceFact::dt_shape(i64::datum_type(), tvec![1, spec.max_len]),
                 )?;
             }

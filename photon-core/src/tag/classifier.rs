@@ -84,12 +84,7 @@ pub struct ClassifierTagger {
 impl ClassifierTagger {
     /// A tagger over `labels`, with WordNet paths when `wordnet` is given.
     pub fn new(labels: Vec<Label>, wordnet: Option<WordNet>, options: ClassifierOptions) -> Self {
-        let hierarchy = TagHierarchy {
-            wordnet: wordnet.map(Arc::new),
-            path_depth: options.path_depth,
-            dedup: options.dedup,
-            paths: true,
-        };
+        let hierarchy = TagHierarchy::new(wordnet, &options);
         Self {
             labels: Arc::new(labels),
             hierarchy,

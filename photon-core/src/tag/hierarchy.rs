@@ -15,6 +15,19 @@ pub(crate) struct TagHierarchy {
 }
 
 impl TagHierarchy {
+    /// Paths on, depth and de-duplication from the tagger's options.
+    pub(crate) fn new(
+        wordnet: Option<WordNet>,
+        options: &super::classifier::ClassifierOptions,
+    ) -> Self {
+        Self {
+            wordnet: wordnet.map(Arc::new),
+            path_depth: options.path_depth,
+            dedup: options.dedup,
+            paths: true,
+        }
+    }
+
     /// `ancestor > ... > label` with at most `path_depth` ancestors, for synset labels.
     pub(crate) fn path(&self, label: &Label) -> Option<String> {
         let wordnet = self.wordnet.as_ref().filter(|_| self.paths)?;

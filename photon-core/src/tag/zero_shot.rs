@@ -62,12 +62,7 @@ impl ZeroShotTagger {
         wordnet: Option<WordNet>,
         options: ClassifierOptions,
     ) -> Self {
-        let hierarchy = TagHierarchy {
-            wordnet: wordnet.map(Arc::new),
-            path_depth: options.path_depth,
-            dedup: options.dedup,
-            paths: true,
-        };
+        let hierarchy = TagHierarchy::new(wordnet, &options);
         Self {
             bank,
             scoring,
