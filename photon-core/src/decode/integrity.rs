@@ -70,6 +70,30 @@ pub(super) fn jpeg_end(b: &[u8]) -> JpegEnd {
     }
 }
 
+/// Whether a JPEG's first frame header (SOFn, before the first scan) is progressive, which
+/// makes a decoder hold every DCT coefficient of the image at once. `None` when no frame header
+/// is found before the first scan.
+pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
+    let mut i = 2;
+    while b.get(i) == Some(&0xFF) {
+        while b.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let marker = *b.get(i)?;
+        i += 1;
+        match marker {
+            0x01 | 0xD0..=0xD7 => continue,
+            0xC2 | 0xC6 | 0xCA | 0xCE => return Some(true),
+            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => return Some(false),
+            0xDA | 0xD9 => return None,
+            _ => {}
+        }
+        let len = b.get(i..i + 2)?;
+        i += usize::from(u16::from_be_bytes([len[0], len[1]]));
+    }
+    None
+}
+
 /// Refuses a PNG whose text or ICC chunks inflate beyond `max_chunk` bytes. Inflation stops at
 /// the cap, so checking a bomb costs at most `max_chunk` of memory.
 pub(super) fn png_metadata_check(b: &[u8], max_chunk: u64) -> Result<(), String> {
@@ -170,5 +194,14 @@ mod tests {
         jpeg.extend([0xFF, 0xD9, b'v', b'i', b'd']);
         assert_eq!(jpeg_end(&jpeg), JpegEnd::Complete);
         assert_eq!(jpeg_end(b"GIF89a"), JpegEnd::Unknown);
+        assert_eq!(jpeg_is_progressive(&jpeg), None);
+    }
+
+    #[test]
+    fn progressive_frames_are_told_apart() {
+        let frame = |sof: u8| [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0xFF, sof, 0x00, 0x02];
+        assert_eq!(jpeg_is_progressive(&frame(0xC0)), Some(false));
+        assert_eq!(jpeg_is_progressive(&frame(0xC2)), Some(true));
+        assert_eq!(jpeg_is_progressive(&frame(0xC4)[..8]), None);
     }
 }

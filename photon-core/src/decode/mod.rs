@@ -2,12 +2,26 @@
 
 mod image_crate;
 mod integrity;
+#[cfg(feature = "turbojpeg")]
+mod turbo;
 
 pub use image_crate::{ImageCrateDecoder, format_name};
+#[cfg(feature = "turbojpeg")]
+pub use turbo::TurboJpegDecoder;
 
 use crate::error::{Stage, StageError};
 use image::RgbImage;
+use std::sync::Arc;
 use thiserror::Error;
+
+/// The fastest decoder this build has: [`TurboJpegDecoder`] (scaled JPEG decoding) with the
+/// `turbojpeg` feature, else [`ImageCrateDecoder`]. [`Pipeline`](crate::Pipeline) starts with it.
+pub fn default_decoder() -> Arc<dyn Decoder> {
+    #[cfg(feature = "turbojpeg")]
+    return Arc::new(TurboJpegDecoder);
+    #[cfg(not(feature = "turbojpeg"))]
+    Arc::new(ImageCrateDecoder)
+}
 
 /// Hard ceilings that protect the process from decompression bombs.
 ///
