@@ -7,7 +7,11 @@ MLP, LayerNorm written out as primitives the way opset-14 exports do) -> post La
 attention-pooling head with a learned probe (SigLIP's MAP head) -> `pooler_output`.
 Input `pixel_values` [N,3,32,32], output `pooler_output` [N,32], dynamic batch.
 
-Usage: make_tiny_vit.py OUT_DIR   (needs numpy, onnx, onnxruntime)
+Usage: make_tiny_vit.py OUT_DIR          (needs numpy, onnx, onnxruntime)
+       make_tiny_vit.py --base OUT_DIR   the same graph at SigLIP base patch16-224's size (224 px,
+                                         16 px patches, 768 wide, 12 layers of 12 heads, MLP
+                                         3072: 86M parameters, ~345 MB) for the throughput bench;
+                                         random weights, no reference outputs (needs numpy, onnx)
 """
 import json
 import os
@@ -17,7 +21,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-IMAGE, PATCH, HIDDEN, HEADS, LAYERS, MLP = 32, 8, 32, 2, 2, 64
+BASE = "--base" in sys.argv[1:]
+IMAGE, PATCH, HIDDEN, HEADS, LAYERS, MLP = (224, 16, 768, 12, 12, 3072) if BASE else (32, 8, 32, 2, 2, 64)
 TOKENS = (IMAGE // PATCH) ** 2
 HEAD_DIM = HIDDEN // HEADS
 rng = np.random.RandomState(20261126)
@@ -111,8 +116,7 @@ def test_input(n):
 
 
 def main():
-    import onnxruntime as ort
-    out = sys.argv[1]
+    out = [a for a in sys.argv[1:] if a != "--base"][0]
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
     path = os.path.join(out, "onnx", "vision_model.onnx")
     onnx.save(build(), path)
@@ -122,6 +126,11 @@ def main():
     with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
         json.dump({"do_resize": True, "size": {"height": IMAGE, "width": IMAGE}, "resample": 2, "do_rescale": True,
                    "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}, f, indent=2)
+    if BASE:
+        params = sum(int(np.prod(t.dims)) for t in onnx.load(path, load_external_data=False).graph.initializer)
+        print(f"wrote {out}: {os.path.getsize(path)} bytes, {params} parameters")
+        return
+    import onnxruntime as ort
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     x = test_input(3)
     (pooled,) = session.run(None, {"pixel_values": x})

@@ -66,12 +66,27 @@ impl Reporter {
         } else {
             0.0
         };
+        let memory = peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m} MiB"));
         eprintln!(
-            "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){}",
+            "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){memory}{}",
             counts.done,
             counts.failed,
             counts.skipped,
             if interrupted { ", interrupted" } else { "" }
         );
     }
+}
+
+/// The process's peak resident memory so far (Linux `VmHWM`); `None` where there is no /proc.
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib.div_ceil(1024))
 }

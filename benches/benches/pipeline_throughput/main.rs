@@ -1,0 +1,120 @@
+//! Does the pipeline run at the model's speed? One run, side by side on the same machine:
+//! (a) the raw runtime on already-prepared tensors at its best batch and thread setting,
+//! (b) `photon process` with every stage on, (c) the non-model stages alone and (d)
+//! `vipsthumbnail -s 256` on the same files; then the ratios, and peak memory with 10x the inputs.
+//!
+//! Run it with `benches/throughput.sh`, which makes the SigLIP-shaped model and builds the CLI
+//! first. Environment: `SIGLIP_MODEL` (a SigLIP-shaped vision tower folder), `PHOTON_MODELS`
+//! (default ./models, for EfficientNet-Lite0 and ONNX Runtime), `PHOTON_BIN` (default
+//! target/release/photon), `RUNS` (repeats of the quick measurements, default 3, median kept).
+
+mod corpus;
+mod measure;
+
+use corpus::CorpusSet;
+use measure::{Engine, Setting, cli_run, median, raw_runtime, vips_rate};
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let work = repo.join("target/bench");
+    let models = std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
+    let siglip = std::env::var_os("SIGLIP_MODEL")
+        .map_or_else(|| work.join("siglip-base-shaped"), PathBuf::from);
+    let efficientnet = models.join("efficientnet-lite0");
+    let runs: usize = std::env::var("RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let setting = Setting::new(&repo, &models);
+    for needed in [&siglip, &efficientnet] {
+        assert!(needed.is_dir(), "{} missing: run benches/throughput.sh", needed.display());
+    }
+
+    let (large, small) = corpus::ensure(&repo, &work.join("corpus"));
+    let large_x10 = repeated(&large, 10, &work.join("corpus-x10"));
+    let small_x5 = repeated(&small, 5, &work.join("corpus-x5"));
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    println!("# Photon pipeline throughput ({cores} cores)\n");
+    for set in [&large, &small] {
+        let bytes = set.bytes();
+        println!(
+            "corpus {}: {} JPEGs, {:.1} MB, {:.2} MB each on average",
+            set.name,
+            set.files.len(),
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / set.files.len() as f64
+        );
+    }
+    let mut rows = Vec::new();
+
+    // SigLIP-shaped ViT-B/16 on 4000x3000 camera JPEGs.
+    let raw_ort = raw_runtime(&setting, &siglip, &large.files[..12], Engine::Ort, &[(1, 2, 1), (2, 1, 1), (1, 2, 4)]);
+    let raw_tract = raw_runtime(&setting, &siglip, &large.files[..8], Engine::Tract, &[(1, 2, 1)]);
+    let model = ["--model", path(&siglip)];
+    let pipe_1x2 = cli_run(&setting, &large.dir, &[&model[..], &["--sessions", "1", "--threads", "2"]].concat());
+    let pipe_2x1 = cli_run(&setting, &large.dir, &[&model[..], &["--sessions", "2", "--threads", "1"]].concat());
+    let pipe_tract = cli_run(&setting, &large.dir, &[&model[..], &["--backend", "tract"]].concat());
+    let no_model: Vec<f64> = (0..runs).map(|_| cli_run(&setting, &large.dir, &["--no-embedding"]).rate).collect();
+    let vips = vips_rate(&large, runs, &work.join("vips-out"));
+    let pipe_best = pipe_1x2.rate.max(pipe_2x1.rate);
+    rows.push(format!("| pipeline ÷ raw ORT, SigLIP-shaped, 4000×3000 | {:.2} ({:.2} ÷ {:.2} images/s) | ≥ 0.90 |", pipe_best / raw_ort.best, pipe_best, raw_ort.best));
+    let no_model = median(no_model);
+    rows.push(format!("| non-model stages ÷ vipsthumbnail, 4000×3000 | {:.2} ({:.1} ÷ {:.1} images/s) | ≥ 1.0 |", no_model / vips.best, no_model, vips.best));
+    rows.push(format!("| tract ÷ ORT pipeline, SigLIP-shaped | {:.2} ({:.2} ÷ {:.2} images/s) | ≥ 0.70 |", pipe_tract.rate / pipe_best, pipe_tract.rate, pipe_best));
+    println!("\n## SigLIP-shaped ViT-B/16 (random weights), 4000×3000\n");
+    raw_ort.print("raw ORT");
+    raw_tract.print("raw tract");
+    println!("pipeline, ORT 1 session × 2 threads: {:.2} images/s", pipe_1x2.rate);
+    println!("pipeline, ORT 2 sessions × 1 thread: {:.2} images/s", pipe_2x1.rate);
+    println!("pipeline, tract: {:.2} images/s", pipe_tract.rate);
+    println!("non-model stages: {no_model:.1} images/s (median of {runs})");
+    vips.print();
+
+    // EfficientNet-Lite0 on 1024x768, five passes over the set so a run lasts long enough.
+    let raw_eff = raw_runtime(&setting, &efficientnet, &small.files, Engine::Ort, &[(1, 2, 1), (1, 2, 8), (2, 1, 1), (2, 1, 8)]);
+    let eff = |sessions: &str, threads: &str| -> Vec<f64> {
+        (0..runs)
+            .map(|_| cli_run(&setting, &small_x5, &["--sessions", sessions, "--threads", threads]).rate)
+            .collect()
+    };
+    let eff_1x2 = median(eff("1", "2"));
+    let eff_2x1 = median(eff("2", "1"));
+    let eff_no_model = median((0..runs).map(|_| cli_run(&setting, &small_x5, &["--no-embedding"]).rate).collect());
+    let eff_best = eff_1x2.max(eff_2x1);
+    rows.push(format!("| pipeline ÷ raw ORT, EfficientNet-Lite0, 1024×768 | {:.2} ({:.1} ÷ {:.1} images/s) | ≥ 0.85 |", eff_best / raw_eff.best, eff_best, raw_eff.best));
+    println!("\n## EfficientNet-Lite0, 1024×768 ({} inputs per run)\n", small.files.len() * 5);
+    raw_eff.print("raw ORT");
+    println!("pipeline, ORT 1 session × 2 threads: {eff_1x2:.1} images/s (median of {runs})");
+    println!("pipeline, ORT 2 sessions × 1 thread: {eff_2x1:.1} images/s (median of {runs})");
+    println!("non-model stages: {eff_no_model:.1} images/s (median of {runs})");
+
+    // Peak memory: the same settings over 10x the inputs.
+    let once = cli_run(&setting, &large.dir, &[]);
+    let tenfold = cli_run(&setting, &large_x10, &[]);
+    let growth = tenfold.peak_mib as f64 / once.peak_mib as f64 - 1.0;
+    rows.push(format!("| peak RSS with 10× more inputs | {:+.1}% ({} → {} MiB) | < +10% |", 100.0 * growth, once.peak_mib, tenfold.peak_mib));
+    println!("\n## Peak memory, EfficientNet-Lite0 with every stage, 4000×3000\n");
+    println!("{} inputs: {} MiB; {} inputs: {} MiB", large.files.len(), once.peak_mib, large.files.len() * 10, tenfold.peak_mib);
+
+    println!("\n## Targets\n\n| measure | this run | target |\n|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+}
+
+/// A folder of `times` hard-linked copies of `set`, so a run lasts longer without more disk.
+fn repeated(set: &CorpusSet, times: usize, dir: &Path) -> PathBuf {
+    for copy in 0..times {
+        let sub = dir.join(format!("{copy:02}"));
+        std::fs::create_dir_all(&sub).expect("copies folder");
+        for file in &set.files {
+            let link = sub.join(file.file_name().expect("file name"));
+            if !link.exists() {
+                std::fs::hard_link(file, &link).or_else(|_| std::fs::copy(file, &link).map(drop)).expect("copy");
+            }
+        }
+    }
+    dir.to_path_buf()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
