@@ -1,7 +1,12 @@
-//! Per-stage cost on a real photo: `cargo bench -p benches --bench stages`.
+//! Per-stage cost on real photos: `cargo bench -p benches --bench stages`. The 4000x3000 group
+//! uses the generated benchmark corpus (made on first use, as by the throughput bench).
+
+#[path = "pipeline_throughput/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder};
+use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder, TurboJpegDecoder};
 use photon_core::model_spec::efficientnet_lite0;
 use photon_core::tag::classifier::Label;
 use photon_core::tag::label_bank::LabelBank;
@@ -36,6 +41,15 @@ fn stages(c: &mut Criterion) {
     g.bench_function("decode jpeg", |b| {
         b.iter(|| ImageCrateDecoder.decode(black_box(&jpeg), &DecodeRequest::default()))
     });
+    for (scale, min_side) in [("1/1", 512), ("1/2", 256), ("1/4", 128), ("1/8", 64)] {
+        let request = DecodeRequest {
+            min_side: Some(min_side),
+            ..DecodeRequest::default()
+        };
+        g.bench_function(format!("decode jpeg libjpeg-turbo {scale}"), |b| {
+            b.iter(|| TurboJpegDecoder.decode(black_box(&jpeg), &request))
+        });
+    }
     g.bench_function("perceptual hash", |b| {
         b.iter(|| photon_core::perceptual_hash::perceptual_hash(black_box(&pixels)))
     });
@@ -81,5 +95,88 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages);
+/// The stages on a 4000x3000 camera JPEG (grain, EXIF): what a photo library is made of.
+fn camera_photo(c: &mut Criterion) {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (large, _) = corpus::ensure(&repo, &repo.join("target/bench/corpus"));
+    let jpeg = std::fs::read(&large.files[0]).expect("corpus photo");
+    let full = ImageCrateDecoder
+        .decode(&jpeg, &DecodeRequest::default())
+        .unwrap()
+        .pixels;
+    let eighth = TurboJpegDecoder
+        .decode(
+            &jpeg,
+            &DecodeRequest {
+                min_side: Some(256),
+                ..DecodeRequest::default()
+            },
+        )
+        .unwrap()
+        .pixels;
+    assert_eq!(eighth.dimensions(), (500, 375));
+    let efficientnet = efficientnet_lite0("".as_ref()).preprocessing;
+    let mut siglip = efficientnet;
+    siglip.resize = photon_core::preprocess::ResizeMode::Squash;
+
+    let mut g = c.benchmark_group("stages/camera 4000x3000");
+    g.sample_size(20);
+    g.bench_function("blake3", |b| {
+        b.iter(|| photon_core::content_hash::content_hash(black_box(&jpeg)))
+    });
+    g.bench_function("exif", |b| {
+        b.iter(|| photon_core::exif::read_exif(black_box(&jpeg)))
+    });
+    g.bench_function("decode image crate (zune-jpeg) 1/1", |b| {
+        b.iter(|| ImageCrateDecoder.decode(black_box(&jpeg), &DecodeRequest::default()))
+    });
+    for (scale, min_side) in [("1/1", 3000), ("1/2", 1500), ("1/4", 750), ("1/8", 256)] {
+        let request = DecodeRequest {
+            min_side: Some(min_side),
+            ..DecodeRequest::default()
+        };
+        g.bench_function(format!("decode libjpeg-turbo {scale}"), |b| {
+            b.iter(|| TurboJpegDecoder.decode(black_box(&jpeg), &request))
+        });
+    }
+    let catmull_rom = fast_image_resize::ResizeOptions::new().resize_alg(
+        fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::CatmullRom),
+    );
+    g.bench_function("resize 4000x3000 to 256x192 (fast_image_resize)", |b| {
+        let mut dst = photon_core::image::RgbImage::new(256, 192);
+        let mut resizer = fast_image_resize::Resizer::new();
+        b.iter(|| resizer.resize(black_box(&full), &mut dst, &catmull_rom))
+    });
+    g.bench_function("resize 4000x3000 to 256x192 (image::imageops)", |b| {
+        b.iter(|| {
+            photon_core::image::imageops::resize(
+                black_box(&full),
+                256,
+                192,
+                photon_core::image::imageops::FilterType::CatmullRom,
+            )
+        })
+    });
+    g.bench_function("resize 500x375 (1/8 decode) to 256x192", |b| {
+        let mut dst = photon_core::image::RgbImage::new(256, 192);
+        let mut resizer = fast_image_resize::Resizer::new();
+        b.iter(|| resizer.resize(black_box(&eighth), &mut dst, &catmull_rom))
+    });
+    g.bench_function("thumbnail 256 q80 from the 1/8 decode", |b| {
+        b.iter(|| encode_thumbnail(black_box(&eighth), &ThumbnailOptions::default()))
+    });
+    g.bench_function("perceptual hash from the 1/8 decode", |b| {
+        b.iter(|| photon_core::perceptual_hash::perceptual_hash(black_box(&eighth)))
+    });
+    g.bench_function("preprocess 224 squash (SigLIP) from the 1/8 decode", |b| {
+        b.iter(|| siglip.apply(black_box(&eighth)))
+    });
+    g.bench_function(
+        "preprocess 224 crop (EfficientNet) from the 1/8 decode",
+        |b| b.iter(|| efficientnet.apply(black_box(&eighth))),
+    );
+    g.finish();
+}
+
+criterion_group!(benches, stages, camera_photo);
 criterion_main!(benches);

@@ -135,13 +135,16 @@ pub struct ProcessArgs {
     #[arg(long, value_enum, default_value_t = Backend::Ort)]
     pub backend: Backend,
 
-    /// Most images per model call [default: the model's, 8].
+    /// Most images per model call [default: the model's (8) with one session, 1 with several:
+    /// on CPU a bigger batch gains little there, and small ones keep every session busy to the
+    /// end of a run].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_batch: Option<u32>,
 
-    /// Model calls in flight at once (engine sessions).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub sessions: u32,
+    /// Model calls in flight at once (engine sessions) [default: 2 on a machine with 2 or more
+    /// cores, else 1; measured faster than one session with all threads, see docs/benchmarks.md].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub sessions: Option<u32>,
 
     /// Threads per engine session [default: cores / sessions].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -237,4 +240,23 @@ pub struct SearchArgs {
     /// Inference engine for the text tower.
     #[arg(long, value_enum, default_value_t = Backend::Ort)]
     pub backend: Backend,
+}
+
+impl ProcessArgs {
+    /// Engine sessions: the flag, else 2 where there are 2 cores or more.
+    pub fn sessions(&self) -> u32 {
+        self.sessions.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            if cores >= 2 { 2 } else { 1 }
+        })
+    }
+
+    /// The micro-batch cap, if the flags or the session count set one.
+    pub fn max_batch(&self) -> Option<usize> {
+        match self.max_batch {
+            Some(n) => Some(n as usize),
+            None if self.sessions() > 1 => Some(1),
+            None => None,
+        }
+    }
 }

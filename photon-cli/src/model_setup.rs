@@ -34,6 +34,7 @@ fn engine_options(
         sessions,
         threads_per_session: threads,
         library: onnxruntime_library(&models_root()),
+        spin_wait: false,
     };
     let tract = photon_tract::TractOptions {
         concurrent_batches: sessions,
@@ -105,12 +106,12 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
         }
     };
     let mut spec = load_model_dir(&dir).map_err(|e| e.to_string())?;
-    if let Some(max) = args.max_batch {
-        spec = spec.with_max_batch(max as usize);
+    if let Some(max) = args.max_batch() {
+        spec = spec.with_max_batch(max);
     }
     let embedder = {
         let (spec, backend, sessions, threads) =
-            (spec.clone(), args.backend, args.sessions, args.threads);
+            (spec.clone(), args.backend, args.sessions(), args.threads);
         tokio::task::spawn_blocking(move || image_encoder(spec, backend, sessions, threads))
             .await
             .map_err(|e| e.to_string())??
@@ -189,7 +190,7 @@ async fn zero_shot_tagger(args: &ProcessArgs, dir: &Path) -> Result<Arc<dyn Tagg
     let scoring = ZeroShotScoring::for_model(&text);
     let encoder = {
         let (text, backend, sessions, threads) =
-            (text.clone(), args.backend, args.sessions, args.threads);
+            (text.clone(), args.backend, args.sessions(), args.threads);
         tokio::task::spawn_blocking(move || text_encoder(text, backend, sessions, threads))
             .await
             .map_err(|e| e.to_string())??

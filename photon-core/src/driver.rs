@@ -46,7 +46,8 @@ pub struct RunOptions {
     pub max_batch: Option<usize>,
     /// Longest a partial micro-batch waits for more images before it is sent anyway.
     pub max_wait: Duration,
-    /// Embedder calls in flight at once (for engines that keep a pool of sessions).
+    /// Embedder calls in flight at once; 0 (the default) takes the embedder's own
+    /// [`concurrency`](crate::Embedder::concurrency), its number of sessions.
     pub embed_parallel: usize,
     /// Inputs an earlier run recorded; they are skipped before entering the CPU stages.
     pub resume: Option<Arc<ResumeIndex>>,
@@ -65,7 +66,7 @@ impl Default for RunOptions {
             order: OutputOrder::Completion,
             max_batch: None,
             max_wait: Duration::from_millis(20),
-            embed_parallel: 1,
+            embed_parallel: 0,
             resume: None,
             cancel: CancellationToken::new(),
             progress: None,
@@ -150,9 +151,12 @@ where
             let max_batch = opts.max_batch.unwrap_or(embedder.spec().max_batch).max(1);
             let batches =
                 micro_batches(analyses, parallel.max(max_batch), max_batch, opts.max_wait);
+            let embed_parallel = match opts.embed_parallel {
+                0 => embedder.concurrency().max(1),
+                n => n,
+            };
             let embedded =
                 batches.map(move |batch| embed_batch(pipeline.clone(), embedder.clone(), batch));
-            let embed_parallel = opts.embed_parallel.max(1);
             match opts.order {
                 OutputOrder::Input => embedded.buffered(embed_parallel).boxed(),
                 OutputOrder::Completion => embedded.buffer_unordered(embed_parallel).boxed(),

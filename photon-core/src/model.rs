@@ -220,6 +220,12 @@ pub trait Embedder: Send + Sync {
         "custom"
     }
 
+    /// How many batches the engine runs at once to best effect (its pool of sessions); the
+    /// driver keeps that many in flight unless told otherwise.
+    fn concurrency(&self) -> usize {
+        1
+    }
+
     /// Embeds every image of `batch`, returning one output per image, in order.
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError>;
 }

@@ -4,7 +4,6 @@ use crate::error::{Stage, StageError};
 use crate::resize::{fit_within, resize_rgb};
 use fast_image_resize::{FilterType, ResizeAlg};
 use image::RgbImage;
-use image::codecs::jpeg::JpegEncoder;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -113,9 +112,44 @@ pub fn encode_thumbnail_of(
             .map_err(ThumbnailError::Resize)?,
         )
     };
-    let mut jpeg = Vec::with_capacity((w * h / 4) as usize);
-    JpegEncoder::new_with_quality(&mut jpeg, opts.quality.clamp(1, 100))
-        .encode_image(small.as_ref().unwrap_or(image))
+    encode_jpeg(small.as_ref().unwrap_or(image), opts.quality.clamp(1, 100))
+}
+
+/// JPEG through libjpeg-turbo's SIMD encoder: about 5x faster than the `image` crate's.
+#[cfg(feature = "turbojpeg")]
+fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<turbojpeg::Compressor>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut compressor =
+                turbojpeg::Compressor::new().map_err(|e| ThumbnailError::Encode(e.to_string()))?;
+            compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+            *slot = Some(compressor);
+        }
+        let compressor = slot.as_mut().expect("set above");
+        compressor.set_quality(i32::from(quality));
+        let (width, height) = (image.width() as usize, image.height() as usize);
+        compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: image.as_raw().as_slice(),
+                width,
+                pitch: width * 3,
+                height,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+            .map_err(|e| ThumbnailError::Encode(e.to_string()))
+    })
+}
+
+#[cfg(not(feature = "turbojpeg"))]
+fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
+    let mut jpeg = Vec::with_capacity(image.as_raw().len() / 8);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+        .encode_image(image)
         .map_err(|e| ThumbnailError::Encode(e.to_string()))?;
     Ok(jpeg)
 }

@@ -49,7 +49,11 @@ pub fn ensure(repo: &Path, root: &Path) -> (CorpusSet, CorpusSet) {
         let photos = load_photos(&repo.join("testdata/photos"));
         let exif = camera_exif(&repo.join("testdata/photos/dog.jpg"));
         for (set, (w, h)) in sets.iter().zip([(4000, 3000), (1024, 768)]) {
-            eprintln!("making {} benchmark JPEGs at {w}x{h} in {}", FILES, set.dir.display());
+            eprintln!(
+                "making {} benchmark JPEGs at {w}x{h} in {}",
+                FILES,
+                set.dir.display()
+            );
             std::fs::create_dir_all(&set.dir).expect("corpus folder");
             for (i, file) in set.files.iter().enumerate() {
                 let jpeg = make_photo(&photos[i % photos.len()], i, w, h, &exif);
@@ -159,11 +163,19 @@ fn set_orientation(segment: &[u8], value: u16) -> Vec<u8> {
     let big_endian = &out[tiff..tiff + 2] == b"MM";
     let u16_at = |b: &[u8], at: usize| {
         let pair = [b[at], b[at + 1]];
-        if big_endian { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) }
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
     };
     let u32_at = |b: &[u8], at: usize| {
         let quad = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if big_endian { u32::from_be_bytes(quad) } else { u32::from_le_bytes(quad) }
+        if big_endian {
+            u32::from_be_bytes(quad)
+        } else {
+            u32::from_le_bytes(quad)
+        }
     };
     let ifd0 = tiff + u32_at(&out, tiff + 4) as usize;
     let entries = usize::from(u16_at(&out, ifd0));
@@ -171,7 +183,11 @@ fn set_orientation(segment: &[u8], value: u16) -> Vec<u8> {
         .map(|e| ifd0 + 2 + 12 * e)
         .find(|&at| u16_at(&out, at) == 0x0112)
         .expect("camera EXIF has an orientation tag");
-    let bytes = if big_endian { value.to_be_bytes() } else { value.to_le_bytes() };
+    let bytes = if big_endian {
+        value.to_be_bytes()
+    } else {
+        value.to_le_bytes()
+    };
     out[entry + 8..entry + 10].copy_from_slice(&bytes);
     out
 }

@@ -22,7 +22,11 @@ impl Setting {
     pub fn new(repo: &Path, models: &Path) -> Self {
         let bin = std::env::var_os("PHOTON_BIN")
             .map_or_else(|| repo.join("target/release/photon"), PathBuf::from);
-        assert!(bin.is_file(), "{} missing: run benches/throughput.sh", bin.display());
+        assert!(
+            bin.is_file(),
+            "{} missing: run benches/throughput.sh",
+            bin.display()
+        );
         Self {
             bin,
             models: models.to_path_buf(),
@@ -38,16 +42,49 @@ pub enum Engine {
     Tract,
 }
 
-/// The raw runtime's images/s per (sessions, threads, batch).
+/// A raw-runtime setting: sessions (tract: concurrent batches), threads each, batch size, and
+/// whether idle ONNX Runtime threads spin.
+#[derive(Clone, Copy)]
+pub struct RawConfig {
+    pub sessions: usize,
+    pub threads: usize,
+    pub batch: usize,
+    pub spin: bool,
+}
+
+/// `RawConfig` from `(sessions, threads, batch, spin)`.
+pub fn cfg(sessions: usize, threads: usize, batch: usize, spin: bool) -> RawConfig {
+    RawConfig {
+        sessions,
+        threads,
+        batch,
+        spin,
+    }
+}
+
+/// The raw runtime's images/s per setting.
 pub struct RawResult {
-    rows: Vec<((usize, usize, usize), f64)>,
+    rows: Vec<(RawConfig, f64)>,
     pub best: f64,
 }
 
 impl RawResult {
+    /// The setting that ran fastest.
+    pub fn best_config(&self) -> RawConfig {
+        self.rows
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("at least one setting")
+            .0
+    }
+
     pub fn print(&self, name: &str) {
-        for ((sessions, threads, batch), rate) in &self.rows {
-            println!("{name}, {sessions} session(s) × {threads} thread(s), batch {batch}: {rate:.2} images/s");
+        for (c, rate) in &self.rows {
+            let spin = if c.spin { ", spinning" } else { "" };
+            println!(
+                "{name}, {} session(s) × {} thread(s), batch {}{spin}: {rate:.2} images/s",
+                c.sessions, c.threads, c.batch
+            );
         }
     }
 }
@@ -59,17 +96,33 @@ pub fn raw_runtime(
     model: &Path,
     files: &[PathBuf],
     engine: Engine,
-    configs: &[(usize, usize, usize)],
+    configs: &[RawConfig],
 ) -> RawResult {
     let spec = load_model_dir(model).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
     let pre = &spec.preprocessing;
     let tensors: Vec<Vec<f32>> = files
         .iter()
-        .map(|f| pre.apply(&photon_core::image::open(f).expect("corpus photo").into_rgb8()).expect("preprocess"))
+        .map(|f| {
+            pre.apply(
+                &photon_core::image::open(f)
+                    .expect("corpus photo")
+                    .into_rgb8(),
+            )
+            .expect("preprocess")
+        })
         .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut rows = Vec::new();
-    for &(sessions, threads, batch) in configs {
+    for &config in configs {
+        let RawConfig {
+            sessions,
+            threads,
+            batch,
+            spin,
+        } = config;
         let embedder: Box<dyn Embedder> = match engine {
             Engine::Ort => Box::new(
                 OrtEmbedder::new(
@@ -80,6 +133,7 @@ pub fn raw_runtime(
                         library: runtime_library(None)
                             .ok()
                             .or_else(|| find_wheel_library(&setting.models.join("onnxruntime"))),
+                        spin_wait: spin,
                     },
                 )
                 .expect("ONNX Runtime session"),
@@ -98,7 +152,10 @@ pub fn raw_runtime(
         };
         let batches: Vec<ImageBatch> = tensors
             .chunks(batch)
-            .map(|c| ImageBatch::stack(pre.height, pre.width, c.iter().map(Vec::as_slice)).expect("batch"))
+            .map(|c| {
+                ImageBatch::stack(pre.height, pre.width, c.iter().map(Vec::as_slice))
+                    .expect("batch")
+            })
             .collect();
         let rate = runtime.block_on(async {
             let run = |batches: Vec<ImageBatch>| {
@@ -118,7 +175,7 @@ pub fn raw_runtime(
             }
             images as f64 / start.elapsed().as_secs_f64()
         });
-        rows.push(((sessions, threads, batch), rate));
+        rows.push((config, rate));
     }
     let best = rows.iter().map(|r| r.1).fold(0.0, f64::max);
     RawResult { rows, best }
@@ -148,12 +205,19 @@ pub fn cli_run(setting: &Setting, dir: &Path, args: &[&str]) -> CliRun {
         .expect("run photon");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "photon {args:?} failed: {stderr}");
-    let summary = stderr.lines().rfind(|l| l.starts_with("photon: ")).expect("summary line");
+    let summary = stderr
+        .lines()
+        .rfind(|l| l.starts_with("photon: "))
+        .expect("summary line");
     assert!(summary.contains(" 0 failed"), "{summary}");
     let number_before = |suffix: &str| -> f64 {
-        let end = summary.find(suffix).unwrap_or_else(|| panic!("no {suffix:?} in {summary}"));
+        let end = summary
+            .find(suffix)
+            .unwrap_or_else(|| panic!("no {suffix:?} in {summary}"));
         let start = summary[..end].rfind([' ', '(']).map_or(0, |i| i + 1);
-        summary[start..end].parse().unwrap_or_else(|_| panic!("bad number in {summary}"))
+        summary[start..end]
+            .parse()
+            .unwrap_or_else(|_| panic!("bad number in {summary}"))
     };
     CliRun {
         rate: number_before(" images/s"),
@@ -171,8 +235,14 @@ pub struct VipsResult {
 
 impl VipsResult {
     pub fn print(&self) {
-        println!("vipsthumbnail -s 256, one process: {:.1} images/s", self.single);
-        println!("vipsthumbnail -s 256, one process per core: {:.1} images/s", self.per_core);
+        println!(
+            "vipsthumbnail -s 256, one process: {:.1} images/s",
+            self.single
+        );
+        println!(
+            "vipsthumbnail -s 256, one process per core: {:.1} images/s",
+            self.per_core
+        );
     }
 }
 
@@ -201,7 +271,11 @@ pub fn vips_rate(set: &CorpusSet, runs: usize, out: &Path) -> VipsResult {
     };
     let single = median((0..runs).map(|_| timed(1)).collect());
     let per_core = median((0..runs).map(|_| timed(cores)).collect());
-    VipsResult { single, per_core, best: single.max(per_core) }
+    VipsResult {
+        single,
+        per_core,
+        best: single.max(per_core),
+    }
 }
 
 /// The median (the upper one for an even count).

@@ -44,6 +44,10 @@ pub struct OrtOptions {
     pub threads_per_session: usize,
     /// The ONNX Runtime library; `None` reads `ORT_DYLIB_PATH`.
     pub library: Option<PathBuf>,
+    /// Let idle intra-op threads spin waiting for work (ONNX Runtime's own default). It can
+    /// help an engine that has the cores to itself; in a pipeline the spinning takes CPU from
+    /// decoding, so Photon turns it off unless asked.
+    pub spin_wait: bool,
 }
 
 impl Default for OrtOptions {
@@ -54,6 +58,7 @@ impl Default for OrtOptions {
             sessions: 1,
             threads_per_session: std::thread::available_parallelism().map_or(2, usize::from),
             library: None,
+            spin_wait: false,
         }
     }
 }
@@ -124,6 +129,10 @@ impl Embedder for OrtEmbedder {
 
     fn backend(&self) -> &str {
         "ort"
+    }
+
+    fn concurrency(&self) -> usize {
+        self.pool.len()
     }
 
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {

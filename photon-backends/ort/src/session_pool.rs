@@ -74,6 +74,8 @@ pub(crate) fn load_sessions(
                 .map_err(|e| configure(&e))?
                 .with_inter_threads(1)
                 .map_err(|e| configure(&e))?
+                .with_intra_op_spinning(options.spin_wait)
+                .map_err(|e| configure(&e))?
                 .commit_from_file(file)
                 .map_err(|e| OrtError::Load {
                     file: file.to_path_buf(),

@@ -203,3 +203,121 @@ async fn ort_and_tract_agree_within_1e4_and_batching_is_transparent() {
         }
     }
 }
+
+/// Records of `inputs` (in order) through the whole pipeline with `decoder`, on ORT.
+async fn records_with(
+    decoder: impl photon_core::Decoder + 'static,
+    engine: Arc<dyn Embedder>,
+    spec: &photon_core::ModelSpec,
+    inputs: Vec<Source>,
+) -> Vec<Box<photon_core::ImageRecord>> {
+    let labels = read_labels(spec.labels_file.as_ref().unwrap()).unwrap();
+    let pipeline = Pipeline::builder()
+        .decoder(decoder)
+        .shared_embedder(Some(engine))
+        .tagger(ClassifierTagger::new(
+            labels,
+            None,
+            ClassifierOptions::default(),
+        ))
+        .build();
+    let opts = RunOptions {
+        order: OutputOrder::Input,
+        ..RunOptions::default()
+    };
+    let records: Vec<Record> = pipeline
+        .run(futures_util::stream::iter(inputs), opts)
+        .collect()
+        .await;
+    records
+        .into_iter()
+        .map(|r| match r {
+            Record::Image(r) => r,
+            Record::Error(e) => panic!("{}: {}", e.file_path, e.error),
+        })
+        .collect()
+}
+
+/// Camera-sized JPEGs made from the real photos: each upscaled to 4000x3000 and encoded at
+/// quality 92, so that the scaled decoder works at 1/8.
+fn camera_sized_jpegs() -> Vec<Source> {
+    ["chelsea.png", "coffee.png", "dog.jpg", "eagle.jpg"]
+        .into_iter()
+        .map(|name| {
+            let photo = image_of(&repo().join("testdata/photos").join(name));
+            let big = photon_core::image::imageops::resize(
+                &photo,
+                4000,
+                3000,
+                photon_core::image::imageops::FilterType::Triangle,
+            );
+            let mut jpeg = Vec::new();
+            photon_core::image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+                .encode_image(&big)
+                .unwrap();
+            Source::Bytes {
+                name: format!("{name} at 4000x3000"),
+                bytes: jpeg,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn scaled_jpeg_decoding_keeps_embeddings_and_top_tags() {
+    let spec = spec();
+    let (ort, _) = both_engines(&spec);
+    let ort: Arc<dyn Embedder> = Arc::new(ort);
+    let mut inputs: Vec<Source> = PHOTOS
+        .iter()
+        .filter(|p| p.ends_with(".jpg"))
+        .map(|p| Source::Path(repo().join("testdata/photos").join(p)))
+        .collect();
+    let camera_sized = camera_sized_jpegs();
+    // The camera-sized files really are decoded at 1/8 for this model.
+    let stages = photon_core::analyze::StageOptions::default();
+    let request = photon_core::DecodeRequest {
+        min_side: photon_core::analyze::decode_min_side(&stages, Some(&spec.preprocessing)),
+        ..Default::default()
+    };
+    for source in &camera_sized {
+        let Source::Bytes { bytes, .. } = source else {
+            unreachable!()
+        };
+        let decoded =
+            photon_core::Decoder::decode(&photon_core::decode::TurboJpegDecoder, bytes, &request)
+                .unwrap();
+        assert_eq!(decoded.pixels.dimensions(), (500, 375));
+    }
+    inputs.extend(camera_sized);
+    let scaled = records_with(
+        photon_core::decode::TurboJpegDecoder,
+        ort.clone(),
+        &spec,
+        inputs.clone(),
+    )
+    .await;
+    let full = records_with(photon_core::ImageCrateDecoder, ort, &spec, inputs).await;
+    for (s, f) in scaled.iter().zip(&full) {
+        let similarity = cosine(s.embedding.as_ref().unwrap(), f.embedding.as_ref().unwrap());
+        assert!(
+            similarity >= 0.995,
+            "{}: scaled vs full decoding cosine {similarity}",
+            s.file_path
+        );
+        let (st, ft) = (s.tags.as_ref().unwrap(), f.tags.as_ref().unwrap());
+        assert_eq!(st[0].name, ft[0].name, "{}: top-1", s.file_path);
+        assert_eq!((s.width, s.height), (f.width, f.height), "{}", s.file_path);
+        assert_eq!(s.thumbnail.is_some(), f.thumbnail.is_some());
+        let hash_bits = photon_core::perceptual_hash::hamming_distance(
+            s.perceptual_hash.as_ref().unwrap(),
+            f.perceptual_hash.as_ref().unwrap(),
+        )
+        .unwrap();
+        assert!(
+            hash_bits <= 4,
+            "{}: perceptual hashes {hash_bits} bits apart",
+            s.file_path
+        );
+    }
+}

@@ -93,6 +93,7 @@ pub struct TractEmbedder {
     plan: Plan,
     per_image: bool,
     permits: Arc<Semaphore>,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for TractEmbedder {
@@ -142,6 +143,7 @@ impl TractEmbedder {
             plan,
             per_image: options.batch_plan == BatchPlan::PerImage,
             permits: Arc::new(Semaphore::new(options.concurrent_batches.max(1))),
+            concurrency: options.concurrent_batches.max(1),
         })
     }
 }
@@ -198,11 +200,14 @@ fn set_input_fact(model: &mut InferenceModel, name: &str, fact: InferenceFact) -
 
 /// Makes tract's matrix products use `threads` threads (process-wide).
 fn set_matmul_threads(threads: usize) {
-    if threads > 1 {
-        tract_linalg::multithread::set_default_executor(
-            tract_linalg::multithread::Executor::multithread(threads),
-        );
-    }
+    use tract_linalg::multithread::{Executor, set_default_executor};
+    // Set it either way: the executor is process-wide, so an earlier engine's setting would
+    // otherwise stay.
+    set_default_executor(if threads > 1 {
+        Executor::multithread(threads)
+    } else {
+        Executor::SingleThread
+    });
 }
 
 /// tract's error with its causes, as one message.
@@ -218,6 +223,10 @@ impl Embedder for TractEmbedder {
 
     fn backend(&self) -> &str {
         "tract"
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {

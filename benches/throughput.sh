@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The pipeline throughput bench: raw runtime, full pipeline, non-model stages and vipsthumbnail
+# side by side, on a generated camera corpus, with the ratios docs/benchmarks.md tracks.
+# Usage: benches/throughput.sh   (after scripts/setup.sh; about 5 minutes on 2 cores, plus a
+# one-time release build and corpus generation). The report is also left in
+# target/bench/results.md. Needs python3 with pip (for the model generator) and apt-get or an
+# installed vipsthumbnail (Debian libvips-tools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=target/bench
+mkdir -p "$work"
+
+if ! command -v vipsthumbnail >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libvips-tools >/dev/null
+fi
+
+model=$work/siglip-base-shaped
+if [ ! -f "$model/onnx/vision_model.onnx" ]; then
+  if ! python3 -c "import numpy, onnx" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check --target "$work/pydeps" numpy onnx
+    export PYTHONPATH="$PWD/$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
+  fi
+  python3 scripts/make_tiny_vit.py --base "$model"
+fi
+
+cargo build --release -q -p photon-cli
+cargo bench -q -p benches --bench pipeline_throughput | tee "$work/results.md"
