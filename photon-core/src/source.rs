@@ -190,6 +190,11 @@ fn read_file(path: &Path, max_bytes: u64) -> Result<ReadInput, ReadError> {
         path: shown.clone(),
         source,
     };
+    // Look before opening: opening a FIFO blocks until a writer comes, and a device such as
+    // /dev/zero never ends.
+    if !std::fs::metadata(path).map_err(io_err)?.is_file() {
+        return Err(ReadError::NotAFile { path: shown });
+    }
     let mut file = std::fs::File::open(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
     if !meta.is_file() {

@@ -74,6 +74,22 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, Handov
             *slot = Decompressor::new().ok();
         }
         let decompressor = slot.as_mut().ok_or(Handover::Fallback)?;
+        let result = decode_with(decompressor, bytes, req);
+        if result.is_err() {
+            // A handle that failed mid-decode starts afresh: libjpeg's state after an error is
+            // not worth trusting with the next file.
+            *slot = None;
+        }
+        result
+    })
+}
+
+fn decode_with(
+    decompressor: &mut Decompressor,
+    bytes: &[u8],
+    req: &DecodeRequest,
+) -> Result<DecodedImage, Handover> {
+    {
         let header = decompressor
             .read_header(bytes)
             .map_err(|_| Handover::Fallback)?;
@@ -106,7 +122,7 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, Handov
             stored_width: width as u32,
             stored_height: height as u32,
         })
-    })
+    }
 }
 
 fn check_limits(
