@@ -150,6 +150,16 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
 
+    /// Longest the CPU stages (read, decode, thumbnail, ...) of one input may take, in seconds,
+    /// before it becomes a `timeout` error record; 0: no limit.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    pub cpu_timeout: f64,
+
+    /// Longest one model call may take, in seconds, before its images become `timeout` error
+    /// records; 0: no limit.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub embed_timeout: f64,
+
     /// No embedding (and so no tags).
     #[arg(long)]
     pub no_embedding: bool,

@@ -97,6 +97,13 @@ async fn run_inner(args: ProcessArgs) -> Result<u8, String> {
     if let Some(parallel) = args.parallel {
         opts.parallel = parallel;
     }
+    let limit = |seconds: f64| {
+        (seconds > 0.0)
+            .then(|| std::time::Duration::try_from_secs_f64(seconds).ok())
+            .flatten()
+    };
+    opts.cpu_timeout = limit(args.cpu_timeout);
+    opts.embed_timeout = limit(args.embed_timeout);
     let cancel = opts.cancel.clone();
     let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let on_signal = interrupted.clone();

@@ -6,7 +6,7 @@
 
 use crate::content_hash::content_hash;
 use crate::decode::{DecodeLimits, DecodeRequest, Decoder};
-use crate::error::{ItemError, Stage, StageError, catch_stage};
+use crate::error::{ItemError, Stage, StageError, StageTracker, catch_stage};
 use crate::exif::{read_exif, read_orientation};
 use crate::orientation::apply_orientation;
 use crate::perceptual_hash::perceptual_hash;
@@ -79,6 +79,27 @@ pub fn analyze(
     preprocessing: Option<&Preprocessing>,
     unchanged_if_hash: Option<&str>,
 ) -> Analysis {
+    analyze_tracked(
+        source,
+        decoder,
+        opts,
+        preprocessing,
+        unchanged_if_hash,
+        &StageTracker::default(),
+    )
+}
+
+/// [`analyze`], telling `tracker` as each stage starts, so that a caller enforcing a time limit
+/// can say which stage ran over.
+pub fn analyze_tracked(
+    source: Source,
+    decoder: &dyn Decoder,
+    opts: &StageOptions,
+    preprocessing: Option<&Preprocessing>,
+    unchanged_if_hash: Option<&str>,
+    tracker: &StageTracker,
+) -> Analysis {
+    tracker.enter(Stage::Read);
     let shown = source.display_path();
     let input = match catch_stage(Stage::Read, || read_source(source, opts.max_file_bytes)) {
         Ok(Ok(input)) => input,
@@ -131,6 +152,7 @@ pub fn analyze(
         limits: opts.limits,
         min_side: decode_min_side(opts, preprocessing),
     };
+    tracker.enter(Stage::Decode);
     let decoded = guarded!(Stage::Decode, decoder.decode(&input.bytes, &request));
     let format = decoded.format;
     let upright = apply_orientation(decoded.pixels, orientation.unwrap_or(1));
@@ -141,6 +163,7 @@ pub fn analyze(
     );
 
     let perceptual_hash = if opts.perceptual_hash {
+        tracker.enter(Stage::PerceptualHash);
         let hash = guarded!(
             Stage::PerceptualHash,
             perceptual_hash(&upright).map_err(|m| PixelStageError(Stage::PerceptualHash, m))
@@ -152,6 +175,7 @@ pub fn analyze(
 
     let (mut thumbnail, mut thumbnail_path) = (None, None);
     if let Some(thumb) = &opts.thumbnail {
+        tracker.enter(Stage::Thumbnail);
         let jpeg = guarded!(
             Stage::Thumbnail,
             encode_thumbnail_of(&upright, (width, height), thumb)
@@ -168,7 +192,10 @@ pub fn analyze(
     }
 
     let tensor = match preprocessing {
-        Some(spec) => Some(guarded!(Stage::Preprocess, spec.apply(&upright))),
+        Some(spec) => {
+            tracker.enter(Stage::Preprocess);
+            Some(guarded!(Stage::Preprocess, spec.apply(&upright)))
+        }
         None => None,
     };
 

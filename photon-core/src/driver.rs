@@ -9,8 +9,8 @@
 //! stages run in their own task and feed the model through a bounded channel, so decoding goes
 //! on while a batch is inside the model.
 
-use crate::analyze::{Analysis, Analyzed, analyze};
-use crate::error::{ItemError, Stage, StageError};
+use crate::analyze::{Analysis, Analyzed, analyze_tracked};
+use crate::error::{ItemError, Stage, StageError, StageTracker};
 use crate::model::{EmbedError, Embedder, ImageBatch, l2_normalize};
 use crate::pipeline::Pipeline;
 use crate::progress::{ProgressFn, ProgressTracker};
@@ -49,6 +49,15 @@ pub struct RunOptions {
     /// Embedder calls in flight at once; 0 (the default) takes the embedder's own
     /// [`concurrency`](crate::Embedder::concurrency), its number of sessions.
     pub embed_parallel: usize,
+    /// Longest the CPU stages of one input (read, hash, EXIF, decode, perceptual hash,
+    /// thumbnail, preprocessing) may take; past it the input gets a `timeout` error record naming
+    /// the stage that was running, and its slot goes to the next input. `None`: no limit. A
+    /// thread cannot be stopped from outside, so the stuck stage runs on in the background until
+    /// it returns; its result is dropped.
+    pub cpu_timeout: Option<Duration>,
+    /// Longest one embedder call may take; past it every image of the batch gets a `timeout`
+    /// error record in the embed stage and the run goes on. `None`: no limit.
+    pub embed_timeout: Option<Duration>,
     /// Inputs an earlier run recorded; they are skipped before entering the CPU stages.
     pub resume: Option<Arc<ResumeIndex>>,
     /// Cancel to stop taking inputs; in-flight ones finish and the stream then ends.
@@ -67,6 +76,8 @@ impl Default for RunOptions {
             max_batch: None,
             max_wait: Duration::from_millis(20),
             embed_parallel: 0,
+            cpu_timeout: Some(Duration::from_secs(120)),
+            embed_timeout: Some(Duration::from_secs(600)),
             resume: None,
             cancel: CancellationToken::new(),
             progress: None,
@@ -83,6 +94,8 @@ impl std::fmt::Debug for RunOptions {
             .field("max_batch", &self.max_batch)
             .field("max_wait", &self.max_wait)
             .field("embed_parallel", &self.embed_parallel)
+            .field("cpu_timeout", &self.cpu_timeout)
+            .field("embed_timeout", &self.embed_timeout)
             .field("resume", &self.resume.as_ref().map(|r| r.len()))
             .field("total", &self.total)
             .finish_non_exhaustive()
@@ -126,7 +139,8 @@ where
 
     let analyses = admitted.map({
         let pipeline = pipeline.clone();
-        move |admitted| analyze_blocking(pipeline.clone(), admitted)
+        let timeout = opts.cpu_timeout;
+        move |admitted| analyze_blocking(pipeline.clone(), admitted, timeout)
     });
     let analyses: BoxStream<'static, Analysis> = match opts.order {
         OutputOrder::Input => analyses.buffered(parallel).boxed(),
@@ -155,8 +169,9 @@ where
                 0 => embedder.concurrency().max(1),
                 n => n,
             };
-            let embedded =
-                batches.map(move |batch| embed_batch(pipeline.clone(), embedder.clone(), batch));
+            let timeout = opts.embed_timeout;
+            let embedded = batches
+                .map(move |batch| embed_batch(pipeline.clone(), embedder.clone(), batch, timeout));
             match opts.order {
                 OutputOrder::Input => embedded.buffered(embed_parallel).boxed(),
                 OutputOrder::Completion => embedded.buffer_unordered(embed_parallel).boxed(),
@@ -203,7 +218,11 @@ async fn admit(item: SourceItem, resume: Option<Arc<ResumeIndex>>) -> Admitted {
     }
 }
 
-fn analyze_blocking(pipeline: Arc<Pipeline>, admitted: Admitted) -> BoxFuture<'static, Analysis> {
+fn analyze_blocking(
+    pipeline: Arc<Pipeline>,
+    admitted: Admitted,
+    timeout: Option<Duration>,
+) -> BoxFuture<'static, Analysis> {
     async move {
         let (source, unchanged_if_hash) = match admitted {
             Admitted::Go(source, hash) => (source, hash),
@@ -211,17 +230,39 @@ fn analyze_blocking(pipeline: Arc<Pipeline>, admitted: Admitted) -> BoxFuture<'s
             Admitted::Skip(file_path) => return Analysis::Unchanged { file_path },
         };
         let path = source.display_path();
-        let task = tokio::task::spawn_blocking(move || {
-            let preprocessing = pipeline.embedder.as_ref().map(|e| e.spec().preprocessing);
-            analyze(
-                source,
-                pipeline.decoder.as_ref(),
-                &pipeline.stages,
-                preprocessing.as_ref(),
-                unchanged_if_hash.as_deref(),
-            )
+        let tracker = Arc::new(StageTracker::default());
+        let task = tokio::task::spawn_blocking({
+            let tracker = tracker.clone();
+            move || {
+                let preprocessing = pipeline.embedder.as_ref().map(|e| e.spec().preprocessing);
+                analyze_tracked(
+                    source,
+                    pipeline.decoder.as_ref(),
+                    &pipeline.stages,
+                    preprocessing.as_ref(),
+                    unchanged_if_hash.as_deref(),
+                    &tracker,
+                )
+            }
         });
-        match task.await {
+        let joined = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    let stage = tracker.current();
+                    return Analysis::Failed(Record::failed(
+                        path,
+                        ItemError::new(
+                            stage,
+                            "timeout",
+                            format!("{} took longer than {limit:?}", stage.as_str()),
+                        ),
+                    ));
+                }
+            },
+            None => task.await,
+        };
+        match joined {
             Ok(analysis) => analysis,
             // Stages catch their own panics; this is the last line of defence.
             Err(e) => Analysis::Failed(Record::failed(
@@ -302,6 +343,7 @@ async fn embed_batch(
     pipeline: Arc<Pipeline>,
     embedder: Arc<dyn Embedder>,
     batch: Vec<Analysis>,
+    timeout: Option<Duration>,
 ) -> Vec<Record> {
     let spec = embedder.spec();
     let (width, height) = (spec.preprocessing.width, spec.preprocessing.height);
@@ -326,18 +368,27 @@ async fn embed_batch(
         Some(images) if images.len == 0 => Ok(Vec::new()),
         Some(images) => {
             let n = images.len;
-            match AssertUnwindSafe(embedder.embed(images))
-                .catch_unwind()
-                .await
-            {
-                Ok(Ok(outputs)) if outputs.len() == n => Ok(outputs),
-                Ok(Ok(outputs)) => Err(EmbedError::OutputCount {
-                    expected: n,
-                    got: outputs.len(),
-                }
-                .to_item_error()),
-                Ok(Err(e)) => Err(e.to_item_error()),
-                Err(panic) => Err(ItemError::panic(Stage::Embed, panic.as_ref())),
+            let call = AssertUnwindSafe(embedder.embed(images)).catch_unwind();
+            let result = match timeout {
+                Some(limit) => tokio::time::timeout(limit, call).await.map_err(|_| limit),
+                None => Ok(call.await),
+            };
+            match result {
+                Err(limit) => Err(ItemError::new(
+                    Stage::Embed,
+                    "timeout",
+                    format!("the embedder took longer than {limit:?}"),
+                )),
+                Ok(result) => match result {
+                    Ok(Ok(outputs)) if outputs.len() == n => Ok(outputs),
+                    Ok(Ok(outputs)) => Err(EmbedError::OutputCount {
+                        expected: n,
+                        got: outputs.len(),
+                    }
+                    .to_item_error()),
+                    Ok(Err(e)) => Err(e.to_item_error()),
+                    Err(panic) => Err(ItemError::panic(Stage::Embed, panic.as_ref())),
+                },
             }
         }
     };

@@ -27,6 +27,16 @@ pub enum Stage {
 }
 
 impl Stage {
+    const ALL: [Stage; 7] = [
+        Stage::Read,
+        Stage::Decode,
+        Stage::PerceptualHash,
+        Stage::Thumbnail,
+        Stage::Preprocess,
+        Stage::Embed,
+        Stage::Tag,
+    ];
+
     /// The stage's name as it appears in records.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -104,4 +114,23 @@ pub trait StageError: std::error::Error {
 pub(crate) fn catch_stage<T>(stage: Stage, f: impl FnOnce() -> T) -> Result<T, ItemError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|payload| ItemError::panic(stage, payload.as_ref()))
+}
+
+/// The stage an input's CPU work is in, readable from another thread: when a time limit
+/// expires, the error record names the stage that was running.
+#[derive(Debug, Default)]
+pub struct StageTracker(std::sync::atomic::AtomicU8);
+
+impl StageTracker {
+    /// Records that `stage` has started.
+    pub fn enter(&self, stage: Stage) {
+        self.0
+            .store(stage as u8, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The stage last entered (`Read` before any).
+    pub fn current(&self) -> Stage {
+        let index = usize::from(self.0.load(std::sync::atomic::Ordering::Relaxed));
+        Stage::ALL.get(index).copied().unwrap_or(Stage::Read)
+    }
 }

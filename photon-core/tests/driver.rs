@@ -508,3 +508,112 @@ fn the_resume_reader_cuts_only_a_torn_tail() {
     let (_, report) = ResumeIndex::from_reader(good.trim_end().as_bytes()).unwrap();
     assert_eq!((report.records, report.missing_final_newline), (1, true));
 }
+
+/// Sleeps `delay` on its first call only, as a stuck engine would.
+struct StuckOnceEmbedder {
+    spec: ModelSpec,
+    calls: Mutex<usize>,
+    delay: Duration,
+}
+
+#[async_trait]
+impl Embedder for StuckOnceEmbedder {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+        let first = {
+            let mut calls = self.calls.lock().unwrap();
+            *calls += 1;
+            *calls == 1
+        };
+        if first {
+            tokio::time::sleep(self.delay).await;
+        }
+        Ok((0..batch.len)
+            .map(|i| ModelOutput {
+                embedding: vec![batch.image(i)[0], 1.0],
+                logits: None,
+            })
+            .collect())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
+    // One decode takes 4 s; with a 300 ms limit it becomes a timeout record in the decode
+    // stage and the other inputs go on.
+    let pipeline = light_pipeline().build();
+    let mut items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 10, i)).collect();
+    items.insert(2, item("stuck", 4_000, 9));
+    let opts = RunOptions {
+        parallel: 2,
+        cpu_timeout: Some(Duration::from_millis(300)),
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let records = run_all(&pipeline, items, opts).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(records.len(), 7);
+    for record in &records {
+        match record {
+            Record::Error(e) => {
+                assert_eq!(e.file_path, "stuck");
+                assert_eq!(
+                    (e.error.stage, e.error.kind.as_str()),
+                    (Stage::Decode, "timeout")
+                );
+            }
+            Record::Image(r) => assert!(r.file_path.starts_with("ok")),
+        }
+    }
+
+    // The first embedder call hangs for 30 s: its batch times out, later batches succeed.
+    let pipeline = light_pipeline()
+        .embedder(StuckOnceEmbedder {
+            spec: tiny_spec(2),
+            calls: Mutex::new(0),
+            delay: Duration::from_secs(30),
+        })
+        .build();
+    let items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 0, i)).collect();
+    let opts = RunOptions {
+        parallel: 1,
+        order: OutputOrder::Input,
+        embed_parallel: 1,
+        embed_timeout: Some(Duration::from_millis(300)),
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let records = run_all(&pipeline, items, opts).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    let timed_out: Vec<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Error(e) => {
+                assert_eq!(
+                    (e.error.stage, e.error.kind.as_str()),
+                    (Stage::Embed, "timeout")
+                );
+                Some(e.file_path.as_str())
+            }
+            Record::Image(r) => {
+                assert!(r.embedding.is_some());
+                None
+            }
+        })
+        .collect();
+    assert_eq!(records.len(), 6);
+    assert!(
+        (1..=2).contains(&timed_out.len()) && timed_out[0] == "ok0",
+        "{timed_out:?}"
+    );
+}

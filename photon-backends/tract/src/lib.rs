@@ -230,12 +230,19 @@ impl Embedder for TractEmbedder {
     }
 
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
-        let _permit = self
+        // The permit goes with the work: if the caller gives up waiting (a timeout), the batch
+        // still counts against the bound until it really ends.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let (plan, spec, per_image) = (self.plan.clone(), self.spec.clone(), self.per_image);
-        run_blocking(move || run_batch(&plan, &spec, per_image, batch)).await
+        run_blocking(move || {
+            let _permit = permit;
+            run_batch(&plan, &spec, per_image, batch)
+        })
+        .await
     }
 }

@@ -73,6 +73,7 @@ pub(super) fn jpeg_end(b: &[u8]) -> JpegEnd {
 /// Whether a JPEG's first frame header (SOFn, before the first scan) is progressive, which
 /// makes a decoder hold every DCT coefficient of the image at once. `None` when no frame header
 /// is found before the first scan.
+#[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))]
 pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
     let mut i = 2;
     while b.get(i) == Some(&0xFF) {
