@@ -182,6 +182,11 @@ fn fatal_problems_exit_2_with_a_message() {
     ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent-dir/out.jsonl"));
+    // A full disk: a clear error, exit status 2.
+    let run = photon(&["process", dog.to_str().unwrap(), "-o", "/dev/full"]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
     let run = photon(&["process", "--skip-existing", dog.to_str().unwrap()]);
     assert_eq!(run.status.code(), Some(2), "--skip-existing needs --output");
     let run = photon(&["process", dog.to_str().unwrap(), "--thumbnail-size", "0"]);

@@ -28,11 +28,19 @@ pub trait Sink {
     fn finish(&mut self) -> Result<(), SinkError>;
 }
 
+/// Cuts an output back to `len` bytes after a failed write.
+type Rollback<W> = fn(&mut W, u64) -> std::io::Result<()>;
+
 /// Writes records as JSON Lines.
+///
+/// On a file, a write that fails part-way (disk full, quota) is cut back to the last complete
+/// line before the error is returned, so the file stays valid JSON Lines.
 #[derive(Debug)]
 pub struct JsonlSink<W: Write> {
     out: W,
     line: Vec<u8>,
+    /// Length of the complete lines written, and how to cut the output back to it.
+    rollback: Option<(u64, Rollback<W>)>,
 }
 
 impl<W: Write> JsonlSink<W> {
@@ -41,6 +49,14 @@ impl<W: Write> JsonlSink<W> {
         Self {
             out,
             line: Vec::with_capacity(4096),
+            rollback: None,
+        }
+    }
+
+    fn with_rollback(out: W, len: u64, cut: Rollback<W>) -> Self {
+        Self {
+            rollback: Some((len, cut)),
+            ..Self::new(out)
         }
     }
 
@@ -53,7 +69,7 @@ impl<W: Write> JsonlSink<W> {
 impl JsonlSink<File> {
     /// Creates (or truncates) `path`.
     pub fn create(path: &Path) -> Result<Self, SinkError> {
-        Ok(Self::new(File::create(path)?))
+        Ok(Self::with_rollback(File::create(path)?, 0, cut_file))
     }
 
     /// Opens `path` to continue an earlier run: reads what it recorded, cuts a torn last line,
@@ -71,8 +87,14 @@ impl JsonlSink<File> {
         if report.missing_final_newline {
             file.write_all(b"\n")?;
         }
-        Ok((Self::new(file), index, report))
+        let len = file.stream_position()?;
+        Ok((Self::with_rollback(file, len, cut_file), index, report))
     }
+}
+
+fn cut_file(file: &mut File, len: u64) -> std::io::Result<()> {
+    file.set_len(len)?;
+    file.seek(SeekFrom::Start(len)).map(drop)
 }
 
 impl<W: Write> Sink for JsonlSink<W> {
@@ -81,13 +103,82 @@ impl<W: Write> Sink for JsonlSink<W> {
         serde_json::to_writer(&mut self.line, record)?;
         self.line.push(b'\n');
         // One write call per complete line keeps lines whole even when the process dies.
-        self.out.write_all(&self.line)?;
-        self.out.flush()?;
+        if let Err(e) = self
+            .out
+            .write_all(&self.line)
+            .and_then(|()| self.out.flush())
+        {
+            if let Some((len, cut)) = self.rollback {
+                let _ = cut(&mut self.out, len);
+            }
+            return Err(e.into());
+        }
+        if let Some((len, _)) = &mut self.rollback {
+            *len += self.line.len() as u64;
+        }
         Ok(())
     }
 
     fn finish(&mut self) -> Result<(), SinkError> {
         self.out.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ItemError, Stage};
+
+    /// A disk that fills after `cap` bytes, accepting part of the write that crosses it.
+    struct FillingDisk {
+        data: Vec<u8>,
+        cap: usize,
+    }
+
+    impl Write for FillingDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.cap.saturating_sub(self.data.len());
+            if room == 0 {
+                return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            let n = room.min(buf.len());
+            self.data.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_leaves_only_complete_lines() {
+        let disk = FillingDisk {
+            data: Vec::new(),
+            cap: 1000,
+        };
+        let mut sink = JsonlSink::with_rollback(disk, 0, |d: &mut FillingDisk, len| {
+            d.data.truncate(len as usize);
+            Ok(())
+        });
+        let mut written = 0;
+        let error = loop {
+            let record = Record::failed(
+                format!("photo_{written:04}.jpg"),
+                ItemError::new(Stage::Decode, "truncated", "cut short"),
+            );
+            match sink.write(&record) {
+                Ok(()) => written += 1,
+                Err(e) => break e,
+            }
+        };
+        assert!(error.to_string().contains("No space left"), "{error}");
+        let data = sink.into_inner().data;
+        let text = std::str::from_utf8(&data).unwrap();
+        assert!(written > 3 && text.ends_with('\n'), "{text}");
+        assert_eq!(text.lines().count(), written);
+        for line in text.lines() {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
     }
 }

@@ -1,0 +1,126 @@
+//! Crash safety: `photon process -o FILE` killed with SIGKILL at random moments, again and again,
+//! then resumed with `--skip-existing`, ends with every input recorded exactly once, no torn or
+//! duplicated line, and records identical to a clean run's.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
+}
+
+fn photon(dir: &Path, out: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_photon"));
+    command
+        .args([
+            "process",
+            "--no-embedding",
+            "--parallel",
+            "2",
+            "--skip-existing",
+            "-o",
+        ])
+        .arg(out)
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// The records in `out` by path; every line but (after a kill) the last must parse.
+fn records(out: &Path, allow_torn_tail: bool) -> Vec<Value> {
+    let text = std::fs::read_to_string(out).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(v) => records.push(v),
+            Err(e) => assert!(
+                allow_torn_tail && i + 1 == lines.len() && !text.ends_with('\n'),
+                "line {} of {} is broken: {e}",
+                i + 1,
+                lines.len()
+            ),
+        }
+    }
+    records
+}
+
+#[test]
+fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("photos");
+    std::fs::create_dir(&dir).unwrap();
+    let photos: Vec<PathBuf> = std::fs::read_dir(testdata().join("photos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut inputs = Vec::new();
+    for i in 0..210 {
+        let from = &photos[i % photos.len()];
+        let to = dir.join(format!(
+            "{i:03}_{}",
+            from.file_name().unwrap().to_str().unwrap()
+        ));
+        std::fs::copy(from, &to).unwrap();
+        inputs.push(to.to_string_lossy().into_owned());
+    }
+
+    // A clean run, for reference.
+    let clean = tmp.path().join("clean.jsonl");
+    let start = Instant::now();
+    assert!(photon(&dir, &clean).status().unwrap().success());
+    let full_run = start.elapsed();
+
+    // Kill a run at a random moment, seven times over, each resuming the last: once during
+    // start-up, then each time after a random share of the remaining inputs has been written,
+    // plus a random few milliseconds.
+    let out = tmp.path().join("out.jsonl");
+    let mut rng = fastrand::Rng::with_seed(42);
+    let mut kills = Vec::new();
+    for round in 0..7 {
+        let before = records(&out, true).len();
+        let remaining = inputs.len() - before;
+        let target = before + rng.usize(1..=(remaining / 4).max(1));
+        let mut child = photon(&dir, &out).spawn().unwrap();
+        let launched = Instant::now();
+        if round > 0 {
+            while records(&out, true).len() < target && child.try_wait().unwrap().is_none() {
+                assert!(launched.elapsed() < full_run * 4, "no progress");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(rng.u64(0..25)));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap_or(()); // SIGKILL
+        child.wait().unwrap();
+        kills.push((launched.elapsed(), finished, records(&out, true).len()));
+    }
+    assert!(
+        kills.iter().filter(|k| !k.1).count() >= 6,
+        "kills must land mid-run: {kills:?}"
+    );
+    eprintln!("kills (time, had finished, records so far): {kills:?}");
+    let status = photon(&dir, &out).status().unwrap();
+    assert!(status.success(), "{status}, kills {kills:?}");
+
+    let resumed = records(&out, false);
+    let reference = records(&clean, false);
+    assert_eq!(reference.len(), inputs.len());
+    let mut by_path: HashMap<&str, &Value> = HashMap::new();
+    for r in &resumed {
+        let path = r["file_path"].as_str().unwrap();
+        assert!(
+            by_path.insert(path, r).is_none(),
+            "{path} twice; kills {kills:?}"
+        );
+    }
+    assert_eq!(resumed.len(), inputs.len(), "kills {kills:?}");
+    for expected in &reference {
+        let path = expected["file_path"].as_str().unwrap();
+        assert_eq!(by_path.get(path), Some(&expected), "{path}");
+    }
+}
