@@ -66,7 +66,8 @@ impl Reporter {
         } else {
             0.0
         };
-        let memory = peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m} MiB"));
+        let memory =
+            peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
         eprintln!(
             "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){memory}{}",
             counts.done,
@@ -78,7 +79,7 @@ impl Reporter {
 }
 
 /// The process's peak resident memory so far (Linux `VmHWM`); `None` where there is no /proc.
-fn peak_memory_mib() -> Option<u64> {
+fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: u64 = status
         .lines()
@@ -88,5 +89,5 @@ fn peak_memory_mib() -> Option<u64> {
         .trim()
         .parse()
         .ok()?;
-    Some(kib.div_ceil(1024))
+    Some(kib as f64 / 1024.0)
 }

@@ -189,16 +189,16 @@ fn main() {
     // Peak memory: the same settings over 10x the inputs.
     let once = cli_run(&setting, &large.dir, &[]);
     let tenfold = cli_run(&setting, &large_x10, &[]);
-    let growth = tenfold.peak_mib as f64 / once.peak_mib as f64 - 1.0;
+    let growth = tenfold.peak_mib / once.peak_mib - 1.0;
     rows.push(format!(
-        "| peak RSS with 10× more inputs | {:+.1}% ({} → {} MiB) | < +10% |",
+        "| peak RSS with 10× more inputs | {:+.1}% ({:.1} → {:.1} MiB) | < +10% |",
         100.0 * growth,
         once.peak_mib,
         tenfold.peak_mib
     ));
     println!("\n## Peak memory, EfficientNet-Lite0 with every stage, 4000×3000\n");
     println!(
-        "{} inputs: {} MiB; {} inputs: {} MiB",
+        "{} inputs: {:.1} MiB; {} inputs: {:.1} MiB",
         large.files.len(),
         once.peak_mib,
         large.files.len() * 10,

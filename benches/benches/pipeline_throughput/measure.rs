@@ -186,7 +186,7 @@ pub struct CliRun {
     /// Images/s from the summary line (processing only: model loading is not counted).
     pub rate: f64,
     /// Peak resident memory of the process.
-    pub peak_mib: u64,
+    pub peak_mib: f64,
 }
 
 /// Runs `photon process DIR -o <scratch> ARGS` and reads its summary line; every input must
@@ -221,7 +221,7 @@ pub fn cli_run(setting: &Setting, dir: &Path, args: &[&str]) -> CliRun {
     };
     CliRun {
         rate: number_before(" images/s"),
-        peak_mib: number_before(" MiB") as u64,
+        peak_mib: number_before(" MiB"),
     }
 }
 
