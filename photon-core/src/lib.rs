@@ -37,6 +37,8 @@ pub mod decode;
 pub mod driver;
 pub mod error;
 pub mod exif;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod model_spec;
 pub mod orientation;

@@ -63,7 +63,10 @@ fn gif_claiming(width: u16, height: u16) -> Vec<u8> {
     let mut gif = encode(image::ImageFormat::Gif);
     gif[6..8].copy_from_slice(&width.to_le_bytes());
     gif[8..10].copy_from_slice(&height.to_le_bytes());
-    let frame = gif.iter().position(|&b| b == 0x2C).expect("image descriptor");
+    let frame = gif
+        .iter()
+        .position(|&b| b == 0x2C)
+        .expect("image descriptor");
     gif[frame + 5..frame + 7].copy_from_slice(&width.to_le_bytes());
     gif[frame + 7..frame + 9].copy_from_slice(&height.to_le_bytes());
     gif

@@ -70,6 +70,14 @@ async fn records(
         .tagger(ClassifierTagger::new(labels, None, options))
         .build();
     let inputs = PHOTOS.map(|p| Source::Path(repo().join("testdata/photos").join(p)));
+    image_records(&pipeline, inputs.into()).await
+}
+
+/// The records of `inputs` in input order; any error record fails the test.
+async fn image_records(
+    pipeline: &Pipeline,
+    inputs: Vec<Source>,
+) -> Vec<Box<photon_core::ImageRecord>> {
     let opts = RunOptions {
         order: OutputOrder::Input,
         ..RunOptions::default()
@@ -221,21 +229,7 @@ async fn records_with(
             ClassifierOptions::default(),
         ))
         .build();
-    let opts = RunOptions {
-        order: OutputOrder::Input,
-        ..RunOptions::default()
-    };
-    let records: Vec<Record> = pipeline
-        .run(futures_util::stream::iter(inputs), opts)
-        .collect()
-        .await;
-    records
-        .into_iter()
-        .map(|r| match r {
-            Record::Image(r) => r,
-            Record::Error(e) => panic!("{}: {}", e.file_path, e.error),
-        })
-        .collect()
+    image_records(&pipeline, inputs).await
 }
 
 /// Camera-sized JPEGs made from the real photos: each upscaled to 4000x3000 and encoded at

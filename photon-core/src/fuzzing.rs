@@ -1,0 +1,65 @@
+//! What the fuzz targets in `fuzz/` run, shared with the tests that replay the inputs fuzzing
+//! found, so a fixed crash stays fixed. Not a stable API.
+//!
+//! The stages are called directly, not through [`analyze`](crate::analyze::analyze), which turns
+//! panics into error records: here any panic, or a broken invariant, is a finding.
+
+use crate::decode::{DecodeLimits, DecodeRequest, Decoder, ImageCrateDecoder};
+use crate::resume::ResumeIndex;
+
+/// Every decoder this build has, the EXIF and XMP readers, orientation and the perceptual hash,
+/// on arbitrary bytes. Panics if a decoded image breaks the limits it was given.
+pub fn decode_bytes(bytes: &[u8]) {
+    // Small limits keep each run quick; the limit checks themselves are under test too.
+    let request = DecodeRequest {
+        limits: DecodeLimits {
+            max_width: 2048,
+            max_height: 2048,
+            max_alloc: 64 << 20,
+            max_metadata_chunk: 64 << 10,
+        },
+        min_side: Some(64),
+    };
+    if let Some(fields) = crate::exif::read_exif(bytes) {
+        serde_json::to_string(&fields).expect("EXIF fields serialise");
+    }
+    let orientation = crate::exif::read_orientation(bytes).unwrap_or(1);
+    let decoders: &[&dyn Decoder] = &[
+        &ImageCrateDecoder,
+        #[cfg(feature = "turbojpeg")]
+        &crate::decode::TurboJpegDecoder,
+    ];
+    for decoder in decoders {
+        if let Ok(decoded) = decoder.decode(bytes, &request) {
+            let (w, h) = decoded.pixels.dimensions();
+            assert!(w > 0 && h > 0, "empty {w}x{h} image");
+            assert!(
+                decoded.stored_width <= 2048 && decoded.stored_height <= 2048,
+                "{}x{} passed 2048x2048 limits",
+                decoded.stored_width,
+                decoded.stored_height
+            );
+            let upright = crate::orientation::apply_orientation(decoded.pixels, orientation);
+            let _ = crate::perceptual_hash::perceptual_hash(&upright);
+        }
+    }
+}
+
+/// Arbitrary bytes as an earlier run's JSON Lines output. Panics if the reader keeps anything
+/// that does not end on a line boundary inside the input.
+pub fn read_resume(bytes: &[u8]) {
+    let (index, report) = ResumeIndex::from_reader(bytes).expect("reading a slice cannot fail");
+    let valid = usize::try_from(report.valid_len).expect("fits");
+    assert!(
+        valid <= bytes.len(),
+        "valid_len {valid} past {}",
+        bytes.len()
+    );
+    assert!(
+        valid == 0
+            || bytes[valid - 1] == b'\n'
+            || (report.missing_final_newline && valid == bytes.len()),
+        "valid_len {valid} is not on a line boundary"
+    );
+    assert!(index.len() as u64 <= report.records);
+}
