@@ -122,14 +122,16 @@ pub fn analyze_tracked(
             error,
         }))
     };
+    // Runs one stage: tells the tracker, turns its error or panic into this input's record.
     macro_rules! guarded {
-        ($stage:expr, $body:expr) => {
+        ($stage:expr, $body:expr) => {{
+            tracker.enter($stage);
             match catch_stage($stage, || $body) {
                 Ok(Ok(value)) => value,
                 Ok(Err(e)) => return fail(StageError::to_item_error(&e)),
                 Err(panic) => return fail(panic),
             }
-        };
+        }};
     }
 
     // Broken EXIF must never fail the image, so a panic in the parser only drops the fields.
@@ -152,7 +154,6 @@ pub fn analyze_tracked(
         limits: opts.limits,
         min_side: decode_min_side(opts, preprocessing),
     };
-    tracker.enter(Stage::Decode);
     let decoded = guarded!(Stage::Decode, decoder.decode(&input.bytes, &request));
     let format = decoded.format;
     let upright = apply_orientation(decoded.pixels, orientation.unwrap_or(1));
@@ -163,7 +164,6 @@ pub fn analyze_tracked(
     );
 
     let perceptual_hash = if opts.perceptual_hash {
-        tracker.enter(Stage::PerceptualHash);
         let hash = guarded!(
             Stage::PerceptualHash,
             perceptual_hash(&upright).map_err(|m| PixelStageError(Stage::PerceptualHash, m))
@@ -175,7 +175,6 @@ pub fn analyze_tracked(
 
     let (mut thumbnail, mut thumbnail_path) = (None, None);
     if let Some(thumb) = &opts.thumbnail {
-        tracker.enter(Stage::Thumbnail);
         let jpeg = guarded!(
             Stage::Thumbnail,
             encode_thumbnail_of(&upright, (width, height), thumb)
@@ -192,10 +191,7 @@ pub fn analyze_tracked(
     }
 
     let tensor = match preprocessing {
-        Some(spec) => {
-            tracker.enter(Stage::Preprocess);
-            Some(guarded!(Stage::Preprocess, spec.apply(&upright)))
-        }
+        Some(spec) => Some(guarded!(Stage::Preprocess, spec.apply(&upright))),
         None => None,
     };
 

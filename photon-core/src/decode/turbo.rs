@@ -76,8 +76,8 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, Handov
         let decompressor = slot.as_mut().ok_or(Handover::Fallback)?;
         let result = decode_with(decompressor, bytes, req);
         if result.is_err() {
-            // A handle that failed mid-decode starts afresh: libjpeg's state after an error is
-            // not worth trusting with the next file.
+            // A handle that failed is never reused: with libjpeg-turbo 2.1, reusing one after a
+            // failed decode crashed the process (SIGSEGV, found by the hostile-corpus test).
             *slot = None;
         }
         result
@@ -89,40 +89,38 @@ fn decode_with(
     bytes: &[u8],
     req: &DecodeRequest,
 ) -> Result<DecodedImage, Handover> {
-    {
-        let header = decompressor
-            .read_header(bytes)
-            .map_err(|_| Handover::Fallback)?;
-        if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
-            return Err(Handover::Fallback);
-        }
-        let (width, height) = (header.width as u64, header.height as u64);
-        check_limits(bytes, width, height, req).map_err(Handover::Refuse)?;
-        let eighths = scale_for(header.width, header.height, req.min_side);
-        let (out_w, out_h) = (
-            scaled(header.width, eighths),
-            scaled(header.height, eighths),
-        );
-        let mut pixels = vec![0u8; out_w * out_h * 3];
-        let output = Image {
-            pixels: pixels.as_mut_slice(),
-            width: out_w,
-            pitch: out_w * 3,
-            height: out_h,
-            format: PixelFormat::RGB,
-        };
-        decompressor
-            .decompress(bytes, output)
-            .map_err(|_| Handover::Fallback)?;
-        let pixels =
-            RgbImage::from_raw(out_w as u32, out_h as u32, pixels).ok_or(Handover::Fallback)?;
-        Ok(DecodedImage {
-            pixels,
-            format: "jpeg".into(),
-            stored_width: width as u32,
-            stored_height: height as u32,
-        })
+    let header = decompressor
+        .read_header(bytes)
+        .map_err(|_| Handover::Fallback)?;
+    if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
+        return Err(Handover::Fallback);
     }
+    let (width, height) = (header.width as u64, header.height as u64);
+    check_limits(bytes, width, height, req).map_err(Handover::Refuse)?;
+    let eighths = scale_for(header.width, header.height, req.min_side);
+    let (out_w, out_h) = (
+        scaled(header.width, eighths),
+        scaled(header.height, eighths),
+    );
+    let mut pixels = vec![0u8; out_w * out_h * 3];
+    let output = Image {
+        pixels: pixels.as_mut_slice(),
+        width: out_w,
+        pitch: out_w * 3,
+        height: out_h,
+        format: PixelFormat::RGB,
+    };
+    decompressor
+        .decompress(bytes, output)
+        .map_err(|_| Handover::Fallback)?;
+    let pixels =
+        RgbImage::from_raw(out_w as u32, out_h as u32, pixels).ok_or(Handover::Fallback)?;
+    Ok(DecodedImage {
+        pixels,
+        format: "jpeg".into(),
+        stored_width: width as u32,
+        stored_height: height as u32,
+    })
 }
 
 fn check_limits(
