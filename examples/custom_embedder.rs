@@ -9,12 +9,10 @@
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use photon_core::model::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
-use photon_core::preprocess::{
-    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
-};
-use photon_core::walk::{WalkOptions, walk};
+use photon_core::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
 use photon_core::{Pipeline, Record, RunOptions};
+use photon_core::{WalkOptions, walk};
 
 /// Bins per channel; the embedding has BINS³ dimensions.
 const BINS: usize = 4;

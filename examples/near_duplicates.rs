@@ -6,9 +6,9 @@
 //! Composes a lean pipeline (no thumbnails, no EXIF) and compares every pair of hashes.
 
 use futures_util::StreamExt;
-use photon_core::perceptual_hash::PerceptualHash;
-use photon_core::walk::{WalkOptions, walk};
+use photon_core::PerceptualHash;
 use photon_core::{Pipeline, Record, RunOptions};
+use photon_core::{WalkOptions, walk};
 
 /// Hashes at most this many bits apart count as near-duplicates.
 const MAX_DISTANCE: u32 = 10;

@@ -7,10 +7,10 @@
 //! ```
 
 use futures_util::StreamExt;
-use photon_core::model_spec::load_model_dir;
-use photon_core::tag::classifier::{ClassifierOptions, ClassifierTagger, read_labels};
-use photon_core::walk::{WalkOptions, walk};
+use photon_core::load_model_dir;
+use photon_core::{ClassifierTagger, TagOptions, read_labels};
 use photon_core::{Pipeline, Record, RunOptions};
+use photon_core::{WalkOptions, walk};
 use photon_tract::{TractEmbedder, TractOptions};
 
 #[tokio::main]
@@ -29,10 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tagger(ClassifierTagger::new(
             labels,
             None,
-            ClassifierOptions {
-                top_k: 3,
-                ..Default::default()
-            },
+            TagOptions::default().top_k(3),
         ))
         .build();
     let inputs = futures_util::stream::iter(walk([&folder], &WalkOptions::default()));

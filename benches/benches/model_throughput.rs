@@ -4,9 +4,9 @@
 //! `cargo bench -p benches --bench model_throughput` (after scripts/setup.sh). Environment:
 //! `PHOTON_MODELS` (default ./models), `MODEL` (default efficientnet-lite0), `ITERS` (default 20).
 
-use photon_core::model::{Embedder, ImageBatch};
-use photon_core::model_spec::load_model_dir;
-use photon_ort::{OrtEmbedder, OrtOptions, find_wheel_library, runtime_library};
+use photon_core::load_model_dir;
+use photon_core::{Embedder, ImageBatch};
+use photon_ort::{OrtEmbedder, OrtOptions, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,9 +25,7 @@ fn main() {
         .unwrap()
         .map(|e| {
             let bytes = std::fs::read(e.unwrap().path()).unwrap();
-            let image = photon_core::image::load_from_memory(&bytes)
-                .unwrap()
-                .into_rgb8();
+            let image = image::load_from_memory(&bytes).unwrap().into_rgb8();
             spec.preprocessing.apply(&image).unwrap()
         })
         .collect();
@@ -37,17 +35,9 @@ fn main() {
     };
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let library = runtime_library(None)
-        .ok()
-        .or_else(|| find_wheel_library(&root.join("onnxruntime")));
-    let ort = OrtEmbedder::new(
-        spec.clone(),
-        &OrtOptions {
-            library,
-            ..OrtOptions::default()
-        },
-    )
-    .expect("ort");
+    let mut options = OrtOptions::default();
+    options.library = runtime_library_in(&root).ok();
+    let ort = OrtEmbedder::new(spec.clone(), &options).expect("ort");
     let tract = TractEmbedder::new(spec.clone(), &TractOptions::default()).expect("tract");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,12 +6,12 @@
 mod corpus;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder, TurboJpegDecoder};
-use photon_core::model_spec::efficientnet_lite0;
-use photon_core::tag::classifier::Label;
-use photon_core::tag::label_bank::LabelBank;
-use photon_core::tag::zero_shot::{ZeroShotScoring, score_bank};
-use photon_core::thumbnail::{ThumbnailOptions, encode_thumbnail};
+use photon_core::Label;
+use photon_core::LabelBank;
+use photon_core::ZeroShotScoring;
+use photon_core::efficientnet_lite0;
+use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder, TurboJpegDecoder};
+use photon_core::{ThumbnailOptions, encode_thumbnail};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -33,25 +33,22 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("stages/horses.jpg 773x512");
     g.bench_function("blake3", |b| {
-        b.iter(|| photon_core::content_hash::content_hash(black_box(&jpeg)))
+        b.iter(|| photon_core::content_hash(black_box(&jpeg)))
     });
     g.bench_function("exif", |b| {
-        b.iter(|| photon_core::exif::read_exif(black_box(&jpeg)))
+        b.iter(|| photon_core::read_exif(black_box(&jpeg)))
     });
     g.bench_function("decode jpeg", |b| {
         b.iter(|| ImageCrateDecoder.decode(black_box(&jpeg), &DecodeRequest::default()))
     });
     for (scale, min_side) in [("1/1", 512), ("1/2", 256), ("1/4", 128), ("1/8", 64)] {
-        let request = DecodeRequest {
-            min_side: Some(min_side),
-            ..DecodeRequest::default()
-        };
+        let request = DecodeRequest::default().with_min_side(Some(min_side));
         g.bench_function(format!("decode jpeg libjpeg-turbo {scale}"), |b| {
             b.iter(|| TurboJpegDecoder.decode(black_box(&jpeg), &request))
         });
     }
     g.bench_function("perceptual hash", |b| {
-        b.iter(|| photon_core::perceptual_hash::perceptual_hash(black_box(&pixels)))
+        b.iter(|| photon_core::perceptual_hash(black_box(&pixels)))
     });
     g.bench_function("thumbnail 256 q80", |b| {
         b.iter(|| encode_thumbnail(black_box(&pixels), &ThumbnailOptions::default()))
@@ -81,7 +78,7 @@ fn stages(c: &mut Criterion) {
         bias: -12.9,
     };
     g.bench_function("80000 labels x 768, top 5, one thread", |b| {
-        b.iter(|| score_bank(&bank, black_box(&image), siglip, 5))
+        b.iter(|| bank.score(black_box(&image), siglip, 5))
     });
     g.finish();
 
@@ -90,7 +87,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| ImageCrateDecoder.decode(black_box(&png), &DecodeRequest::default()))
     });
     g.bench_function("exif+xmp", |b| {
-        b.iter(|| photon_core::exif::read_exif(black_box(&png)))
+        b.iter(|| photon_core::read_exif(black_box(&png)))
     });
     g.finish();
 }
@@ -105,36 +102,27 @@ fn camera_photo(c: &mut Criterion) {
         .unwrap()
         .pixels;
     let eighth = TurboJpegDecoder
-        .decode(
-            &jpeg,
-            &DecodeRequest {
-                min_side: Some(256),
-                ..DecodeRequest::default()
-            },
-        )
+        .decode(&jpeg, &DecodeRequest::default().with_min_side(Some(256)))
         .unwrap()
         .pixels;
     assert_eq!(eighth.dimensions(), (500, 375));
     let efficientnet = efficientnet_lite0("".as_ref()).preprocessing;
     let mut siglip = efficientnet;
-    siglip.resize = photon_core::preprocess::ResizeMode::Squash;
+    siglip.resize = photon_core::ResizeMode::Squash;
 
     let mut g = c.benchmark_group("stages/camera 4000x3000");
     g.sample_size(20);
     g.bench_function("blake3", |b| {
-        b.iter(|| photon_core::content_hash::content_hash(black_box(&jpeg)))
+        b.iter(|| photon_core::content_hash(black_box(&jpeg)))
     });
     g.bench_function("exif", |b| {
-        b.iter(|| photon_core::exif::read_exif(black_box(&jpeg)))
+        b.iter(|| photon_core::read_exif(black_box(&jpeg)))
     });
     g.bench_function("decode image crate (zune-jpeg) 1/1", |b| {
         b.iter(|| ImageCrateDecoder.decode(black_box(&jpeg), &DecodeRequest::default()))
     });
     for (scale, min_side) in [("1/1", 3000), ("1/2", 1500), ("1/4", 750), ("1/8", 256)] {
-        let request = DecodeRequest {
-            min_side: Some(min_side),
-            ..DecodeRequest::default()
-        };
+        let request = DecodeRequest::default().with_min_side(Some(min_side));
         g.bench_function(format!("decode libjpeg-turbo {scale}"), |b| {
             b.iter(|| TurboJpegDecoder.decode(black_box(&jpeg), &request))
         });
@@ -143,22 +131,22 @@ fn camera_photo(c: &mut Criterion) {
         fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::CatmullRom),
     );
     g.bench_function("resize 4000x3000 to 256x192 (fast_image_resize)", |b| {
-        let mut dst = photon_core::image::RgbImage::new(256, 192);
+        let mut dst = image::RgbImage::new(256, 192);
         let mut resizer = fast_image_resize::Resizer::new();
         b.iter(|| resizer.resize(black_box(&full), &mut dst, &catmull_rom))
     });
     g.bench_function("resize 4000x3000 to 256x192 (image::imageops)", |b| {
         b.iter(|| {
-            photon_core::image::imageops::resize(
+            image::imageops::resize(
                 black_box(&full),
                 256,
                 192,
-                photon_core::image::imageops::FilterType::CatmullRom,
+                image::imageops::FilterType::CatmullRom,
             )
         })
     });
     g.bench_function("resize 500x375 (1/8 decode) to 256x192", |b| {
-        let mut dst = photon_core::image::RgbImage::new(256, 192);
+        let mut dst = image::RgbImage::new(256, 192);
         let mut resizer = fast_image_resize::Resizer::new();
         b.iter(|| resizer.resize(black_box(&eighth), &mut dst, &catmull_rom))
     });
@@ -166,7 +154,7 @@ fn camera_photo(c: &mut Criterion) {
         b.iter(|| encode_thumbnail(black_box(&eighth), &ThumbnailOptions::default()))
     });
     g.bench_function("perceptual hash from the 1/8 decode", |b| {
-        b.iter(|| photon_core::perceptual_hash::perceptual_hash(black_box(&eighth)))
+        b.iter(|| photon_core::perceptual_hash(black_box(&eighth)))
     });
     g.bench_function("preprocess 224 squash (SigLIP) from the 1/8 decode", |b| {
         b.iter(|| siglip.apply(black_box(&eighth)))

@@ -8,10 +8,10 @@
 //! Environment: `TEXT_MODEL` (a folder with onnx/text_model.onnx, tokenizer.json, config.json;
 //! default the tiny SigLIP test model), `TEXTS` (prompts per backend, default 64).
 
-use photon_core::tag::classifier::Label;
-use photon_core::tag::label_bank::LabelBank;
-use photon_core::text::{TextEncoder, TextTokenizer, load_text_dir};
-use photon_ort::{OrtOptions, OrtTextEncoder, find_wheel_library, runtime_library};
+use photon_core::Label;
+use photon_core::LabelBank;
+use photon_core::{TextEncoder, TextTokenizer, load_text_dir};
+use photon_ort::{OrtOptions, OrtTextEncoder, runtime_library_in};
 use photon_tract::{TractOptions, TractTextEncoder};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -51,21 +51,13 @@ fn main() {
         .collect();
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     let root = std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
-    let library = runtime_library(None)
-        .ok()
-        .or_else(|| find_wheel_library(&root.join("onnxruntime")));
+    let mut options = OrtOptions::default();
+    options.library = runtime_library_in(&root).ok();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let ort = OrtTextEncoder::new(
-        spec.clone(),
-        &OrtOptions {
-            library,
-            ..OrtOptions::default()
-        },
-    )
-    .expect("ort");
+    let ort = OrtTextEncoder::new(spec.clone(), &options).expect("ort");
     let tract = TractTextEncoder::new(spec.clone(), &TractOptions::default()).expect("tract");
     println!(
         "{} ({} prompts, batches of 8, length {})",

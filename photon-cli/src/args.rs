@@ -190,7 +190,7 @@ pub struct ProcessArgs {
     pub vocabulary: Option<PathBuf>,
 
     /// Prompt each zero-shot term is put in; `{}` stands for the term.
-    #[arg(long, value_name = "TEMPLATE", default_value = photon_core::tag::label_bank::DEFAULT_TEMPLATE)]
+    #[arg(long, value_name = "TEMPLATE", default_value = photon_core::DEFAULT_TEMPLATE)]
     pub prompt_template: String,
 
     /// Zero-shot logit scale as its natural log (overrides the model's config; SigLIP base 4.77,
@@ -203,7 +203,7 @@ pub struct ProcessArgs {
     pub logit_bias: Option<f32>,
 
     /// WordNet noun database (Debian wordnet-base).
-    #[arg(long, value_name = "FILE", default_value = photon_core::tag::wordnet::DEBIAN_DATA_NOUN)]
+    #[arg(long, value_name = "FILE", default_value = photon_core::DEBIAN_DATA_NOUN)]
     pub wordnet: PathBuf,
 
     /// Also print each image's tags to stderr, one line per image.

@@ -2,17 +2,13 @@
 //! logits, or zero-shot tags from a CLIP/SigLIP text tower and a label bank.
 
 use crate::args::{Backend, Dedup, ProcessArgs};
-use crate::models::{DEFAULT_MODEL, models_root, onnxruntime_library};
-use photon_core::model::{Embedder, ModelSpec};
-use photon_core::model_spec::load_model_dir;
-use photon_core::tag::Tagger;
-use photon_core::tag::classifier::{
-    AncestorDedup, ClassifierOptions, ClassifierTagger, read_labels,
+use crate::models::DEFAULT_MODEL;
+use photon_backend_common::{Engine, Parallelism};
+use photon_core::{
+    AncestorDedup, ClassifierTagger, Embedder, LabelBank, ModelSpec, TagOptions, Tagger,
+    TextEncoder, TextSpec, TextTokenizer, WordNet, ZeroShotScoring, ZeroShotTagger, load_model_dir,
+    load_text_dir, models_dir, read_labels, read_vocabulary, wordnet_vocabulary,
 };
-use photon_core::tag::label_bank::{LabelBank, read_vocabulary, wordnet_vocabulary};
-use photon_core::tag::wordnet::WordNet;
-use photon_core::tag::zero_shot::{ZeroShotScoring, ZeroShotTagger};
-use photon_core::text::{TextEncoder, TextSpec, TextTokenizer, load_text_dir};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,26 +18,14 @@ pub struct ModelSetup {
     pub tagger: Option<Arc<dyn Tagger>>,
 }
 
-/// Engine options from the flags: sessions × threads fits the cores unless threads are given.
-fn engine_options(
-    sessions: u32,
-    threads: Option<u32>,
-) -> (photon_ort::OrtOptions, photon_tract::TractOptions) {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let sessions = sessions.max(1) as usize;
-    let threads = threads.map_or((cores / sessions).max(1), |t| t as usize);
-    let ort = photon_ort::OrtOptions {
-        sessions,
-        threads_per_session: threads,
-        library: onnxruntime_library(&models_root()),
-        spin_wait: false,
-    };
-    let tract = photon_tract::TractOptions {
-        concurrent_batches: sessions,
-        matmul_threads: threads,
-        ..Default::default()
-    };
-    (ort, tract)
+/// The engine behind `--backend`, laid out as `--sessions` × `--threads` (threads fill the cores
+/// unless given). A new backend is one arm here.
+pub fn engine(backend: Backend, sessions: u32, threads: Option<u32>) -> Box<dyn Engine> {
+    let parallelism = Parallelism::new(sessions as usize, threads.map(|t| t as usize));
+    match backend {
+        Backend::Ort => Box::new(photon_ort::OrtOptions::from(parallelism)),
+        Backend::Tract => Box::new(photon_tract::TractOptions::from(parallelism)),
+    }
 }
 
 /// The image tower on the chosen engine.
@@ -51,15 +35,9 @@ pub fn image_encoder(
     sessions: u32,
     threads: Option<u32>,
 ) -> Result<Arc<dyn Embedder>, String> {
-    let (ort, tract) = engine_options(sessions, threads);
-    Ok(match backend {
-        Backend::Ort => {
-            Arc::new(photon_ort::OrtEmbedder::new(spec, &ort).map_err(|e| e.to_string())?)
-        }
-        Backend::Tract => {
-            Arc::new(photon_tract::TractEmbedder::new(spec, &tract).map_err(|e| e.to_string())?)
-        }
-    })
+    engine(backend, sessions, threads)
+        .image_encoder(spec)
+        .map_err(|e| e.to_string())
 }
 
 /// The text tower on the chosen engine.
@@ -69,15 +47,9 @@ pub fn text_encoder(
     sessions: u32,
     threads: Option<u32>,
 ) -> Result<Arc<dyn TextEncoder>, String> {
-    let (ort, tract) = engine_options(sessions, threads);
-    Ok(match backend {
-        Backend::Ort => {
-            Arc::new(photon_ort::OrtTextEncoder::new(spec, &ort).map_err(|e| e.to_string())?)
-        }
-        Backend::Tract => {
-            Arc::new(photon_tract::TractTextEncoder::new(spec, &tract).map_err(|e| e.to_string())?)
-        }
-    })
+    engine(backend, sessions, threads)
+        .text_encoder(spec)
+        .map_err(|e| e.to_string())
 }
 
 /// Loads the model the flags ask for. A model asked for explicitly must load; the default one
@@ -93,7 +65,7 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     let dir = match &args.model {
         Some(dir) => dir.clone(),
         None => {
-            let default = models_root().join(DEFAULT_MODEL);
+            let default = models_dir().join(DEFAULT_MODEL);
             if !default.is_dir() {
                 if !args.quiet {
                     eprintln!(
@@ -112,9 +84,19 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     let embedder = {
         let (spec, backend, sessions, threads) =
             (spec.clone(), args.backend, args.sessions(), args.threads);
-        tokio::task::spawn_blocking(move || image_encoder(spec, backend, sessions, threads))
-            .await
-            .map_err(|e| e.to_string())??
+        let loaded =
+            tokio::task::spawn_blocking(move || image_encoder(spec, backend, sessions, threads))
+                .await
+                .map_err(|e| e.to_string())?;
+        match (loaded, &args.model) {
+            (Ok(embedder), _) => embedder,
+            (Err(e), Some(_)) => return Err(e),
+            (Err(e), None) => {
+                return Err(format!(
+                    "{e} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})"
+                ));
+            }
+        }
     };
     let tagger = if args.no_tagging {
         None
@@ -134,17 +116,16 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     })
 }
 
-fn options(args: &ProcessArgs) -> ClassifierOptions {
-    ClassifierOptions {
-        top_k: args.top_k,
-        min_confidence: args.min_confidence,
-        path_depth: args.tag_path_depth,
-        dedup: match args.dedup {
+fn options(args: &ProcessArgs) -> TagOptions {
+    TagOptions::default()
+        .top_k(args.top_k)
+        .min_confidence(args.min_confidence)
+        .path_depth(args.tag_path_depth)
+        .dedup(match args.dedup {
             Dedup::None => AncestorDedup::Keep,
             Dedup::Ancestors => AncestorDedup::DropAncestors,
             Dedup::Descendants => AncestorDedup::DropDescendants,
-        },
-    }
+        })
 }
 
 /// WordNet when paths or de-duplication want it (or `required` for the default vocabulary).
@@ -195,7 +176,7 @@ async fn zero_shot_tagger(args: &ProcessArgs, dir: &Path) -> Result<Arc<dyn Tagg
             .await
             .map_err(|e| e.to_string())??
     };
-    let cache = models_root().join(".label-banks");
+    let cache = models_dir().join(".label-banks");
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(vocabulary.len() as u64),
         if args.quiet {

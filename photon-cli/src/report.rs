@@ -1,19 +1,19 @@
 //! What the user sees on stderr: a progress bar on a terminal and a one-line summary.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use photon_core::progress::{ProgressCounts, ProgressEvent, ProgressFn};
+use photon_core::{ProgressCounts, ProgressEvent, ProgressFn, Record, RunSummary};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Progress bar plus timing for the summary.
+/// Progress bar, and each image's tags when asked for.
 pub struct Reporter {
     bar: ProgressBar,
-    started: Instant,
+    print_tags: bool,
 }
 
 impl Reporter {
     /// A bar over `total` inputs; drawn only when stderr is a terminal and not `quiet`.
-    pub fn new(total: u64, quiet: bool) -> Self {
+    pub fn new(total: u64, quiet: bool, print_tags: bool) -> Self {
         let target = if quiet {
             ProgressDrawTarget::hidden()
         } else {
@@ -28,16 +28,17 @@ impl Reporter {
             .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        Self {
-            bar,
-            started: Instant::now(),
-        }
+        Self { bar, print_tags }
     }
 
     /// The callback the driver calls for each input.
     pub fn callback(&self) -> ProgressFn {
-        let bar = self.bar.clone();
-        Arc::new(move |_event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+        let (bar, print_tags) = (self.bar.clone(), self.print_tags);
+        Arc::new(move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+            if let (true, ProgressEvent::Finished { record }) = (print_tags, event) {
+                let line = tag_line(record);
+                bar.suspend(|| eprintln!("{line}"));
+            }
             bar.set_position(counts.completed());
             if counts.failed > 0 || counts.skipped > 0 {
                 bar.set_message(format!(
@@ -48,33 +49,53 @@ impl Reporter {
         })
     }
 
-    /// Prints a line above the progress bar.
-    pub fn print(&self, line: &str) {
-        self.bar.suspend(|| eprintln!("{line}"));
-    }
-
     /// Clears the bar and prints the summary line (unless quiet).
-    pub fn finish(&self, counts: &ProgressCounts, quiet: bool, interrupted: bool) {
+    pub fn finish(&self, summary: &RunSummary, quiet: bool) {
         self.bar.finish_and_clear();
         if quiet {
             return;
         }
-        let seconds = self.started.elapsed().as_secs_f64();
-        let worked = counts.done + counts.failed;
-        let rate = if seconds > 0.0 {
-            worked as f64 / seconds
-        } else {
-            0.0
-        };
+        let counts = &summary.counts;
         let memory =
             peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
         eprintln!(
-            "photon: {} processed, {} failed, {} skipped in {seconds:.2} s ({rate:.1} images/s){memory}{}",
+            "photon: {} processed, {} failed, {} skipped in {:.2} s ({:.1} images/s){memory}{}",
             counts.done,
             counts.failed,
             counts.skipped,
-            if interrupted { ", interrupted" } else { "" }
+            summary.elapsed.as_secs_f64(),
+            summary.images_per_second(),
+            if summary.cancelled {
+                ", interrupted"
+            } else {
+                ""
+            }
         );
+    }
+}
+
+/// `name: tag 39%, tag 36%` for `--print-tags`.
+fn tag_line(record: &Record) -> String {
+    match record {
+        Record::Image(r) => {
+            let tags: Vec<String> = r
+                .tags
+                .iter()
+                .flatten()
+                .map(|t| format!("{} {:.0}%", t.name, 100.0 * t.confidence))
+                .collect();
+            let name = r.file_name.as_deref().unwrap_or(&r.file_path);
+            let tags = if tags.is_empty() {
+                "(no tags)".to_owned()
+            } else {
+                tags.join(", ")
+            };
+            format!("{name}: {tags}")
+        }
+        Record::Error(e) => format!(
+            "{}: failed at {} ({})",
+            e.file_path, e.error.stage, e.error.kind
+        ),
     }
 }
 

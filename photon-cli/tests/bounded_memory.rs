@@ -31,9 +31,7 @@ fn peak_memory_for_2000_inputs_is_within_10_percent_of_200() {
         .unwrap()
         .enumerate()
         .map(|(i, e)| {
-            let image = photon_core::image::open(e.unwrap().path())
-                .unwrap()
-                .thumbnail(128, 128);
+            let image = image::open(e.unwrap().path()).unwrap().thumbnail(128, 128);
             let path = tmp.path().join(format!("source_{i}.jpg"));
             image.into_rgb8().save(&path).unwrap();
             path

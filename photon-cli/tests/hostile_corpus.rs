@@ -17,13 +17,13 @@ fn testdata() -> PathBuf {
 }
 
 /// Encodes a small real photo in `format`.
-fn encoded(format: photon_core::image::ImageFormat) -> Vec<u8> {
-    let photo = photon_core::image::open(testdata().join("photos/chelsea.png"))
+fn encoded(format: image::ImageFormat) -> Vec<u8> {
+    let photo = image::open(testdata().join("photos/chelsea.png"))
         .unwrap()
-        .resize(160, 120, photon_core::image::imageops::FilterType::Triangle)
+        .resize(160, 120, image::imageops::FilterType::Triangle)
         .into_rgb8();
     let mut out = std::io::Cursor::new(Vec::new());
-    photon_core::image::DynamicImage::ImageRgb8(photo)
+    image::DynamicImage::ImageRgb8(photo)
         .write_to(&mut out, format)
         .unwrap();
     out.into_inner()
@@ -102,7 +102,7 @@ fn huge_headers() -> Vec<(&'static str, Vec<u8>)> {
 
 /// Builds the corpus in `dir`; returns every input path `photon` must give one record.
 fn build_corpus(dir: &Path) -> Vec<PathBuf> {
-    use photon_core::image::ImageFormat;
+    use image::ImageFormat;
     let mut inputs = Vec::new();
     let put = |inputs: &mut Vec<PathBuf>, name: &OsStr, bytes: &[u8]| {
         let path = dir.join(name);

@@ -3,7 +3,7 @@
 /// BLAKE3 of `bytes` as 64 lowercase hex characters.
 ///
 /// ```
-/// let id = photon_core::content_hash::content_hash(b"abc");
+/// let id = photon_core::content_hash(b"abc");
 /// assert_eq!(id.len(), 64);
 /// assert!(id.starts_with("6437b3ac"));
 /// ```

@@ -7,11 +7,17 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A step of the per-image data flow, named in error records and progress events.
+///
+/// New stages arrive with new formats and plugins, so match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Stage {
     /// Finding or reading the input bytes (including directory walks).
     Read,
+    /// Reading EXIF and XMP metadata. Broken metadata never fails an image (its fields are
+    /// dropped), so this stage appears in records only as the stage a time limit cut short.
+    Exif,
     /// Turning bytes into pixels.
     Decode,
     /// Computing the perceptual hash.
@@ -27,8 +33,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 7] = [
+    pub(crate) const ALL: [Stage; 8] = [
         Stage::Read,
+        Stage::Exif,
         Stage::Decode,
         Stage::PerceptualHash,
         Stage::Thumbnail,
@@ -41,6 +48,7 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Read => "read",
+            Stage::Exif => "exif",
             Stage::Decode => "decode",
             Stage::PerceptualHash => "perceptual_hash",
             Stage::Thumbnail => "thumbnail",
@@ -59,6 +67,7 @@ impl fmt::Display for Stage {
 
 /// Why one input failed: the payload of an error record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ItemError {
     /// The stage that failed.
     pub stage: Stage,
@@ -98,7 +107,7 @@ impl fmt::Display for ItemError {
 impl std::error::Error for ItemError {}
 
 /// A typed stage error that knows which stage it belongs to and its stable kind.
-pub trait StageError: std::error::Error {
+pub(crate) trait StageError: std::error::Error {
     /// The stage that produced this error.
     fn stage(&self) -> Stage;
     /// A stable snake_case class for machines (the message is for people).
@@ -114,23 +123,4 @@ pub trait StageError: std::error::Error {
 pub(crate) fn catch_stage<T>(stage: Stage, f: impl FnOnce() -> T) -> Result<T, ItemError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|payload| ItemError::panic(stage, payload.as_ref()))
-}
-
-/// The stage an input's CPU work is in, readable from another thread: when a time limit
-/// expires, the error record names the stage that was running.
-#[derive(Debug, Default)]
-pub struct StageTracker(std::sync::atomic::AtomicU8);
-
-impl StageTracker {
-    /// Records that `stage` has started.
-    pub fn enter(&self, stage: Stage) {
-        self.0
-            .store(stage as u8, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The stage last entered (`Read` before any).
-    pub fn current(&self) -> Stage {
-        let index = usize::from(self.0.load(std::sync::atomic::Ordering::Relaxed));
-        Stage::ALL.get(index).copied().unwrap_or(Stage::Read)
-    }
 }

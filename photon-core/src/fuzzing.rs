@@ -1,7 +1,7 @@
-//! What the fuzz targets in `fuzz/` run, shared with the tests that replay the inputs fuzzing
-//! found, so a fixed crash stays fixed. Not a stable API.
+//! What the fuzz targets in `fuzz/` run (feature `fuzzing`), shared with the tests below that
+//! replay the inputs fuzzing found, so a fixed crash stays fixed. Not a stable API.
 //!
-//! The stages are called directly, not through [`analyze`](crate::analyze::analyze), which turns
+//! The stages are called directly, not through the pipeline, which turns
 //! panics into error records: here any panic, or a broken invariant, is a finding.
 
 use crate::decode::{DecodeLimits, DecodeRequest, Decoder, ImageCrateDecoder};
@@ -62,4 +62,46 @@ pub fn read_resume(bytes: &[u8]) {
         "valid_len {valid} is not on a line boundary"
     );
     assert!(index.len() as u64 <= report.records);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    fn testdata() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
+    }
+
+    /// Runs every file of `testdata/fuzz/<target>/` through `run`; returns how many.
+    fn replay(target: &str, run: fn(&[u8])) -> usize {
+        let dir = testdata().join("fuzz").join(target);
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            if let Err(panic) = std::panic::catch_unwind(|| run(&bytes)) {
+                panic!("{} still fails: {panic:?}", path.display());
+            }
+            count += 1;
+        }
+        count
+    }
+
+    #[test]
+    fn inputs_fuzzing_found_no_longer_fail() {
+        assert!(replay("decode", super::decode_bytes) >= 1);
+        assert!(replay("resume_reader", super::read_resume) >= 1);
+    }
+
+    #[test]
+    fn the_fixtures_pass_the_decode_target() {
+        for dir in ["photos", "exif", "hostile"] {
+            for entry in std::fs::read_dir(testdata().join(dir)).unwrap() {
+                super::decode_bytes(&std::fs::read(entry.unwrap().path()).unwrap());
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ use image::{RgbImage, imageops};
 /// ```
 /// let wide = image::RgbImage::new(4, 2);
 /// // Orientation 6: stored rotated, displayed after a 90° clockwise turn.
-/// let upright = photon_core::orientation::apply_orientation(wide, 6);
+/// let upright = photon_core::apply_orientation(wide, 6);
 /// assert_eq!(upright.dimensions(), (2, 4));
 /// ```
 pub fn apply_orientation(image: RgbImage, orientation: u8) -> RgbImage {

@@ -17,7 +17,7 @@ impl PerceptualHash {
     /// Number of differing bits, 0 (same) to 64.
     ///
     /// ```
-    /// use photon_core::perceptual_hash::PerceptualHash;
+    /// use photon_core::PerceptualHash;
     /// let a: PerceptualHash = "00000000000000ff".parse().unwrap();
     /// let b: PerceptualHash = "000000000000000f".parse().unwrap();
     /// assert_eq!(a.distance(b), 4);

@@ -10,6 +10,7 @@ use thiserror::Error;
 /// How the image is fitted to the model's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "mode")]
+#[non_exhaustive]
 pub enum ResizeMode {
     /// Stretch to the input size, ignoring aspect ratio (SigLIP's way).
     Squash,
@@ -24,6 +25,7 @@ pub enum ResizeMode {
 /// Resampling filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResizeFilter {
     /// Nearest neighbour.
     Nearest,
@@ -49,6 +51,7 @@ impl ResizeFilter {
 /// How 8-bit samples become the model's floats.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[non_exhaustive]
 pub enum Normalization {
     /// `(sample / 255 - mean[c]) / std[c]`, the torchvision / Hugging Face convention.
     MeanStd {
@@ -83,6 +86,7 @@ impl Normalization {
 /// Channel order of the tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChannelOrder {
     /// Red, green, blue.
     #[default]
@@ -111,6 +115,7 @@ pub struct Preprocessing {
 
 /// Why preprocessing failed.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum PreprocessError {
     /// The spec cannot work (zero size, a crop larger than the scaled image).
     #[error("invalid preprocessing spec: {0}")]
@@ -167,7 +172,7 @@ impl Preprocessing {
     /// Produces the `[3, height, width]` tensor of an upright image.
     ///
     /// ```
-    /// use photon_core::preprocess::*;
+    /// use photon_core::*;
     /// let spec = Preprocessing {
     ///     width: 2, height: 2,
     ///     resize: ResizeMode::Squash,

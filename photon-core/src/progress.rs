@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 /// Running totals of a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProgressCounts {
     /// All inputs of the run, skipped ones included, when the caller said how many.
     pub total: Option<u64>,
@@ -27,6 +28,7 @@ impl ProgressCounts {
 
 /// What just happened to one input.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum ProgressEvent<'a> {
     /// The input was already recorded by an earlier run; no record is emitted for it.
     Skipped {
@@ -59,6 +61,11 @@ impl ProgressTracker {
             })),
             callback,
         }
+    }
+
+    /// The counts so far.
+    pub(crate) fn counts(&self) -> ProgressCounts {
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn skipped(&self, file_path: &str) {

@@ -11,6 +11,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Which model produced a record's embedding and tags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelProvenance {
     /// The model's id from its [`ModelSpec`](crate::model::ModelSpec).
     pub id: String,
@@ -20,6 +21,7 @@ pub struct ModelProvenance {
 
 /// Everything Photon learned about one image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageRecord {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,
@@ -66,6 +68,7 @@ pub struct ImageRecord {
 
 /// An input that could not be processed, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorRecord {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema_version: u32,

@@ -29,6 +29,7 @@ struct RecordKey {
 
 /// What reading an earlier output found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ReadReport {
     /// Lines that parsed as records.
     pub records: u64,
@@ -43,7 +44,7 @@ pub struct ReadReport {
 
 /// What to do with one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResumeDecision {
+pub(crate) enum ResumeDecision {
     /// Not recorded before, or changed: process it.
     Process,
     /// Same path and size but a different modification time: process it unless its content
@@ -75,13 +76,10 @@ impl ResumeIndex {
     /// Like [`ResumeIndex::load`], from any reader.
     ///
     /// ```
-    /// use photon_core::resume::{ResumeIndex, ResumeDecision};
-    /// use photon_core::Source;
+    /// use photon_core::ResumeIndex;
     /// let jsonl = b"{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n{\"file_pa";
     /// let (index, report) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
-    /// assert_eq!((report.records, report.valid_len), (1, 55));
-    /// let again = Source::Bytes { name: "a.jpg".into(), bytes: b"abc".to_vec() };
-    /// assert_eq!(index.decide(&again, None), ResumeDecision::ProcessUnlessHash("h".into()));
+    /// assert_eq!((index.len(), report.records, report.valid_len), (1, 1, 55));
     /// ```
     pub fn from_reader(mut reader: impl Read) -> std::io::Result<(Self, ReadReport)> {
         let mut bytes = Vec::new();
@@ -125,15 +123,6 @@ impl ResumeIndex {
         self.seen.is_empty()
     }
 
-    /// Adds a record just written, so later duplicates in the same run are skipped too.
-    pub fn insert(&mut self, record: &crate::record::Record) {
-        if let Ok(value) = serde_json::to_value(record)
-            && let Ok(key) = serde_json::from_value::<RecordKey>(value)
-        {
-            self.insert_key(key);
-        }
-    }
-
     fn insert_key(&mut self, key: RecordKey) {
         self.seen.insert(
             key.file_path,
@@ -150,7 +139,7 @@ impl ResumeIndex {
     ///
     /// An input whose earlier record has no size (it failed before it could be read) is
     /// skipped: its record stands, so every input keeps exactly one line.
-    pub fn decide(&self, source: &Source, stamp: Option<FileStamp>) -> ResumeDecision {
+    pub(crate) fn decide(&self, source: &Source, stamp: Option<FileStamp>) -> ResumeDecision {
         let Some(seen) = self.seen.get(&source.display_path()) else {
             return ResumeDecision::Process;
         };
@@ -172,5 +161,29 @@ impl ResumeIndex {
             Some(hash) => ResumeDecision::ProcessUnlessHash(hash.clone()),
             None => ResumeDecision::Process,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_input_whose_mtime_moved_is_redone_unless_its_hash_is_the_same() {
+        let jsonl = b"{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n";
+        let (index, _) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
+        let again = Source::Bytes {
+            name: "a.jpg".into(),
+            bytes: b"abc".to_vec(),
+        };
+        assert_eq!(
+            index.decide(&again, None),
+            ResumeDecision::ProcessUnlessHash("h".into())
+        );
+        let grown = Source::Bytes {
+            name: "a.jpg".into(),
+            bytes: b"abcd".to_vec(),
+        };
+        assert_eq!(index.decide(&grown, None), ResumeDecision::Process);
     }
 }

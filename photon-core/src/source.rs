@@ -8,6 +8,7 @@ use thiserror::Error;
 
 /// One input to the pipeline.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Source {
     /// A file on disk; it is read once, in a worker thread.
     Path(PathBuf),
@@ -46,6 +47,7 @@ impl From<&Path> for Source {
 /// permission error or a symlink loop. It still becomes an error record.
 #[derive(Debug, Clone, Error)]
 #[error("{message}")]
+#[non_exhaustive]
 pub struct SourceError {
     /// The path the problem was found at.
     pub path: PathBuf,
@@ -64,6 +66,16 @@ impl StageError for SourceError {
     }
 }
 
+impl From<Vec<u8>> for Source {
+    /// Bytes named `<bytes>` in their record.
+    fn from(bytes: Vec<u8>) -> Self {
+        Source::Bytes {
+            name: String::from("<bytes>"),
+            bytes,
+        }
+    }
+}
+
 impl From<Source> for SourceItem {
     fn from(source: Source) -> Self {
         Ok(source)
@@ -75,20 +87,20 @@ pub type SourceItem = Result<Source, SourceError>;
 
 /// The bytes of an input and what the file system says about it.
 #[derive(Debug, Clone)]
-pub struct ReadInput {
+pub(crate) struct ReadInput {
     /// `file_path` of the record.
-    pub path: String,
+    pub(crate) path: String,
     /// Last path component, when there is one.
-    pub file_name: Option<String>,
+    pub(crate) file_name: Option<String>,
     /// The whole encoded file.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// Modification time in nanoseconds since the Unix epoch, when the file system knows it.
-    pub mtime_ns: Option<i64>,
+    pub(crate) mtime_ns: Option<i64>,
 }
 
 /// Why reading an input failed.
 #[derive(Debug, Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The OS refused or failed (not found, permission denied, I/O error).
     #[error("cannot read {path}: {source}")]
     Io {
@@ -135,16 +147,16 @@ impl StageError for ReadError {
 
 /// Size and modification time of a file, as used for resume decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
+pub(crate) struct FileStamp {
     /// Size in bytes.
-    pub size: u64,
+    pub(crate) size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
-    pub mtime_ns: Option<i64>,
+    pub(crate) mtime_ns: Option<i64>,
 }
 
 impl FileStamp {
     /// The stamp of file metadata.
-    pub fn from_metadata(meta: &std::fs::Metadata) -> Self {
+    pub(crate) fn from_metadata(meta: &std::fs::Metadata) -> Self {
         let mtime_ns = meta
             .modified()
             .ok()
@@ -160,7 +172,7 @@ impl FileStamp {
 }
 
 /// Reads a source's bytes once, refusing non-files and files over `max_bytes`.
-pub fn read_source(source: Source, max_bytes: u64) -> Result<ReadInput, ReadError> {
+pub(crate) fn read_source(source: Source, max_bytes: u64) -> Result<ReadInput, ReadError> {
     match source {
         Source::Bytes { name, bytes } => {
             if bytes.len() as u64 > max_bytes {

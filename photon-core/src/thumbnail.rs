@@ -9,6 +9,7 @@ use thiserror::Error;
 
 /// Where a thumbnail goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ThumbnailOutput {
     /// Base64 inside the record's `thumbnail` field.
     #[default]
@@ -18,8 +19,15 @@ pub enum ThumbnailOutput {
     Directory(PathBuf),
 }
 
-/// How thumbnails are made.
+/// How thumbnails are made: [`Default`] and the setters.
+///
+/// ```
+/// use photon_core::{ThumbnailOptions, ThumbnailOutput};
+/// let options = ThumbnailOptions::default().max_side(512).output(ThumbnailOutput::Directory("thumbs".into()));
+/// assert_eq!((options.max_side, options.quality), (512, 80));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ThumbnailOptions {
     /// Longest side in pixels.
     pub max_side: u32,
@@ -40,8 +48,29 @@ impl Default for ThumbnailOptions {
     }
 }
 
+impl ThumbnailOptions {
+    /// Sets [`max_side`](Self::max_side).
+    pub fn max_side(mut self, pixels: u32) -> Self {
+        self.max_side = pixels;
+        self
+    }
+
+    /// Sets [`quality`](Self::quality).
+    pub fn quality(mut self, quality: u8) -> Self {
+        self.quality = quality;
+        self
+    }
+
+    /// Sets [`output`](Self::output).
+    pub fn output(mut self, output: ThumbnailOutput) -> Self {
+        self.output = output;
+        self
+    }
+}
+
 /// Why a thumbnail could not be made.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ThumbnailError {
     /// Resizing failed.
     #[error("resize failed: {0}")]
@@ -76,7 +105,7 @@ impl StageError for ThumbnailError {
 /// Resizes an upright image to fit `opts.max_side` and encodes it as JPEG.
 ///
 /// ```
-/// use photon_core::thumbnail::{encode_thumbnail, ThumbnailOptions};
+/// use photon_core::{encode_thumbnail, ThumbnailOptions};
 /// let big = image::RgbImage::from_pixel(800, 400, image::Rgb([200, 30, 30]));
 /// let jpeg = encode_thumbnail(&big, &ThumbnailOptions::default()).unwrap();
 /// let back = image::load_from_memory(&jpeg).unwrap();

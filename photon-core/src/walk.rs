@@ -45,7 +45,7 @@ impl WalkOptions {
 /// This does blocking file-system I/O; drive it from a blocking thread for large trees.
 ///
 /// ```no_run
-/// use photon_core::walk::{walk, WalkOptions};
+/// use photon_core::{walk, WalkOptions};
 /// let n = walk(["/photos"], &WalkOptions::default()).filter(|s| s.is_ok()).count();
 /// println!("{n} images");
 /// ```

@@ -5,16 +5,14 @@ mod common;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use photon_core::decode::{DecodeError, DecodeRequest, DecodedImage, Decoder};
-use photon_core::model::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
-use photon_core::preprocess::{
-    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
-};
-use photon_core::progress::{ProgressCounts, ProgressEvent};
-use photon_core::resume::ResumeIndex;
-use photon_core::sink::{JsonlSink, Sink};
-use photon_core::tag::{Tag, Tagger};
+use photon_core::ResumeIndex;
+use photon_core::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use photon_core::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
+use photon_core::{JsonlSink, RunError, Sink, SinkError};
 use photon_core::{OutputOrder, Pipeline, Record, RunOptions, Source, Stage};
+use photon_core::{ProgressCounts, ProgressEvent};
+use photon_core::{Tag, Tagger};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,12 +30,8 @@ impl Decoder for SlowDecoder {
             .ok_or_else(|| DecodeError::Malformed(text.into()))?;
         std::thread::sleep(Duration::from_millis(millis.parse().unwrap()));
         let grey: u8 = grey.parse().unwrap();
-        Ok(DecodedImage {
-            pixels: image::RgbImage::from_pixel(4, 4, image::Rgb([grey; 3])),
-            format: "test".into(),
-            stored_width: 4,
-            stored_height: 4,
-        })
+        let pixels = image::RgbImage::from_pixel(4, 4, image::Rgb([grey; 3]));
+        Ok(DecodedImage::new(pixels, "test"))
     }
 }
 
@@ -75,15 +69,8 @@ async fn cpu_stages_run_in_parallel() {
         let pipeline = pipeline.clone();
         async move {
             let start = Instant::now();
-            let records = run_all(
-                &pipeline,
-                items(),
-                RunOptions {
-                    parallel,
-                    ..RunOptions::default()
-                },
-            )
-            .await;
+            let records =
+                run_all(&pipeline, items(), RunOptions::default().parallel(parallel)).await;
             assert_eq!(records.len(), 8);
             assert!(records.iter().all(Record::is_ok));
             start.elapsed()
@@ -128,36 +115,19 @@ async fn input_order_is_kept_when_asked() {
         run_all(
             &pipeline,
             items(),
-            RunOptions {
-                parallel: 6,
-                order: OutputOrder::Input,
-                ..RunOptions::default()
-            },
+            RunOptions::default().parallel(6).order(OutputOrder::Input),
         )
         .await,
     );
     assert_eq!(ordered, ["0", "1", "2", "3", "4", "5"]);
-    let completion = names(
-        run_all(
-            &pipeline,
-            items(),
-            RunOptions {
-                parallel: 6,
-                ..RunOptions::default()
-            },
-        )
-        .await,
-    );
+    let completion = names(run_all(&pipeline, items(), RunOptions::default().parallel(6)).await);
     assert_eq!(completion, ["5", "4", "3", "2", "1", "0"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_stops_intake_and_finishes_in_flight_work() {
     let pipeline = light_pipeline().build();
-    let opts = RunOptions {
-        parallel: 2,
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default().parallel(2);
     let cancel = opts.cancel.clone();
     let items = (0..1000).map(|i| item(&format!("{i}"), 20, 0));
     let mut records = std::pin::pin!(pipeline.run(futures_util::stream::iter(items), opts));
@@ -233,11 +203,7 @@ impl Tagger for GreyTagger {
     fn tag(&self, out: &ModelOutput) -> Vec<Tag> {
         let grey = out.logits.as_ref().unwrap()[0];
         assert_ne!(grey, 21.0, "tagger exploded");
-        vec![Tag {
-            name: format!("grey {grey}"),
-            confidence: 1.0,
-            path: None,
-        }]
+        vec![Tag::new(format!("grey {grey}"), 1.0)]
     }
 }
 
@@ -254,15 +220,7 @@ async fn micro_batches_fill_up_to_max_batch_and_outputs_are_normalised() {
         .tagger(GreyTagger)
         .build();
     let items: Vec<Source> = (0..10).map(|i| item(&format!("{i}"), 1, 3)).collect();
-    let records = run_all(
-        &pipeline,
-        items,
-        RunOptions {
-            parallel: 8,
-            ..RunOptions::default()
-        },
-    )
-    .await;
+    let records = run_all(&pipeline, items, RunOptions::default().parallel(8)).await;
     assert_eq!(records.len(), 10);
     let sizes = batches.lock().unwrap().clone();
     assert_eq!(sizes.iter().sum::<usize>(), 10);
@@ -310,11 +268,7 @@ async fn a_panicking_plugin_fails_only_its_own_inputs() {
     let records = run_all(
         &pipeline,
         items,
-        RunOptions {
-            parallel: 3,
-            order: OutputOrder::Input,
-            ..RunOptions::default()
-        },
+        RunOptions::default().parallel(3).order(OutputOrder::Input),
     )
     .await;
     let outcome: Vec<(String, Option<(Stage, String)>)> = records
@@ -364,19 +318,15 @@ async fn progress_counts_every_input() {
         &b"{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}\n"[..],
     )
     .unwrap();
-    let opts = RunOptions {
-        total: Some(4),
-        resume: Some(Arc::new(index)),
-        progress: Some(Arc::new(
-            move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
-                if let ProgressEvent::Skipped { file_path } = event {
-                    assert_eq!(*file_path, "done-before");
-                }
-                sink.lock().unwrap().push(*counts);
-            },
-        )),
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default()
+        .total(Some(4))
+        .resume(Some(Arc::new(index)))
+        .progress(move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
+            if let ProgressEvent::Skipped { file_path } = event {
+                assert_eq!(*file_path, "done-before");
+            }
+            sink.lock().unwrap().push(*counts);
+        });
     let items = vec![
         item("a", 1, 0),
         item("b", 1, 0),
@@ -407,30 +357,14 @@ fn read_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
 
 async fn process_folder(dir: &std::path::Path, out: &std::path::Path) -> (u64, u64) {
     let (mut sink, index, _) = JsonlSink::resume(out).unwrap();
-    let skipped = Arc::new(Mutex::new(0u64));
-    let counter = skipped.clone();
-    let opts = RunOptions {
-        resume: Some(Arc::new(index)),
-        progress: Some(Arc::new(
-            move |e: &ProgressEvent<'_>, _: &ProgressCounts| {
-                if matches!(e, ProgressEvent::Skipped { .. }) {
-                    *counter.lock().unwrap() += 1;
-                }
-            },
-        )),
-        ..RunOptions::default()
-    };
-    let sources = photon_core::walk::walk([dir], &Default::default());
-    let mut records =
-        std::pin::pin!(Pipeline::default().run(futures_util::stream::iter(sources), opts));
-    let mut written = 0;
-    while let Some(record) = records.next().await {
-        sink.write(&record).unwrap();
-        written += 1;
-    }
-    sink.finish().unwrap();
-    let skipped = *skipped.lock().unwrap();
-    (written, skipped)
+    let opts = RunOptions::default().resume(Some(Arc::new(index)));
+    let sources = futures_util::stream::iter(photon_core::walk([dir], &Default::default()));
+    let summary = Pipeline::default()
+        .run_into(sources, opts, &mut sink)
+        .await
+        .unwrap();
+    let counts = summary.counts;
+    (counts.done + counts.failed, counts.skipped)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,11 +480,9 @@ async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
     let pipeline = light_pipeline().build();
     let mut items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 10, i)).collect();
     items.insert(2, item("stuck", 4_000, 9));
-    let opts = RunOptions {
-        parallel: 2,
-        cpu_timeout: Some(Duration::from_millis(300)),
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default()
+        .parallel(2)
+        .cpu_timeout(Some(Duration::from_millis(300)));
     let start = Instant::now();
     let records = run_all(&pipeline, items, opts).await;
     assert!(
@@ -581,13 +513,11 @@ async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
         })
         .build();
     let items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 0, i)).collect();
-    let opts = RunOptions {
-        parallel: 1,
-        order: OutputOrder::Input,
-        embed_parallel: 1,
-        embed_timeout: Some(Duration::from_millis(300)),
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default()
+        .parallel(1)
+        .order(OutputOrder::Input)
+        .embed_parallel(1)
+        .embed_timeout(Some(Duration::from_millis(300)));
     let start = Instant::now();
     let records = run_all(&pipeline, items, opts).await;
     assert!(
@@ -616,4 +546,83 @@ async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
         (1..=2).contains(&timed_out.len()) && timed_out[0] == "ok0",
         "{timed_out:?}"
     );
+}
+
+/// Takes `room` records, then fails like a full disk; counts its finish calls.
+struct FillingSink {
+    room: usize,
+    written: Vec<String>,
+    finished: usize,
+}
+
+impl Sink for FillingSink {
+    fn write(&mut self, record: &Record) -> Result<(), SinkError> {
+        if self.written.len() == self.room {
+            return Err(std::io::Error::from_raw_os_error(28).into());
+        }
+        self.written.push(record.file_path().to_owned());
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.finished += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_into_stops_at_a_failing_sink_and_still_finishes_it() {
+    let items: Vec<Source> = (0..20).map(|i| item(&format!("in-{i}"), 1, 0)).collect();
+    let mut sink = FillingSink {
+        room: 5,
+        written: Vec::new(),
+        finished: 0,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let opts = RunOptions::default().parallel(2).cancel(cancel.clone());
+    let outcome = light_pipeline()
+        .build()
+        .run_into(futures_util::stream::iter(items), opts, &mut sink)
+        .await;
+    let Err(RunError::Sink { source, summary }) = outcome else {
+        panic!("the full sink was not reported: {outcome:?}")
+    };
+    assert!(source.to_string().contains("No space left"), "{source}");
+    assert!(
+        std::error::Error::source(&source).is_some(),
+        "the cause is kept"
+    );
+    assert_eq!(sink.written.len(), 5);
+    assert_eq!(sink.finished, 1, "finish runs after a failed write too");
+    assert!(cancel.is_cancelled(), "the run was stopped");
+    assert!(
+        !summary.cancelled,
+        "a sink failure is not an outside cancellation"
+    );
+    assert!(
+        summary.counts.done < 20,
+        "the run went on after the sink failed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_into_writes_every_record_and_sums_up_the_run() {
+    let items: Vec<Source> = (0..12).map(|i| item(&format!("in-{i}"), 1, 0)).collect();
+    let mut sink = FillingSink {
+        room: usize::MAX,
+        written: Vec::new(),
+        finished: 0,
+    };
+    let summary = light_pipeline()
+        .build()
+        .run_into(
+            futures_util::stream::iter(items),
+            RunOptions::default(),
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!((summary.counts.done, summary.counts.failed), (12, 0));
+    assert_eq!((sink.written.len(), sink.finished), (12, 1));
+    assert!(!summary.cancelled && summary.images_per_second() > 0.0);
 }

@@ -93,17 +93,17 @@ async fn exif_matches_exiftool_for_every_photo() {
 #[test]
 fn subseconds_and_orientation_come_through() {
     let bytes = std::fs::read(common::testdata().join("exif/empty_gps_ifd.jpg")).unwrap();
-    let exif = photon_core::exif::read_exif(&bytes).unwrap();
+    let exif = photon_core::read_exif(&bytes).unwrap();
     assert_eq!(exif.captured_at.as_deref(), Some("2020-07-27T14:46:48.780"));
     assert_eq!(exif.orientation, Some(6));
-    assert_eq!(photon_core::exif::read_orientation(&bytes), Some(6));
+    assert_eq!(photon_core::read_orientation(&bytes), Some(6));
 }
 
 #[test]
 fn xmp_fills_in_for_pngs_without_an_exif_chunk() {
     // chelsea.png keeps its camera data in an XMP packet (iTXt), not in eXIf.
     let bytes = std::fs::read(common::testdata().join("photos/chelsea.png")).unwrap();
-    let exif = photon_core::exif::read_exif(&bytes).unwrap();
+    let exif = photon_core::read_exif(&bytes).unwrap();
     assert_eq!(exif.camera_model.as_deref(), Some("PENTAX K100D Super"));
     assert_eq!(exif.iso, Some(800));
     assert!((exif.shutter_speed.unwrap() - 1.0 / 6.0).abs() < 1e-12);

@@ -19,10 +19,7 @@ async fn every_hostile_file_gets_one_error_record_and_good_files_succeed() {
     inputs.push(directory.clone());
 
     let sources = futures_util::stream::iter(inputs.clone().into_iter().map(Source::Path));
-    let opts = RunOptions {
-        parallel: 4,
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default().parallel(4);
     let records: Vec<Record> = Pipeline::default().run(sources, opts).collect().await;
 
     assert_eq!(records.len(), inputs.len(), "exactly one record per input");

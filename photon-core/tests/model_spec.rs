@@ -1,10 +1,8 @@
 //! Model folders become the right specs: CLIP and SigLIP Hugging Face layouts, Photon's own
 //! descriptor, and clear errors for anything else.
 
-use photon_core::model_spec::{
-    DESCRIPTOR_FILE, ModelSpecError, efficientnet_lite0, hf_vision_tower, load_model_dir,
-};
-use photon_core::preprocess::{Normalization, ResizeFilter, ResizeMode};
+use photon_core::{DESCRIPTOR_FILE, ModelSpecError, efficientnet_lite0, load_model_dir};
+use photon_core::{Normalization, ResizeFilter, ResizeMode};
 
 fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -30,7 +28,7 @@ fn a_clip_tower_crops_and_embeds_with_its_projection() {
                "resample": 3, "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711]}"#,
         ),
     ]);
-    let spec = hf_vision_tower(dir.path()).unwrap();
+    let spec = load_model_dir(dir.path()).unwrap();
     assert_eq!(
         (spec.embedding_output.as_str(), spec.embedding_dim),
         ("image_embeds", 512)

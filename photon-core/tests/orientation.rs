@@ -4,9 +4,9 @@
 mod common;
 
 use image::RgbImage;
-use photon_core::decode::{DecodeRequest, Decoder, ImageCrateDecoder};
-use photon_core::exif::read_orientation;
-use photon_core::orientation::apply_orientation;
+use photon_core::apply_orientation;
+use photon_core::read_orientation;
+use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder};
 use photon_core::{Pipeline, Record, Source};
 
 fn upright(name: &str) -> (RgbImage, RgbImage) {

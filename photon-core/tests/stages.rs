@@ -5,12 +5,10 @@ mod common;
 
 use base64::Engine;
 use image::{ImageFormat, RgbImage};
-use photon_core::perceptual_hash::{PerceptualHash, hamming_distance, perceptual_hash};
-use photon_core::preprocess::{
-    ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode,
-};
-use photon_core::thumbnail::{ThumbnailOptions, ThumbnailOutput};
+use photon_core::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::{PerceptualHash, hamming_distance, perceptual_hash};
 use photon_core::{Pipeline, Record, Source};
+use photon_core::{ThumbnailOptions, ThumbnailOutput};
 use std::io::Cursor;
 
 fn photo(name: &str) -> RgbImage {
@@ -53,7 +51,7 @@ async fn content_hash_is_blake3_of_the_file_bytes() {
     assert_eq!(record.content_hash, blake3::hash(&bytes).to_hex().as_str());
     assert_eq!(record.file_size, bytes.len() as u64);
     assert_eq!(
-        photon_core::content_hash::content_hash(b"abc"),
+        photon_core::content_hash(b"abc"),
         "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
     );
 }
@@ -148,11 +146,10 @@ async fn thumbnails_fit_the_longest_side_and_keep_the_aspect() {
     assert!((diff as f64 / thumb.as_raw().len() as f64) < 6.0);
 
     let dir = tempfile::tempdir().unwrap();
-    let options = ThumbnailOptions {
-        max_side: 64,
-        quality: 60,
-        output: ThumbnailOutput::Directory(dir.path().into()),
-    };
+    let options = ThumbnailOptions::default()
+        .max_side(64)
+        .quality(60)
+        .output(ThumbnailOutput::Directory(dir.path().into()));
     let pipeline = Pipeline::builder().thumbnail(Some(options)).build();
     let Record::Image(record) = pipeline
         .process(Source::Bytes {

@@ -1,10 +1,10 @@
 //! The classifier tagger on WordNet (Debian wordnet-base, installed by scripts/setup.sh):
 //! softmax, top-k, minimum confidence, hypernym paths and ancestor de-duplication.
 
-use photon_core::model::ModelOutput;
-use photon_core::tag::Tagger;
-use photon_core::tag::classifier::{AncestorDedup, ClassifierOptions, ClassifierTagger, Label};
-use photon_core::tag::wordnet::{DEBIAN_DATA_NOUN, WordNet, offset_of};
+use photon_core::ModelOutput;
+use photon_core::Tagger;
+use photon_core::{AncestorDedup, ClassifierTagger, Label, TagOptions};
+use photon_core::{DEBIAN_DATA_NOUN, WordNet};
 
 fn wordnet() -> WordNet {
     WordNet::open(DEBIAN_DATA_NOUN.as_ref())
@@ -38,33 +38,12 @@ fn names(tagger: &ClassifierTagger) -> Vec<String> {
 }
 
 #[test]
-fn wordnet_gives_hypernym_chains_from_the_root() {
-    let wn = wordnet();
-    let chain: Vec<String> = wn
-        .path_to(offset_of("n02123159").unwrap())
-        .into_iter()
-        .map(|s| s.words[0].clone())
-        .collect();
-    assert_eq!(chain.first().map(String::as_str), Some("entity"));
-    assert_eq!(
-        &chain[chain.len() - 4..],
-        ["feline", "cat", "domestic cat", "tiger cat"]
-    );
-    assert!(wn.ancestors(2123159).contains(&2121808));
-    assert!(
-        wn.synset(12345).is_none(),
-        "an offset inside a line is not a synset"
-    );
-}
-
-#[test]
 fn tags_are_the_top_k_above_the_threshold_with_paths() {
-    let options = ClassifierOptions {
-        top_k: 3,
-        min_confidence: 0.25,
-        path_depth: 2,
-        dedup: AncestorDedup::Keep,
-    };
+    let options = TagOptions::default()
+        .top_k(3)
+        .min_confidence(0.25)
+        .path_depth(2)
+        .dedup(AncestorDedup::Keep);
     let tagger = ClassifierTagger::new(labels(), Some(wordnet()), options);
     let tags = tagger.tag(&output());
     assert_eq!(tags.len(), 2, "0.2 is under the threshold: {tags:?}");
@@ -79,11 +58,12 @@ fn tags_are_the_top_k_above_the_threshold_with_paths() {
 
 #[test]
 fn related_tags_are_deduplicated_either_way() {
-    let options = |dedup| ClassifierOptions {
-        top_k: 4,
-        min_confidence: 0.0,
-        path_depth: 0,
-        dedup,
+    let options = |dedup| {
+        TagOptions::default()
+            .top_k(4)
+            .min_confidence(0.0)
+            .path_depth(0)
+            .dedup(dedup)
     };
     let tagger = |dedup| ClassifierTagger::new(labels(), Some(wordnet()), options(dedup));
     assert_eq!(
@@ -104,6 +84,6 @@ fn related_tags_are_deduplicated_either_way() {
 
 #[test]
 fn a_label_count_mismatch_gives_no_tags_rather_than_wrong_ones() {
-    let tagger = ClassifierTagger::new(labels()[..3].to_vec(), None, ClassifierOptions::default());
+    let tagger = ClassifierTagger::new(labels()[..3].to_vec(), None, TagOptions::default());
     assert!(tagger.tag(&output()).is_empty());
 }

@@ -3,13 +3,13 @@
 //! WordNet vocabulary.
 
 use async_trait::async_trait;
-use photon_core::model::{EmbedError, ModelOutput};
-use photon_core::tag::Tagger;
-use photon_core::tag::classifier::{ClassifierOptions, Label};
-use photon_core::tag::label_bank::{DEFAULT_TEMPLATE, LabelBank, wordnet_vocabulary};
-use photon_core::tag::wordnet::{DEBIAN_DATA_NOUN, WordNet};
-use photon_core::tag::zero_shot::{ZeroShotScoring, ZeroShotTagger, score_bank};
-use photon_core::text::{TextEncoder, TextSpec, TextTokenizer, TokenBatch, load_text_dir};
+use photon_core::Tagger;
+use photon_core::{DEBIAN_DATA_NOUN, WordNet};
+use photon_core::{DEFAULT_TEMPLATE, LabelBank, wordnet_vocabulary};
+use photon_core::{EmbedError, ModelOutput};
+use photon_core::{Label, TagOptions};
+use photon_core::{TextEncoder, TextSpec, TextTokenizer, TokenBatch, load_text_dir};
+use photon_core::{ZeroShotScoring, ZeroShotTagger};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -38,8 +38,7 @@ fn both_formulas_match_hand_computed_values() {
     let image = [1.0, 0.0];
 
     let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
-    let siglip = score_bank(
-        &bank,
+    let siglip = bank.score(
         &image,
         ZeroShotScoring::Sigmoid {
             scale: 10.0,
@@ -57,7 +56,7 @@ fn both_formulas_match_hand_computed_values() {
         assert!((c - wc).abs() < 1e-6, "sigmoid: {c} vs {wc}");
     }
 
-    let clip = score_bank(&bank, &image, ZeroShotScoring::Softmax { scale: 100.0 }, 3);
+    let clip = bank.score(&image, ZeroShotScoring::Softmax { scale: 100.0 }, 3);
     let z: f32 = [100.0f32, 50.0, 0.0]
         .iter()
         .map(|l| (l - 100.0).exp())
@@ -101,7 +100,7 @@ fn an_80000_label_bank_returns_the_true_top_k() {
     }
     let labels: Vec<Label> = (0..n).map(|i| label(&format!("label {i}"))).collect();
     let bank = LabelBank::new(labels, dim, rows).unwrap();
-    let top = score_bank(&bank, &image, ZeroShotScoring::Softmax { scale: 100.0 }, 5);
+    let top = bank.score(&image, ZeroShotScoring::Softmax { scale: 100.0 }, 5);
     let picked: Vec<usize> = top.iter().map(|(i, _)| *i).collect();
     assert_eq!(&picked[..4], &[5, 70_001, 12_345, 40_000]);
     // The same order as sorting every cosine.
@@ -208,12 +207,10 @@ async fn the_cache_is_keyed_by_model_vocabulary_and_template() {
 fn the_tagger_thresholds_and_keeps_the_top_k() {
     let rows = [unit(&[1.0, 0.0]), unit(&[0.6, 0.8]), unit(&[0.0, 1.0])].concat();
     let bank = Arc::new(LabelBank::new(vec![label("a"), label("b"), label("c")], 2, rows).unwrap());
-    let options = ClassifierOptions {
-        top_k: 2,
-        min_confidence: 0.5,
-        path_depth: 0,
-        ..Default::default()
-    };
+    let options = TagOptions::default()
+        .top_k(2)
+        .min_confidence(0.5)
+        .path_depth(0);
     let tagger = ZeroShotTagger::new(
         bank,
         ZeroShotScoring::Sigmoid {

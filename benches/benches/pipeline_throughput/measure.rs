@@ -3,9 +3,10 @@
 
 use crate::corpus::CorpusSet;
 use futures_util::StreamExt;
-use photon_core::model::{Embedder, ImageBatch};
-use photon_core::model_spec::load_model_dir;
-use photon_ort::{OrtEmbedder, OrtOptions, find_wheel_library, runtime_library};
+use photon_backend_common::Parallelism;
+use photon_core::load_model_dir;
+use photon_core::{Embedder, ImageBatch};
+use photon_ort::{OrtEmbedder, OrtOptions, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -103,12 +104,8 @@ pub fn raw_runtime(
     let tensors: Vec<Vec<f32>> = files
         .iter()
         .map(|f| {
-            pre.apply(
-                &photon_core::image::open(f)
-                    .expect("corpus photo")
-                    .into_rgb8(),
-            )
-            .expect("preprocess")
+            pre.apply(&image::open(f).expect("corpus photo").into_rgb8())
+                .expect("preprocess")
         })
         .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -123,31 +120,16 @@ pub fn raw_runtime(
             batch,
             spin,
         } = config;
+        let layout = Parallelism::new(sessions, Some(threads));
         let embedder: Box<dyn Embedder> = match engine {
-            Engine::Ort => Box::new(
-                OrtEmbedder::new(
-                    spec.clone(),
-                    &OrtOptions {
-                        sessions,
-                        threads_per_session: threads,
-                        library: runtime_library(None)
-                            .ok()
-                            .or_else(|| find_wheel_library(&setting.models.join("onnxruntime"))),
-                        spin_wait: spin,
-                    },
-                )
-                .expect("ONNX Runtime session"),
-            ),
+            Engine::Ort => {
+                let mut options = OrtOptions::from(layout);
+                options.library = runtime_library_in(&setting.models).ok();
+                options.spin_wait = spin;
+                Box::new(OrtEmbedder::new(spec.clone(), &options).expect("ONNX Runtime session"))
+            }
             Engine::Tract => Box::new(
-                TractEmbedder::new(
-                    spec.clone(),
-                    &TractOptions {
-                        concurrent_batches: sessions,
-                        matmul_threads: threads,
-                        ..TractOptions::default()
-                    },
-                )
-                .expect("tract plan"),
+                TractEmbedder::new(spec.clone(), &TractOptions::from(layout)).expect("tract plan"),
             ),
         };
         let batches: Vec<ImageBatch> = tensors

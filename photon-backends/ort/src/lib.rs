@@ -2,13 +2,15 @@
 //!
 //! ONNX Runtime is loaded at run time from a shared library (`load-dynamic`), so nothing is
 //! downloaded or linked at build time: the library the PyPI wheel `onnxruntime` ships
-//! (`onnxruntime/capi/libonnxruntime.so.*`) is found through `ORT_DYLIB_PATH` or an explicit
-//! path. The one design decision: inference is never serialised behind one mutex. A pool of
-//! sessions (ort's `run` takes `&mut self`) serves concurrent micro-batches, each session with
-//! its own intra-op threads, sized so that sessions × threads fits the cores.
+//! (`onnxruntime/capi/libonnxruntime.so.*`) is found as [`runtime_library`] says: an explicit
+//! path, `ORT_DYLIB_PATH`, or the wheel installed in the models folder.
+//!
+//! The one design decision: inference is never serialised behind one mutex. A pool of sessions
+//! (ort's `run` takes `&mut self`) serves concurrent micro-batches, each session with its own
+//! intra-op threads, sized so that sessions × threads fits the cores.
 //!
 //! ```no_run
-//! use photon_core::{Pipeline, model_spec::efficientnet_lite0};
+//! use photon_core::{Pipeline, efficientnet_lite0};
 //! use photon_ort::{OrtEmbedder, OrtOptions};
 //!
 //! # fn main() -> Result<(), photon_ort::OrtError> {
@@ -22,27 +24,32 @@ mod runtime;
 mod session_pool;
 mod text;
 
+use runtime::init_runtime;
+pub use runtime::{OrtError, runtime_library, runtime_library_in};
 pub use text::OrtTextEncoder;
-
-pub use runtime::{OrtError, find_wheel_library, init_runtime, runtime_library};
 
 use async_trait::async_trait;
 use ort::session::Session;
 use ort::value::Tensor;
-use photon_core::model::{
-    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, split_rows, zip_outputs,
+use photon_backend_common::{
+    BoxError, Engine, Parallelism, existing_model_file, image_outputs, output_names,
+};
+use photon_core::{
+    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, TextEncoder, TextSpec,
 };
 use session_pool::SessionPool;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-/// How sessions are set up.
+/// How sessions are set up: [`Default`], or [`Parallelism`] through `From`, then the fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OrtOptions {
     /// Sessions in the pool: how many micro-batches run at once.
     pub sessions: usize,
     /// Intra-op threads of each session.
     pub threads_per_session: usize,
-    /// The ONNX Runtime library; `None` reads `ORT_DYLIB_PATH`.
+    /// The ONNX Runtime library; `None` finds it as [`runtime_library`] says.
     pub library: Option<PathBuf>,
     /// Let idle intra-op threads spin waiting for work (ONNX Runtime's own default). It can
     /// help an engine that has the cores to itself; in a pipeline the spinning takes CPU from
@@ -54,12 +61,32 @@ impl Default for OrtOptions {
     /// One session using every core: on CPU, one batch at a time with all threads measured best
     /// here; raise `sessions` (and lower threads) when decoding needs the cores.
     fn default() -> Self {
+        Parallelism::default().into()
+    }
+}
+
+impl From<Parallelism> for OrtOptions {
+    fn from(parallelism: Parallelism) -> Self {
         Self {
-            sessions: 1,
-            threads_per_session: std::thread::available_parallelism().map_or(2, usize::from),
+            sessions: parallelism.sessions,
+            threads_per_session: parallelism.threads_per_session,
             library: None,
             spin_wait: false,
         }
+    }
+}
+
+impl Engine for OrtOptions {
+    fn name(&self) -> &'static str {
+        "ort"
+    }
+
+    fn image_encoder(&self, spec: ModelSpec) -> Result<Arc<dyn Embedder>, BoxError> {
+        Ok(Arc::new(OrtEmbedder::new(spec, self)?))
+    }
+
+    fn text_encoder(&self, spec: TextSpec) -> Result<Arc<dyn TextEncoder>, BoxError> {
+        Ok(Arc::new(OrtTextEncoder::new(spec, self)?))
     }
 }
 
@@ -82,11 +109,13 @@ impl OrtEmbedder {
     /// Loads `spec.model_file` into `options.sessions` sessions. Fails with a clear error when
     /// the runtime library or the model is missing, or the model lacks the spec's input/outputs.
     pub fn new(spec: ModelSpec, options: &OrtOptions) -> Result<Self, OrtError> {
-        let file = spec.model_file.clone().ok_or(OrtError::NoModelFile)?;
-        let sessions = session_pool::load_sessions(&file, options)?;
-        let outputs =
-            std::iter::once(spec.embedding_output.as_str()).chain(spec.logits_output.as_deref());
-        session_pool::check_io(&sessions[0], &[spec.input_name.as_str()], outputs)?;
+        let file = existing_model_file(spec.model_file.as_deref())?;
+        let sessions = session_pool::load_sessions(file, options)?;
+        session_pool::check_io(
+            &sessions[0],
+            &[spec.input_name.as_str()],
+            &output_names(&spec),
+        )?;
         Ok(Self {
             spec,
             pool: SessionPool::new(sessions),
@@ -102,23 +131,24 @@ fn run_batch(
 ) -> Result<Vec<ModelOutput>, EmbedError> {
     let n = batch.len;
     let shape = batch.shape().map(|d| d as i64);
-    let input =
-        Tensor::from_array((shape, batch.data)).map_err(|e| EmbedError::Backend(e.to_string()))?;
+    let input = Tensor::from_array((shape, batch.data)).map_err(backend)?;
     let outputs = session
         .run(ort::inputs![spec.input_name.as_str() => input])
-        .map_err(|e| EmbedError::Backend(e.to_string()))?;
-    let rows = |name: &str| -> Result<Vec<Vec<f32>>, EmbedError> {
-        let (_, data) = outputs[name]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| EmbedError::Backend(format!("{name}: {e}")))?;
-        split_rows(data, n, name)
+        .map_err(backend)?;
+    let flat = |name: &str| -> Result<&[f32], EmbedError> {
+        let (_, data) = outputs[name].try_extract_tensor::<f32>().map_err(backend)?;
+        Ok(data)
     };
-    let embeddings = rows(&spec.embedding_output)?;
     let logits = match &spec.logits_output {
-        Some(name) => Some(rows(name)?),
+        Some(name) => Some(flat(name)?),
         None => None,
     };
-    Ok(zip_outputs(embeddings, logits))
+    image_outputs(spec, n, flat(&spec.embedding_output)?, logits)
+}
+
+/// ONNX Runtime's error as the cause of a backend error.
+fn backend(e: ort::Error) -> EmbedError {
+    EmbedError::Backend(Box::new(e))
 }
 
 #[async_trait]

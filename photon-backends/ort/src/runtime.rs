@@ -1,19 +1,22 @@
 //! Finding and loading the ONNX Runtime library, once per process.
 
 use ort::environment::Environment;
+use photon_backend_common::ModelFileError;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use thiserror::Error;
 
 /// Why ONNX Runtime or a model could not be set up.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum OrtError {
-    /// No library path was given and `ORT_DYLIB_PATH` is not set.
+    /// No library path was given, `ORT_DYLIB_PATH` is not set and the models folder holds no
+    /// installed wheel.
     #[error(
-        "ONNX Runtime library not configured: set ORT_DYLIB_PATH to libonnxruntime.so.1.32.0 from the PyPI wheel \
-         `onnxruntime==1.32.0` (`photon models fetch` or scripts/setup.sh installs it and prints the path)"
+        "ONNX Runtime library not found: set ORT_DYLIB_PATH to libonnxruntime.so.1.32.0 from the PyPI wheel \
+         `onnxruntime==1.32.0`, or install the wheel with `pip install --target {0}/onnxruntime onnxruntime==1.32.0`"
     )]
-    LibraryNotConfigured,
+    LibraryNotConfigured(PathBuf),
     /// The library could not be loaded.
     #[error(
         "cannot load ONNX Runtime from {path}: {message}. Point ORT_DYLIB_PATH at libonnxruntime.so.1.32.0 \
@@ -25,12 +28,9 @@ pub enum OrtError {
         /// What went wrong.
         message: String,
     },
-    /// The spec names no model file.
-    #[error("the model spec has no model file")]
-    NoModelFile,
-    /// The model file does not exist.
-    #[error("model file {0} not found (install the default model with `photon models fetch`)")]
-    ModelMissing(PathBuf),
+    /// The model file is not named or not there.
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
     /// ONNX Runtime refused the model.
     #[error("cannot load model {file}: {message}")]
     Load {
@@ -49,21 +49,29 @@ pub enum OrtError {
 
 static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
 
-/// The library path that will be used: `explicit`, else `ORT_DYLIB_PATH`.
+/// The ONNX Runtime library that will be loaded: `explicit`, else as
+/// [`runtime_library_in`] finds it in the models folder
+/// ([`models_dir`](photon_core::models_dir)).
 pub fn runtime_library(explicit: Option<&Path>) -> Result<PathBuf, OrtError> {
-    explicit
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            std::env::var_os("ORT_DYLIB_PATH")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .ok_or(OrtError::LibraryNotConfigured)
+    match explicit {
+        Some(path) => Ok(path.to_path_buf()),
+        None => runtime_library_in(&photon_core::models_dir()),
+    }
+}
+
+/// The ONNX Runtime library: `ORT_DYLIB_PATH`, else the wheel installed in `models`
+/// (`models/onnxruntime`, as `photon models fetch` leaves it).
+pub fn runtime_library_in(models: &Path) -> Result<PathBuf, OrtError> {
+    std::env::var_os("ORT_DYLIB_PATH")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| find_wheel_library(&models.join("onnxruntime")))
+        .ok_or_else(|| OrtError::LibraryNotConfigured(models.to_path_buf()))
 }
 
 /// Loads ONNX Runtime and creates the process's one environment (ONNX Runtime allows only one,
 /// ever). Later calls return the same environment, or the same error.
-pub fn init_runtime(library: Option<&Path>) -> Result<&'static Environment, OrtError> {
+pub(crate) fn init_runtime(library: Option<&Path>) -> Result<&'static Environment, OrtError> {
     let path = runtime_library(library)?;
     let result = ENVIRONMENT.get_or_init(|| {
         if !path.is_file() {
@@ -83,7 +91,7 @@ pub fn init_runtime(library: Option<&Path>) -> Result<&'static Environment, OrtE
 
 /// The ONNX Runtime library inside a `pip install --target DIR onnxruntime` folder
 /// (`DIR/onnxruntime/capi/libonnxruntime.so.<version>`; the wheel has no unversioned name).
-pub fn find_wheel_library(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn find_wheel_library(dir: &Path) -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("onnxruntime/capi"))
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))

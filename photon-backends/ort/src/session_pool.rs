@@ -1,29 +1,29 @@
 //! A pool of ONNX Runtime sessions: concurrent batches each take a free session and run on a
 //! blocking thread, so inference never blocks the async threads nor waits on a single lock.
 
+use crate::{OrtError, OrtOptions};
 use ort::session::Session;
-use photon_core::model::{EmbedError, run_blocking};
+use photon_backend_common::BatchSlots;
+use photon_core::EmbedError;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
 
 pub(crate) struct SessionPool {
     free: Arc<Mutex<Vec<Session>>>,
-    permits: Arc<Semaphore>,
-    len: usize,
+    slots: BatchSlots,
 }
 
 impl SessionPool {
     pub(crate) fn new(sessions: Vec<Session>) -> Self {
-        let len = sessions.len();
+        let slots = BatchSlots::new(sessions.len());
         Self {
             free: Arc::new(Mutex::new(sessions)),
-            permits: Arc::new(Semaphore::new(len)),
-            len,
+            slots,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.slots.len()
     }
 
     /// Runs `work` on a free session (waiting for one), on a blocking thread.
@@ -31,40 +31,27 @@ impl SessionPool {
         &self,
         work: impl FnOnce(&mut Session) -> Result<T, EmbedError> + Send + 'static,
     ) -> Result<T, EmbedError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let free = self.free.clone();
-        run_blocking(move || {
-            let _permit = permit;
-            let mut session = free
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop()
-                .ok_or_else(|| EmbedError::Backend("no free session despite a permit".into()))?;
-            // Give the session back even if the work panics, so the pool never shrinks.
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut session)));
-            free.lock().unwrap_or_else(|p| p.into_inner()).push(session);
-            result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-        .await
+        self.slots
+            .run(move || {
+                let mut session = free
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .pop()
+                    .ok_or_else(|| EmbedError::Backend("no free session despite a slot".into()))?;
+                // Give the session back even if the work panics, so the pool never shrinks.
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut session)));
+                free.lock().unwrap_or_else(|p| p.into_inner()).push(session);
+                result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .await
     }
 }
 
 /// `options.sessions` sessions of the model in `file`.
-pub(crate) fn load_sessions(
-    file: &std::path::Path,
-    options: &crate::OrtOptions,
-) -> Result<Vec<Session>, crate::OrtError> {
-    use crate::OrtError;
+pub(crate) fn load_sessions(file: &Path, options: &OrtOptions) -> Result<Vec<Session>, OrtError> {
     let env = crate::init_runtime(options.library.as_deref())?;
-    if !file.is_file() {
-        return Err(OrtError::ModelMissing(file.to_path_buf()));
-    }
     let configure = |e: &dyn std::fmt::Display| OrtError::Session(e.to_string());
     (0..options.sessions.max(1))
         .map(|_| {
@@ -86,26 +73,21 @@ pub(crate) fn load_sessions(
 }
 
 /// Fails unless the session has these inputs and outputs.
-pub(crate) fn check_io<'a>(
+pub(crate) fn check_io(
     session: &Session,
     inputs: &[&str],
-    outputs: impl IntoIterator<Item = &'a str>,
-) -> Result<(), crate::OrtError> {
+    outputs: &[&str],
+) -> Result<(), OrtError> {
     let have_inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
     let have_outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-    for name in inputs {
-        if !have_inputs.contains(name) {
-            return Err(crate::OrtError::Interface(format!(
-                "no input `{name}` (the model has {have_inputs:?})"
-            )));
-        }
+    let missing = |kind: &str, name: &str, have: &[&str]| {
+        OrtError::Interface(format!("no {kind} `{name}` (the model has {have:?})"))
+    };
+    if let Some(name) = inputs.iter().find(|n| !have_inputs.contains(n)) {
+        return Err(missing("input", name, &have_inputs));
     }
-    for name in outputs {
-        if !have_outputs.contains(&name) {
-            return Err(crate::OrtError::Interface(format!(
-                "no output `{name}` (the model has {have_outputs:?})"
-            )));
-        }
+    if let Some(name) = outputs.iter().find(|n| !have_outputs.contains(n)) {
+        return Err(missing("output", name, &have_outputs));
     }
     Ok(())
 }

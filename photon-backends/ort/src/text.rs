@@ -1,12 +1,12 @@
 //! The text tower of CLIP/SigLIP-style models on ONNX Runtime.
 
 use crate::session_pool::{SessionPool, check_io, load_sessions};
-use crate::{OrtError, OrtOptions};
+use crate::{OrtError, OrtOptions, backend};
 use async_trait::async_trait;
 use ort::session::Session;
 use ort::value::Tensor;
-use photon_core::model::{EmbedError, split_rows};
-use photon_core::text::{TextEncoder, TextSpec, TokenBatch};
+use photon_backend_common::{existing_model_file, split_rows};
+use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch};
 
 /// A text tower on ONNX Runtime.
 pub struct OrtTextEncoder {
@@ -25,11 +25,12 @@ impl std::fmt::Debug for OrtTextEncoder {
 impl OrtTextEncoder {
     /// Loads `spec.model_file` into `options.sessions` sessions.
     pub fn new(spec: TextSpec, options: &OrtOptions) -> Result<Self, OrtError> {
-        let sessions = load_sessions(&spec.model_file, options)?;
+        let file = existing_model_file(Some(&spec.model_file))?;
+        let sessions = load_sessions(file, options)?;
         let inputs: Vec<&str> = std::iter::once(spec.input_ids.as_str())
             .chain(spec.attention_mask.as_deref())
             .collect();
-        check_io(&sessions[0], &inputs, [spec.output.as_str()])?;
+        check_io(&sessions[0], &inputs, &[spec.output.as_str()])?;
         Ok(Self {
             spec,
             pool: SessionPool::new(sessions),
@@ -42,7 +43,6 @@ fn run(
     spec: &TextSpec,
     tokens: TokenBatch,
 ) -> Result<Vec<Vec<f32>>, EmbedError> {
-    let backend = |e: ort::Error| EmbedError::Backend(e.to_string());
     let shape = [tokens.len as i64, tokens.seq_len as i64];
     let ids = Tensor::from_array((shape, tokens.ids)).map_err(backend)?;
     let outputs = match (&spec.attention_mask, tokens.attention_mask) {

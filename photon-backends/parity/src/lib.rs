@@ -2,8 +2,8 @@
 //! The tests fail loudly when a model or the ONNX Runtime library is missing; `scripts/setup.sh`
 //! installs them.
 
-use photon_core::model::{Embedder, ImageBatch, ModelOutput, ModelSpec};
-use photon_ort::{OrtEmbedder, OrtOptions, find_wheel_library, runtime_library};
+use photon_core::{Embedder, ImageBatch, ModelOutput, ModelSpec};
+use photon_ort::{OrtEmbedder, OrtOptions, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::PathBuf;
 
@@ -19,19 +19,19 @@ pub fn models_root() -> PathBuf {
 
 /// The ONNX Runtime library, or a panic that says how to install it.
 pub fn ort_library() -> PathBuf {
-    runtime_library(None)
-        .ok()
-        .or_else(|| find_wheel_library(&models_root().join("onnxruntime")))
-        .expect("ONNX Runtime is not installed: run scripts/setup.sh (or set ORT_DYLIB_PATH)")
+    runtime_library_in(&models_root()).unwrap_or_else(|e| panic!("{e}: run scripts/setup.sh"))
+}
+
+/// ONNX Runtime's default options, with the installed library.
+pub fn ort_options() -> OrtOptions {
+    let mut options = OrtOptions::default();
+    options.library = Some(ort_library());
+    options
 }
 
 /// Both engines on one spec.
 pub fn both_engines(spec: &ModelSpec) -> (OrtEmbedder, TractEmbedder) {
-    let ort_options = OrtOptions {
-        library: Some(ort_library()),
-        ..OrtOptions::default()
-    };
-    let ort = OrtEmbedder::new(spec.clone(), &ort_options).unwrap_or_else(|e| panic!("ort: {e}"));
+    let ort = OrtEmbedder::new(spec.clone(), &ort_options()).unwrap_or_else(|e| panic!("ort: {e}"));
     let tract = TractEmbedder::new(spec.clone(), &TractOptions::default())
         .unwrap_or_else(|e| panic!("tract: {e}"));
     (ort, tract)
@@ -52,6 +52,13 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
+}
+
+/// `v` scaled to unit length.
+pub fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
 }
 
 /// Cosine similarity.

@@ -4,9 +4,9 @@
 //! Needs `scripts/setup.sh` (it fails, not skips, without the model).
 
 use futures_util::StreamExt;
-use photon_core::model::{Embedder, ImageBatch};
-use photon_core::model_spec::load_model_dir;
-use photon_core::tag::classifier::{ClassifierOptions, ClassifierTagger, read_labels};
+use photon_core::load_model_dir;
+use photon_core::{ClassifierTagger, TagOptions, read_labels};
+use photon_core::{Embedder, ImageBatch};
 use photon_core::{OutputOrder, Pipeline, Record, RunOptions, Source};
 use photon_parity::*;
 use std::collections::HashMap;
@@ -59,14 +59,10 @@ async fn records(
     spec: &photon_core::ModelSpec,
 ) -> Vec<Box<photon_core::ImageRecord>> {
     let labels = read_labels(spec.labels_file.as_ref().unwrap()).unwrap();
-    let options = ClassifierOptions {
-        top_k: 5,
-        min_confidence: 0.0,
-        ..ClassifierOptions::default()
-    };
+    let options = TagOptions::default().top_k(5).min_confidence(0.0);
     let pipeline = Pipeline::builder()
         .thumbnail(None)
-        .shared_embedder(Some(engine))
+        .embedder(engine)
         .tagger(ClassifierTagger::new(labels, None, options))
         .build();
     let inputs = PHOTOS.map(|p| Source::Path(repo().join("testdata/photos").join(p)));
@@ -78,10 +74,7 @@ async fn image_records(
     pipeline: &Pipeline,
     inputs: Vec<Source>,
 ) -> Vec<Box<photon_core::ImageRecord>> {
-    let opts = RunOptions {
-        order: OutputOrder::Input,
-        ..RunOptions::default()
-    };
+    let opts = RunOptions::default().order(OutputOrder::Input);
     let records: Vec<Record> = pipeline
         .run(futures_util::stream::iter(inputs), opts)
         .collect()
@@ -160,15 +153,11 @@ fn photo_batch(spec: &photon_core::ModelSpec) -> ImageBatch {
     ImageBatch::stack(224, 224, tensors.iter().map(Vec::as_slice)).unwrap()
 }
 
-fn image_of(path: &std::path::Path) -> photon_core::image::RgbImage {
+fn image_of(path: &std::path::Path) -> image::RgbImage {
     let bytes = std::fs::read(path).unwrap();
-    photon_core::decode::Decoder::decode(
-        &photon_core::ImageCrateDecoder,
-        &bytes,
-        &Default::default(),
-    )
-    .unwrap()
-    .pixels
+    photon_core::Decoder::decode(&photon_core::ImageCrateDecoder, &bytes, &Default::default())
+        .unwrap()
+        .pixels
 }
 
 #[tokio::test]
@@ -222,14 +211,28 @@ async fn records_with(
     let labels = read_labels(spec.labels_file.as_ref().unwrap()).unwrap();
     let pipeline = Pipeline::builder()
         .decoder(decoder)
-        .shared_embedder(Some(engine))
-        .tagger(ClassifierTagger::new(
-            labels,
-            None,
-            ClassifierOptions::default(),
-        ))
+        .embedder(engine)
+        .tagger(ClassifierTagger::new(labels, None, TagOptions::default()))
         .build();
     image_records(&pipeline, inputs).await
+}
+
+/// A decoder that notes the size of every image the one it wraps decodes.
+struct SizeSpy<D> {
+    inner: D,
+    sizes: Arc<std::sync::Mutex<Vec<(u32, u32)>>>,
+}
+
+impl<D: photon_core::Decoder> photon_core::Decoder for SizeSpy<D> {
+    fn decode(
+        &self,
+        bytes: &[u8],
+        request: &photon_core::DecodeRequest,
+    ) -> Result<photon_core::DecodedImage, photon_core::DecodeError> {
+        let decoded = self.inner.decode(bytes, request)?;
+        self.sizes.lock().unwrap().push(decoded.pixels.dimensions());
+        Ok(decoded)
+    }
 }
 
 /// Camera-sized JPEGs made from the real photos: each upscaled to 4000x3000 and encoded at
@@ -239,14 +242,10 @@ fn camera_sized_jpegs() -> Vec<Source> {
         .into_iter()
         .map(|name| {
             let photo = image_of(&repo().join("testdata/photos").join(name));
-            let big = photon_core::image::imageops::resize(
-                &photo,
-                4000,
-                3000,
-                photon_core::image::imageops::FilterType::Triangle,
-            );
+            let big =
+                image::imageops::resize(&photo, 4000, 3000, image::imageops::FilterType::Triangle);
             let mut jpeg = Vec::new();
-            photon_core::image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
                 .encode_image(&big)
                 .unwrap();
             Source::Bytes {
@@ -268,29 +267,18 @@ async fn scaled_jpeg_decoding_keeps_embeddings_and_top_tags() {
         .map(|p| Source::Path(repo().join("testdata/photos").join(p)))
         .collect();
     let camera_sized = camera_sized_jpegs();
-    // The camera-sized files really are decoded at 1/8 for this model.
-    let stages = photon_core::analyze::StageOptions::default();
-    let request = photon_core::DecodeRequest {
-        min_side: photon_core::analyze::decode_min_side(&stages, Some(&spec.preprocessing)),
-        ..Default::default()
-    };
-    for source in &camera_sized {
-        let Source::Bytes { bytes, .. } = source else {
-            unreachable!()
-        };
-        let decoded =
-            photon_core::Decoder::decode(&photon_core::decode::TurboJpegDecoder, bytes, &request)
-                .unwrap();
-        assert_eq!(decoded.pixels.dimensions(), (500, 375));
-    }
+    let camera_count = camera_sized.len();
     inputs.extend(camera_sized);
-    let scaled = records_with(
-        photon_core::decode::TurboJpegDecoder,
-        ort.clone(),
-        &spec,
-        inputs.clone(),
-    )
-    .await;
+    let decoded_sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spy = SizeSpy {
+        inner: photon_core::TurboJpegDecoder,
+        sizes: decoded_sizes.clone(),
+    };
+    let scaled = records_with(spy, ort.clone(), &spec, inputs.clone()).await;
+    // The pipeline really asks for 1/8 of the camera-sized files for this model.
+    let sizes = decoded_sizes.lock().unwrap().clone();
+    let eighths = sizes.iter().filter(|&&size| size == (500, 375)).count();
+    assert_eq!(eighths, camera_count, "decoded sizes: {sizes:?}");
     let full = records_with(photon_core::ImageCrateDecoder, ort, &spec, inputs).await;
     for (s, f) in scaled.iter().zip(&full) {
         let similarity = cosine(s.embedding.as_ref().unwrap(), f.embedding.as_ref().unwrap());
@@ -303,7 +291,7 @@ async fn scaled_jpeg_decoding_keeps_embeddings_and_top_tags() {
         assert_eq!(st[0].name, ft[0].name, "{}: top-1", s.file_path);
         assert_eq!((s.width, s.height), (f.width, f.height), "{}", s.file_path);
         assert_eq!(s.thumbnail.is_some(), f.thumbnail.is_some());
-        let hash_bits = photon_core::perceptual_hash::hamming_distance(
+        let hash_bits = photon_core::hamming_distance(
             s.perceptual_hash.as_ref().unwrap(),
             f.perceptual_hash.as_ref().unwrap(),
         )

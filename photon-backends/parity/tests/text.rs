@@ -2,13 +2,13 @@
 //! padding rules, both engines against Python onnxruntime and each other, and zero-shot tags and
 //! text search in the image embeddings' space.
 
-use photon_core::model::Embedder;
-use photon_core::model_spec::load_model_dir;
-use photon_core::tag::classifier::Label;
-use photon_core::tag::label_bank::LabelBank;
-use photon_core::tag::zero_shot::{ZeroShotScoring, score_bank};
-use photon_core::text::{TextEncoder, TextFamily, TextTokenizer, embed_text, load_text_dir};
-use photon_ort::{OrtOptions, OrtTextEncoder};
+use photon_core::Embedder;
+use photon_core::Label;
+use photon_core::LabelBank;
+use photon_core::ZeroShotScoring;
+use photon_core::load_model_dir;
+use photon_core::{ModelFamily, TextEncoder, TextTokenizer, embed_text, load_text_dir};
+use photon_ort::OrtTextEncoder;
 use photon_parity::*;
 use photon_tract::{TractOptions, TractTextEncoder};
 
@@ -32,7 +32,7 @@ fn siglip_pads_to_64_with_its_pad_token_and_has_no_mask() {
     let spec = load_text_dir(&dir("siglip")).unwrap();
     assert_eq!(
         (spec.family, spec.max_len, spec.attention_mask.as_deref()),
-        (TextFamily::Siglip, 64, None)
+        (ModelFamily::Siglip, 64, None)
     );
     let tokens = TextTokenizer::from_spec(&spec)
         .unwrap()
@@ -60,7 +60,7 @@ fn siglip_pads_to_64_with_its_pad_token_and_has_no_mask() {
 #[test]
 fn clip_wraps_in_start_and_end_tokens_with_a_mask_and_keeps_end_of_text_when_cut() {
     let spec = load_text_dir(&dir("clip")).unwrap();
-    assert_eq!((spec.family, spec.max_len), (TextFamily::Clip, 77));
+    assert_eq!((spec.family, spec.max_len), (ModelFamily::Clip, 77));
     let tokenizer = TextTokenizer::from_spec(&spec).unwrap();
     let long = vec!["cat"; 100].join(" ");
     let tokens = tokenizer.encode(&["a red car", &long]).unwrap();
@@ -86,11 +86,7 @@ async fn both_engines_give_the_python_reference_text_embeddings() {
     for family in ["siglip", "clip"] {
         let spec = load_text_dir(&dir(family)).unwrap();
         let tokenizer = TextTokenizer::from_spec(&spec).unwrap();
-        let ort_options = OrtOptions {
-            library: Some(ort_library()),
-            ..OrtOptions::default()
-        };
-        let ort = OrtTextEncoder::new(spec.clone(), &ort_options).unwrap();
+        let ort = OrtTextEncoder::new(spec.clone(), &ort_options()).unwrap();
         let tract = TractTextEncoder::new(spec.clone(), &TractOptions::default()).unwrap();
         let reference = reference(family);
         let texts = prompts(&reference);
@@ -131,11 +127,7 @@ async fn zero_shot_scores_and_text_search_share_the_image_space() {
     let text = load_text_dir(&dir("clip")).unwrap();
     assert_eq!(vision.embedding_dim, text.embedding_dim);
     let (ort_vision, _) = both_engines(&vision);
-    let ort_options = OrtOptions {
-        library: Some(ort_library()),
-        ..OrtOptions::default()
-    };
-    let encoder = OrtTextEncoder::new(text.clone(), &ort_options).unwrap();
+    let encoder = OrtTextEncoder::new(text.clone(), &ort_options()).unwrap();
     let tokenizer = TextTokenizer::from_spec(&text).unwrap();
     let labels: Vec<Label> = ["cat", "dog", "car", "beach", "espresso"]
         .map(|n| Label {
@@ -156,20 +148,17 @@ async fn zero_shot_scores_and_text_search_share_the_image_space() {
     .await
     .unwrap();
 
-    let image = photon_core::image::RgbImage::from_fn(40, 30, |x, y| {
-        photon_core::image::Rgb([x as u8 * 6, y as u8 * 8, 90])
-    });
+    let image = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
     let tensor = vision.preprocessing.apply(&image).unwrap();
-    let batch = photon_core::model::ImageBatch::stack(32, 32, [tensor.as_slice()]).unwrap();
-    let mut embedding = ort_vision.embed(batch).await.unwrap().remove(0).embedding;
-    photon_core::model::l2_normalize(&mut embedding);
+    let batch = photon_core::ImageBatch::stack(32, 32, [tensor.as_slice()]).unwrap();
+    let embedding = unit(ort_vision.embed(batch).await.unwrap().remove(0).embedding);
 
     let scoring = ZeroShotScoring::for_model(&text);
     let ZeroShotScoring::Softmax { scale } = scoring else {
         panic!("CLIP scores with a softmax")
     };
     assert!((scale - 100.0).abs() < 1e-3, "CLIP's scale is 100: {scale}");
-    let top = score_bank(&bank, &embedding, scoring, 5);
+    let top = bank.score(&embedding, scoring, 5);
     let total: f32 = top.iter().map(|(_, p)| p).sum();
     assert!(
         (total - 1.0).abs() < 1e-4,

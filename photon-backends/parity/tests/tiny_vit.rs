@@ -2,9 +2,9 @@
 //! Python onnxruntime reference and each other, batching is transparent, and its Hugging Face
 //! configuration becomes the right spec.
 
-use photon_core::model::ImageBatch;
-use photon_core::model_spec::{hf_vision_tower, load_model_dir};
-use photon_core::preprocess::{Normalization, ResizeFilter, ResizeMode};
+use photon_core::ImageBatch;
+use photon_core::load_model_dir;
+use photon_core::{Normalization, ResizeFilter, ResizeMode};
 use photon_parity::*;
 
 fn model_dir() -> std::path::PathBuf {
@@ -41,7 +41,7 @@ fn reference() -> Vec<Vec<f32>> {
 
 #[test]
 fn the_hugging_face_layout_becomes_the_right_spec() {
-    let spec = hf_vision_tower(&model_dir()).unwrap();
+    let spec = load_model_dir(&model_dir()).unwrap();
     assert_eq!(
         (spec.input_name.as_str(), spec.embedding_output.as_str()),
         ("pixel_values", "pooler_output")
@@ -95,10 +95,8 @@ async fn both_engines_match_the_python_reference_and_each_other() {
 async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
     let spec = load_model_dir(&model_dir()).unwrap();
     let (ort, tract) = both_engines(&spec);
-    let symbolic = photon_tract::TractOptions {
-        batch_plan: photon_tract::BatchPlan::Symbolic,
-        ..Default::default()
-    };
+    let mut symbolic = photon_tract::TractOptions::default();
+    symbolic.batch_plan = photon_tract::BatchPlan::Symbolic;
     let tract_symbolic = photon_tract::TractEmbedder::new(spec.clone(), &symbolic).unwrap();
     let seven = test_batch(7);
     let reference = embed(&ort, &seven).await;
@@ -109,11 +107,7 @@ async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
             "tract with a symbolic batch vs ort"
         );
     }
-    for engine in [
-        &ort as &dyn photon_core::model::Embedder,
-        &tract,
-        &tract_symbolic,
-    ] {
+    for engine in [&ort as &dyn photon_core::Embedder, &tract, &tract_symbolic] {
         let together = embed(engine, &seven).await;
         for (i, in_batch) in together.iter().enumerate() {
             let alone = ImageBatch::stack(32, 32, [seven.image(i)]).unwrap();

@@ -7,7 +7,7 @@
 //! Matrix products can use several threads (`TractOptions::matmul_threads`).
 //!
 //! ```no_run
-//! use photon_core::{Pipeline, model_spec::efficientnet_lite0};
+//! use photon_core::{Pipeline, efficientnet_lite0};
 //! use photon_tract::{TractEmbedder, TractOptions};
 //!
 //! # fn main() -> Result<(), photon_tract::TractError> {
@@ -22,17 +22,21 @@ mod text;
 pub use text::TractTextEncoder;
 
 use async_trait::async_trait;
-use photon_core::model::{
-    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, run_blocking, split_rows, zip_outputs,
+use photon_backend_common::{
+    BatchSlots, BoxError, Engine, ModelFileError, Parallelism, existing_model_file, image_outputs,
+    output_names,
+};
+use photon_core::{
+    EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, TextEncoder, TextSpec,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
 use thiserror::Error;
-use tokio::sync::Semaphore;
 use tract_onnx::prelude::*;
 
 /// How a micro-batch is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum BatchPlan {
     /// The model is optimised for batch 1 and each image of a micro-batch runs in turn: on CPU
     /// this was 8× faster than a symbolic batch for EfficientNet-Lite0 (tract's convolutions
@@ -43,8 +47,9 @@ pub enum BatchPlan {
     Symbolic,
 }
 
-/// How the engine runs.
+/// How the engine runs: [`Default`], or [`Parallelism`] through `From`, then the fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TractOptions {
     /// How micro-batches run; either way any batch size is accepted.
     pub batch_plan: BatchPlan,
@@ -58,23 +63,41 @@ pub struct TractOptions {
 impl Default for TractOptions {
     /// One batch at a time, matrix products on every core.
     fn default() -> Self {
+        Parallelism::default().into()
+    }
+}
+
+impl From<Parallelism> for TractOptions {
+    fn from(parallelism: Parallelism) -> Self {
         Self {
             batch_plan: BatchPlan::PerImage,
-            concurrent_batches: 1,
-            matmul_threads: std::thread::available_parallelism().map_or(2, usize::from),
+            concurrent_batches: parallelism.sessions,
+            matmul_threads: parallelism.threads_per_session,
         }
+    }
+}
+
+impl Engine for TractOptions {
+    fn name(&self) -> &'static str {
+        "tract"
+    }
+
+    fn image_encoder(&self, spec: ModelSpec) -> Result<Arc<dyn Embedder>, BoxError> {
+        Ok(Arc::new(TractEmbedder::new(spec, self)?))
+    }
+
+    fn text_encoder(&self, spec: TextSpec) -> Result<Arc<dyn TextEncoder>, BoxError> {
+        Ok(Arc::new(TractTextEncoder::new(spec, self)?))
     }
 }
 
 /// Why a model could not be prepared.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TractError {
-    /// The spec names no model file.
-    #[error("the model spec has no model file")]
-    NoModelFile,
-    /// The model file does not exist.
-    #[error("model file {0} not found (install the default model with `photon models fetch`)")]
-    ModelMissing(PathBuf),
+    /// The model file is not named or not there.
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
     /// tract could not load or optimise the model.
     #[error("tract cannot prepare {file}: {message}")]
     Prepare {
@@ -92,8 +115,7 @@ pub struct TractEmbedder {
     spec: ModelSpec,
     plan: Plan,
     per_image: bool,
-    permits: Arc<Semaphore>,
-    concurrency: usize,
+    slots: BatchSlots,
 }
 
 impl std::fmt::Debug for TractEmbedder {
@@ -105,47 +127,48 @@ impl std::fmt::Debug for TractEmbedder {
 }
 
 impl TractEmbedder {
-    /// Loads and optimises `spec.model_file` for inputs `[N, 3, H, W]` with a symbolic `N`.
+    /// Loads `spec.model_file` and optimises it for inputs `[1, 3, H, W]` (or a symbolic `N`
+    /// with [`BatchPlan::Symbolic`]).
     pub fn new(spec: ModelSpec, options: &TractOptions) -> Result<Self, TractError> {
-        let file = spec.model_file.clone().ok_or(TractError::NoModelFile)?;
-        if !file.is_file() {
-            return Err(TractError::ModelMissing(file));
-        }
+        let file = existing_model_file(spec.model_file.as_deref())?.to_path_buf();
         set_matmul_threads(options.matmul_threads);
-        let prepare = || -> TractResult<Plan> {
-            let mut model = tract_onnx::onnx().model_for_path(&file)?;
-            let batch: TDim = match options.batch_plan {
-                BatchPlan::PerImage => 1.into(),
-                BatchPlan::Symbolic => model.sym("N").into(),
-            };
-            let (h, w) = (
-                spec.preprocessing.height as usize,
-                spec.preprocessing.width as usize,
-            );
-            let shape: TVec<TDim> = tvec![batch, 3.into(), h.into(), w.into()];
-            set_input_fact(
-                &mut model,
-                &spec.input_name,
-                InferenceFact::dt_shape(f32::datum_type(), shape),
-            )?;
-            let outputs: Vec<&str> = std::iter::once(spec.embedding_output.as_str())
-                .chain(spec.logits_output.as_deref())
-                .collect();
-            model.select_outputs_by_name(outputs)?;
-            model.into_optimized()?.into_runnable()
-        };
-        let plan = prepare().map_err(|e| TractError::Prepare {
-            file: file.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let plan =
+            image_plan(&file, &spec, options.batch_plan).map_err(|e| TractError::Prepare {
+                file,
+                message: format!("{e:#}"),
+            })?;
         Ok(Self {
             spec,
             plan,
             per_image: options.batch_plan == BatchPlan::PerImage,
-            permits: Arc::new(Semaphore::new(options.concurrent_batches.max(1))),
-            concurrency: options.concurrent_batches.max(1),
+            slots: BatchSlots::new(options.concurrent_batches),
         })
     }
+}
+
+/// The optimised plan of an image model: input `[batch, 3, H, W]` f32, the spec's outputs.
+fn image_plan(
+    file: &std::path::Path,
+    spec: &ModelSpec,
+    batch_plan: BatchPlan,
+) -> TractResult<Plan> {
+    let mut model = tract_onnx::onnx().model_for_path(file)?;
+    let batch: TDim = match batch_plan {
+        BatchPlan::PerImage => 1.into(),
+        BatchPlan::Symbolic => model.sym("N").into(),
+    };
+    let (h, w) = (
+        spec.preprocessing.height as usize,
+        spec.preprocessing.width as usize,
+    );
+    let shape: TVec<TDim> = tvec![batch, 3.into(), h.into(), w.into()];
+    set_input_fact(
+        &mut model,
+        &spec.input_name,
+        InferenceFact::dt_shape(f32::datum_type(), shape),
+    )?;
+    model.select_outputs_by_name(output_names(spec))?;
+    model.into_optimized()?.into_runnable()
 }
 
 fn run_batch(
@@ -173,17 +196,15 @@ fn run_once(
 ) -> Result<Vec<ModelOutput>, EmbedError> {
     let input = Tensor::from_shape(&shape, data).map_err(backend)?;
     let outputs = plan.run(tvec!(input.into())).map_err(backend)?;
-    let rows = |i: usize, name: &str| -> Result<Vec<Vec<f32>>, EmbedError> {
+    let flat = |i: usize| -> Result<Vec<f32>, EmbedError> {
         let view = outputs[i].to_plain_array_view::<f32>().map_err(backend)?;
-        let data: Vec<f32> = view.iter().copied().collect();
-        split_rows(&data, shape[0], name)
+        Ok(view.iter().copied().collect())
     };
-    let embeddings = rows(0, &spec.embedding_output)?;
-    let logits = match &spec.logits_output {
-        Some(name) => Some(rows(1, name)?),
+    let logits = match spec.logits_output {
+        Some(_) => Some(flat(1)?),
         None => None,
     };
-    Ok(zip_outputs(embeddings, logits))
+    image_outputs(spec, shape[0], &flat(0)?, logits.as_deref())
 }
 
 /// Fixes the type and shape of the input called `name`.
@@ -212,7 +233,7 @@ fn set_matmul_threads(threads: usize) {
 
 /// tract's error with its causes, as one message.
 fn backend(e: tract_onnx::prelude::TractError) -> EmbedError {
-    EmbedError::Backend(format!("{e:#}"))
+    EmbedError::Backend(format!("{e:#}").into())
 }
 
 #[async_trait]
@@ -226,23 +247,13 @@ impl Embedder for TractEmbedder {
     }
 
     fn concurrency(&self) -> usize {
-        self.concurrency
+        self.slots.len()
     }
 
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
-        // The permit goes with the work: if the caller gives up waiting (a timeout), the batch
-        // still counts against the bound until it really ends.
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let (plan, spec, per_image) = (self.plan.clone(), self.spec.clone(), self.per_image);
-        run_blocking(move || {
-            let _permit = permit;
-            run_batch(&plan, &spec, per_image, batch)
-        })
-        .await
+        self.slots
+            .run(move || run_batch(&plan, &spec, per_image, batch))
+            .await
     }
 }

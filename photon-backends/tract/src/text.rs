@@ -3,17 +3,17 @@
 
 use crate::{TractError, TractOptions, backend};
 use async_trait::async_trait;
-use photon_core::model::{EmbedError, run_blocking, split_rows};
-use photon_core::text::{TextEncoder, TextSpec, TokenBatch};
+use photon_backend_common::{BatchSlots, existing_model_file, split_rows};
+use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch};
+use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tract_onnx::prelude::*;
 
 /// A text tower on tract.
 pub struct TractTextEncoder {
     spec: TextSpec,
     plan: Arc<TypedRunnableModel>,
-    permits: Arc<Semaphore>,
+    slots: BatchSlots,
 }
 
 impl std::fmt::Debug for TractTextEncoder {
@@ -27,36 +27,35 @@ impl std::fmt::Debug for TractTextEncoder {
 impl TractTextEncoder {
     /// Loads and optimises `spec.model_file` for int64 inputs `[1, max_len]`.
     pub fn new(spec: TextSpec, options: &TractOptions) -> Result<Self, TractError> {
-        let file = spec.model_file.clone();
-        if !file.is_file() {
-            return Err(TractError::ModelMissing(file));
-        }
+        let file = existing_model_file(Some(&spec.model_file))?.to_path_buf();
         crate::set_matmul_threads(options.matmul_threads);
-        let prepare = || -> TractResult<Arc<TypedRunnableModel>> {
-            let mut model = tract_onnx::onnx().model_for_path(&file)?;
-            let names: Vec<&str> = std::iter::once(spec.input_ids.as_str())
-                .chain(spec.attention_mask.as_deref())
-                .collect();
-            for name in &names {
-                crate::set_input_fact(
-                    &mut model,
-                    name,
-                    InferenceFact::dt_shape(i64::datum_type(), tvec![1, spec.max_len]),
-                )?;
-            }
-            model.select_outputs_by_name([spec.output.as_str()])?;
-            model.into_optimized()?.into_runnable()
-        };
-        let plan = prepare().map_err(|e| TractError::Prepare {
-            file: file.clone(),
+        let plan = text_plan(&file, &spec).map_err(|e| TractError::Prepare {
+            file,
             message: format!("{e:#}"),
         })?;
         Ok(Self {
             spec,
             plan,
-            permits: Arc::new(Semaphore::new(options.concurrent_batches.max(1))),
+            slots: BatchSlots::new(options.concurrent_batches),
         })
     }
+}
+
+/// The optimised plan of a text tower: token ids (and mask) `[1, max_len]`, the spec's output.
+fn text_plan(file: &Path, spec: &TextSpec) -> TractResult<Arc<TypedRunnableModel>> {
+    let mut model = tract_onnx::onnx().model_for_path(file)?;
+    let names: Vec<&str> = std::iter::once(spec.input_ids.as_str())
+        .chain(spec.attention_mask.as_deref())
+        .collect();
+    for name in &names {
+        crate::set_input_fact(
+            &mut model,
+            name,
+            InferenceFact::dt_shape(i64::datum_type(), tvec![1, spec.max_len]),
+        )?;
+    }
+    model.select_outputs_by_name([spec.output.as_str()])?;
+    model.into_optimized()?.into_runnable()
 }
 
 fn run(
@@ -96,12 +95,7 @@ impl TextEncoder for TractTextEncoder {
     }
 
     async fn encode(&self, tokens: TokenBatch) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| EmbedError::Backend(e.to_string()))?;
         let (plan, spec) = (self.plan.clone(), self.spec.clone());
-        run_blocking(move || run(&plan, &spec, &tokens)).await
+        self.slots.run(move || run(&plan, &spec, &tokens)).await
     }
 }

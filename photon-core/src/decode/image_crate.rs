@@ -64,7 +64,7 @@ impl Decoder for ImageCrateDecoder {
 }
 
 /// Lowercase name of an `image` format, as records report it.
-pub fn format_name(format: ImageFormat) -> String {
+pub(crate) fn format_name(format: ImageFormat) -> String {
     format!("{format:?}").to_ascii_lowercase()
 }
 

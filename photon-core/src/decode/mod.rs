@@ -5,7 +5,7 @@ mod integrity;
 #[cfg(feature = "turbojpeg")]
 mod turbo;
 
-pub use image_crate::{ImageCrateDecoder, format_name};
+pub use image_crate::ImageCrateDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use turbo::TurboJpegDecoder;
 
@@ -26,8 +26,10 @@ pub fn default_decoder() -> Arc<dyn Decoder> {
 /// Hard ceilings that protect the process from decompression bombs.
 ///
 /// They are checked against the size declared in the file header, before any pixel buffer is
-/// allocated, so a 1 KB file that claims to be 100 000 × 100 000 pixels costs nothing.
+/// allocated, so a 1 KB file that claims to be 100 000 × 100 000 pixels costs nothing. Start
+/// from [`Default`] and assign the fields to change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DecodeLimits {
     /// Widest image accepted, in pixels.
     pub max_width: u32,
@@ -55,6 +57,7 @@ impl Default for DecodeLimits {
 
 /// What the pipeline asks of a decoder for one image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DecodeRequest {
     /// Limits to enforce before allocating.
     pub limits: DecodeLimits,
@@ -64,8 +67,10 @@ pub struct DecodeRequest {
     pub min_side: Option<u32>,
 }
 
-/// A decoded image, as stored in the file (EXIF orientation not yet applied).
+/// A decoded image, as stored in the file (EXIF orientation not yet applied). Build it with
+/// [`DecodedImage::new`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DecodedImage {
     /// 8-bit RGB pixels; alpha is dropped and deeper samples are scaled to 8 bits.
     pub pixels: RgbImage,
@@ -77,8 +82,45 @@ pub struct DecodedImage {
     pub stored_height: u32,
 }
 
+impl DecodedImage {
+    /// Pixels decoded at full size, in a container format named in lowercase (`jpeg`, ...).
+    pub fn new(pixels: RgbImage, format: impl Into<String>) -> Self {
+        let (stored_width, stored_height) = pixels.dimensions();
+        Self {
+            pixels,
+            format: format.into(),
+            stored_width,
+            stored_height,
+        }
+    }
+
+    /// The same pixels, decoded at a reduced scale from an image stored at `width × height`.
+    pub fn with_stored_size(mut self, width: u32, height: u32) -> Self {
+        self.stored_width = width;
+        self.stored_height = height;
+        self
+    }
+}
+
+impl DecodeRequest {
+    /// A request to decode within `limits`, at full size.
+    pub fn new(limits: DecodeLimits) -> Self {
+        Self {
+            limits,
+            min_side: None,
+        }
+    }
+
+    /// The same request, allowing a reduced scale whose shorter side is at least `side`.
+    pub fn with_min_side(mut self, side: Option<u32>) -> Self {
+        self.min_side = side;
+        self
+    }
+}
+
 /// Why an image could not be decoded.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Empty input, or bytes that match no supported format's signature.
     #[error("unrecognised or unsupported image format{0}")]
@@ -108,11 +150,25 @@ impl StageError for DecodeError {
     }
 }
 
-/// Turns encoded bytes into pixels. Implement it to plug in another codec (libjpeg-turbo,
-/// HEIC, RAW); the pipeline applies EXIF orientation afterwards, so a decoder need not.
+/// Turns encoded bytes into pixels. Implement it to plug in another codec (HEIC, RAW); the
+/// pipeline applies EXIF orientation afterwards, so a decoder need not.
+///
+/// # The contract
+///
+/// - Check [`DecodeRequest::limits`] against the size the header declares *before* allocating
+///   pixels, and fail with [`DecodeError::LimitsExceeded`]: a small file may claim to be huge.
+/// - Never panic, whatever the bytes: decoders meet hostile files. (The pipeline still catches a
+///   panic and records it as a decode error, but a panic inside C code through FFI may not be
+///   catchable at all.)
+/// - [`DecodeRequest::min_side`] is a hint: return the full image, or any reduced scale whose
+///   sides both reach it, with the full size in [`DecodedImage::with_stored_size`] so records and
+///   thumbnails do not depend on the scale chosen.
+/// - `decode` runs on a blocking thread, one call per input, several at once.
+///
+/// `Arc<D>`, `Box<D>` and `&D` are decoders when `D` is.
 ///
 /// ```
-/// use photon_core::decode::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+/// use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder, RgbImage};
 ///
 /// /// A decoder for a toy format: a 1x1 image whose one byte is the grey level.
 /// struct OneGreyPixel;
@@ -122,8 +178,8 @@ impl StageError for DecodeError {
 ///         let [grey] = bytes else {
 ///             return Err(DecodeError::Malformed(format!("{} bytes, want 1", bytes.len())));
 ///         };
-///         let pixels = image::RgbImage::from_pixel(1, 1, image::Rgb([*grey; 3]));
-///         Ok(DecodedImage { pixels, format: "grey1".into(), stored_width: 1, stored_height: 1 })
+///         let pixels = RgbImage::from_pixel(1, 1, image::Rgb([*grey; 3]));
+///         Ok(DecodedImage::new(pixels, "grey1"))
 ///     }
 /// }
 ///
@@ -135,3 +191,15 @@ pub trait Decoder: Send + Sync {
     /// catches a panic and records it as a decode error.
     fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError>;
 }
+
+macro_rules! forward_decoder {
+    ($($wrapper:ty),*) => {$(
+        impl<D: Decoder + ?Sized> Decoder for $wrapper {
+            fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+                (**self).decode(bytes, req)
+            }
+        }
+    )*};
+}
+
+forward_decoder!(Arc<D>, Box<D>, &D);

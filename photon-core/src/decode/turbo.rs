@@ -16,10 +16,10 @@ use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat};
 /// gives the verdict.
 ///
 /// ```
-/// use photon_core::decode::{DecodeRequest, Decoder, TurboJpegDecoder};
+/// use photon_core::{DecodeRequest, Decoder, TurboJpegDecoder};
 ///
 /// let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/photos/dog.jpg"))?;
-/// let request = DecodeRequest { min_side: Some(144), ..DecodeRequest::default() };
+/// let request = DecodeRequest::default().with_min_side(Some(144));
 /// let image = TurboJpegDecoder.decode(&jpeg, &request)?;
 /// assert_eq!((image.stored_width, image.stored_height), (768, 576));
 /// assert_eq!(image.pixels.dimensions(), (192, 144)); // decoded at 1/4 scale

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The EXIF fields a record carries. Every field is optional; absent ones are not serialised.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExifFields {
     /// When the picture was taken, `YYYY-MM-DDTHH:MM:SS[.fff][±HH:MM]` (the offset only when the
     /// camera recorded one; otherwise the camera's local time).
@@ -108,7 +109,7 @@ fn clean_text(text: Option<String>) -> Option<String> {
 ///
 /// ```
 /// // Not an image container at all: no metadata, no error.
-/// assert!(photon_core::exif::read_exif(b"plain text").is_none());
+/// assert!(photon_core::read_exif(b"plain text").is_none());
 /// ```
 pub fn read_exif(bytes: &[u8]) -> Option<ExifFields> {
     let from_exif = tiff_block::read(bytes).unwrap_or_default();

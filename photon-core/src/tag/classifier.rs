@@ -3,87 +3,21 @@
 
 use super::hierarchy::TagHierarchy;
 use super::wordnet::WordNet;
-use super::{Tag, Tagger};
+use super::{Label, Tag, TagOptions, Tagger};
 use crate::model::ModelOutput;
-use std::path::Path;
 use std::sync::Arc;
-
-/// One class of the classifier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
-    /// WordNet-style synset id (`n02123159`), when the label file has one.
-    pub synset: Option<String>,
-    /// Human-readable name (`tiger cat`).
-    pub name: String,
-}
-
-/// Reads a label file: `synset<TAB>name` lines (ImageNet) or one name per line.
-pub fn read_labels(path: &Path) -> std::io::Result<Vec<Label>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| match line.split_once('\t') {
-            Some((id, name)) => Label {
-                synset: Some(id.trim().to_owned()),
-                name: name.trim().to_owned(),
-            },
-            None => Label {
-                synset: None,
-                name: line.trim().to_owned(),
-            },
-        })
-        .collect())
-}
-
-/// Which of two related tags to keep when one is a WordNet ancestor of the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AncestorDedup {
-    /// Keep both.
-    #[default]
-    Keep,
-    /// Drop the more general tag (its name is in the specific tag's path anyway).
-    DropAncestors,
-    /// Drop the more specific tag: a tag is dropped when one of its ancestors is also present.
-    DropDescendants,
-}
-
-/// Settings of a [`ClassifierTagger`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClassifierOptions {
-    /// Most tags per image.
-    pub top_k: usize,
-    /// Tags below this softmax probability are dropped.
-    pub min_confidence: f32,
-    /// Levels of WordNet path kept above the tag (the path always ends with the tag itself).
-    pub path_depth: usize,
-    /// How related tags are de-duplicated.
-    pub dedup: AncestorDedup,
-}
-
-impl Default for ClassifierOptions {
-    /// Top 5 above 5 %, paths 4 levels deep, no de-duplication.
-    fn default() -> Self {
-        Self {
-            top_k: 5,
-            min_confidence: 0.05,
-            path_depth: 4,
-            dedup: AncestorDedup::Keep,
-        }
-    }
-}
 
 /// A [`Tagger`] for models with classifier logits.
 #[derive(Debug, Clone)]
 pub struct ClassifierTagger {
     labels: Arc<Vec<Label>>,
     hierarchy: TagHierarchy,
-    options: ClassifierOptions,
+    options: TagOptions,
 }
 
 impl ClassifierTagger {
     /// A tagger over `labels`, with WordNet paths when `wordnet` is given.
-    pub fn new(labels: Vec<Label>, wordnet: Option<WordNet>, options: ClassifierOptions) -> Self {
+    pub fn new(labels: Vec<Label>, wordnet: Option<WordNet>, options: TagOptions) -> Self {
         let hierarchy = TagHierarchy::new(wordnet, &options);
         Self {
             labels: Arc::new(labels),
@@ -106,7 +40,7 @@ impl ClassifierTagger {
 }
 
 /// Numerically stable softmax.
-pub fn softmax(logits: &[f32]) -> Vec<f32> {
+fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
     let sum: f32 = exp.iter().sum();
@@ -115,7 +49,7 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
 
 /// Indices of the `k` largest values, largest first, by partial selection (O(n), then sorting
 /// only the `k` chosen).
-pub fn top_k(values: &[f32], k: usize) -> Vec<usize> {
+fn top_k(values: &[f32], k: usize) -> Vec<usize> {
     let mut indices: Vec<usize> = (0..values.len()).collect();
     let k = k.min(values.len());
     if k == 0 {

@@ -1,8 +1,8 @@
 //! What the classifier and zero-shot taggers share: WordNet paths for tags and de-duplication of
 //! tags related in WordNet.
 
-use super::classifier::{AncestorDedup, Label};
 use super::wordnet::{WordNet, offset_of};
+use super::{AncestorDedup, Label, TagOptions};
 use std::sync::Arc;
 
 /// WordNet, and how tags use it.
@@ -16,10 +16,7 @@ pub(crate) struct TagHierarchy {
 
 impl TagHierarchy {
     /// Paths on, depth and de-duplication from the tagger's options.
-    pub(crate) fn new(
-        wordnet: Option<WordNet>,
-        options: &super::classifier::ClassifierOptions,
-    ) -> Self {
+    pub(crate) fn new(wordnet: Option<WordNet>, options: &TagOptions) -> Self {
         Self {
             wordnet: wordnet.map(Arc::new),
             path_depth: options.path_depth,

@@ -4,7 +4,8 @@
 //! the template: change any of them and the cache is not used. Loading reads the vectors straight
 //! into their final buffer in one read.
 
-use super::classifier::Label;
+use super::Label;
+use super::zero_shot::{ZeroShotScoring, score_bank};
 use crate::text::{TextEncoder, TextError, TextTokenizer, embed_text};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -58,6 +59,17 @@ impl LabelBank {
         self.labels.is_empty()
     }
 
+    /// The best `k` labels for `embedding` (unit length, from the image tower of the same
+    /// model) with their confidences under `scoring`, best first: `(label index, confidence)`.
+    pub fn score(
+        &self,
+        embedding: &[f32],
+        scoring: ZeroShotScoring,
+        k: usize,
+    ) -> Vec<(usize, f32)> {
+        score_bank(self, embedding, scoring, k)
+    }
+
     /// The cache key of a bank: text model id (which includes its file hash), vocabulary and
     /// template, hashed together.
     pub fn cache_key(text_model_id: &str, labels: &[Label], template: &str) -> String {
@@ -97,11 +109,8 @@ impl LabelBank {
             let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
             for v in embed_text(encoder, tokenizer, &refs).await? {
                 if v.len() != dim {
-                    return Err(crate::model::EmbedError::Backend(format!(
-                        "text embedding of {} values, want {dim}",
-                        v.len()
-                    ))
-                    .into());
+                    let message = format!("text embedding of {} values, want {dim}", v.len());
+                    return Err(crate::model::EmbedError::Backend(message.into()).into());
                 }
                 vectors.extend(v);
             }
@@ -247,7 +256,7 @@ pub fn wordnet_vocabulary(wordnet: &super::wordnet::WordNet) -> Vec<Label> {
 /// A user vocabulary: one term per line, or `synset<TAB>term` lines; blank lines and `#`
 /// comments are skipped.
 pub fn read_vocabulary(path: &Path) -> std::io::Result<Vec<Label>> {
-    Ok(super::classifier::read_labels(path)?
+    Ok(super::read_labels(path)?
         .into_iter()
         .filter(|l| !l.name.starts_with('#'))
         .collect())

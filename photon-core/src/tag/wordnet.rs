@@ -17,13 +17,13 @@ pub struct WordNet {
 
 /// One noun synset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synset {
+pub(crate) struct Synset {
     /// The 8-digit offset that identifies it.
-    pub offset: u32,
+    pub(crate) offset: u32,
     /// Its lemmas, underscores turned into spaces, most common first.
-    pub words: Vec<String>,
+    pub(crate) words: Vec<String>,
     /// Offsets of its hypernyms (class and instance).
-    pub hypernyms: Vec<u32>,
+    pub(crate) hypernyms: Vec<u32>,
 }
 
 impl WordNet {
@@ -35,7 +35,7 @@ impl WordNet {
     }
 
     /// The synset at `offset`, if there is one.
-    pub fn synset(&self, offset: u32) -> Option<Synset> {
+    pub(crate) fn synset(&self, offset: u32) -> Option<Synset> {
         let start = offset as usize;
         if start > 0 && self.data.get(start - 1) != Some(&b'\n') {
             return None;
@@ -71,7 +71,7 @@ impl WordNet {
     }
 
     /// The chain from the root (`entity`) down to `offset`, following the first hypernym.
-    pub fn path_to(&self, offset: u32) -> Vec<Synset> {
+    pub(crate) fn path_to(&self, offset: u32) -> Vec<Synset> {
         let mut chain = Vec::new();
         let mut seen = HashSet::new();
         let mut current = self.synset(offset);
@@ -89,7 +89,7 @@ impl WordNet {
     /// Every lemma of every noun synset in lexicographer files `lex_files` (WordNet's top-level
     /// categories: 5 animal, 6 artifact, 13 food, 15 location, 17 object, 18 person, 20 plant),
     /// with its synset's offset.
-    pub fn synsets_in(&self, lex_files: &[u8]) -> Vec<(u32, String)> {
+    pub(crate) fn synsets_in(&self, lex_files: &[u8]) -> Vec<(u32, String)> {
         let mut found = Vec::new();
         for line in self.data.split(|b| *b == b'\n') {
             // Data lines start with the 8-digit offset; the licence header starts with spaces.
@@ -126,7 +126,7 @@ impl WordNet {
     }
 
     /// Every ancestor of `offset` through all hypernym links (not including itself).
-    pub fn ancestors(&self, offset: u32) -> HashSet<u32> {
+    pub(crate) fn ancestors(&self, offset: u32) -> HashSet<u32> {
         let mut found = HashSet::new();
         let mut stack = self.synset(offset).map(|s| s.hypernyms).unwrap_or_default();
         while let Some(next) = stack.pop() {
@@ -153,9 +153,35 @@ fn parse_ascii<T: std::str::FromStr>(bytes: &[u8]) -> Result<T, ()> {
 
 /// WordNet's lexicographer files for what a camera sees: animals, artifacts, food, places,
 /// natural objects, people and plants.
-pub const VISUAL_LEX_FILES: [u8; 7] = [5, 6, 13, 15, 17, 18, 20];
+pub(crate) const VISUAL_LEX_FILES: [u8; 7] = [5, 6, 13, 15, 17, 18, 20];
 
 /// The WordNet offset of an ImageNet-style synset id (`n02123159` → 2123159).
-pub fn offset_of(synset_id: &str) -> Option<u32> {
+pub(crate) fn offset_of(synset_id: &str) -> Option<u32> {
     synset_id.strip_prefix('n')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wordnet_gives_hypernym_chains_from_the_root() {
+        let wn = WordNet::open(DEBIAN_DATA_NOUN.as_ref())
+            .unwrap_or_else(|e| panic!("{DEBIAN_DATA_NOUN}: {e}: run scripts/setup.sh"));
+        let chain: Vec<String> = wn
+            .path_to(offset_of("n02123159").unwrap())
+            .into_iter()
+            .map(|s| s.words[0].clone())
+            .collect();
+        assert_eq!(chain.first().map(String::as_str), Some("entity"));
+        assert_eq!(
+            &chain[chain.len() - 4..],
+            ["feline", "cat", "domestic cat", "tiger cat"]
+        );
+        assert!(wn.ancestors(2123159).contains(&2121808));
+        assert!(
+            wn.synset(12345).is_none(),
+            "an offset inside a line is not a synset"
+        );
+    }
 }

@@ -3,17 +3,19 @@
 //! takes a softmax over `exp(logit_scale) · cos` (100 · cos). Top-k is a single pass that keeps
 //! only the k best, with no sort and no allocation per label.
 
-use super::classifier::ClassifierOptions;
 use super::hierarchy::TagHierarchy;
 use super::label_bank::LabelBank;
 use super::wordnet::WordNet;
-use super::{Tag, Tagger};
+use super::{Tag, TagOptions, Tagger};
+use crate::model::ModelFamily;
 use crate::model::ModelOutput;
-use crate::text::{TextFamily, TextSpec};
+use crate::text::TextSpec;
+use crate::vector::{TopK, dot};
 use std::sync::Arc;
 
 /// How cosine similarities become confidences.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ZeroShotScoring {
     /// SigLIP: `sigmoid(cos · scale + bias)`, each label independent.
     Sigmoid {
@@ -34,11 +36,11 @@ impl ZeroShotScoring {
     /// trained values (scale e^4.77 ≈ 117.3, bias −12.9) when the config has none.
     pub fn for_model(spec: &TextSpec) -> Self {
         match spec.family {
-            TextFamily::Siglip => Self::Sigmoid {
+            ModelFamily::Siglip => Self::Sigmoid {
                 scale: spec.logit_scale.unwrap_or(4.7664).exp(),
                 bias: spec.logit_bias.unwrap_or(-12.932),
             },
-            TextFamily::Clip => Self::Softmax {
+            ModelFamily::Clip => Self::Softmax {
                 scale: spec.logit_scale.unwrap_or(100f32.ln()).exp(),
             },
         }
@@ -51,7 +53,7 @@ pub struct ZeroShotTagger {
     bank: Arc<LabelBank>,
     scoring: ZeroShotScoring,
     hierarchy: TagHierarchy,
-    options: ClassifierOptions,
+    options: TagOptions,
 }
 
 impl ZeroShotTagger {
@@ -60,7 +62,7 @@ impl ZeroShotTagger {
         bank: Arc<LabelBank>,
         scoring: ZeroShotScoring,
         wordnet: Option<WordNet>,
-        options: ClassifierOptions,
+        options: TagOptions,
     ) -> Self {
         let hierarchy = TagHierarchy::new(wordnet, &options);
         Self {
@@ -85,7 +87,7 @@ impl ZeroShotTagger {
 
 /// Scores a whole bank in one pass: cosine per label, the k best kept in a small buffer, and for
 /// softmax a running log-sum-exp. Returns `(label index, confidence)`, best first.
-pub fn score_bank(
+pub(crate) fn score_bank(
     bank: &LabelBank,
     embedding: &[f32],
     scoring: ZeroShotScoring,
@@ -120,61 +122,6 @@ pub fn score_bank(
             (i, confidence)
         })
         .collect()
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent accumulators let the compiler vectorise the reduction.
-    let mut acc = [0.0f32; 8];
-    let (a8, a_rest) = a.split_at(a.len() - a.len() % 8);
-    let (b8, b_rest) = b.split_at(a8.len());
-    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
-        for j in 0..8 {
-            acc[j] += x[j] * y[j];
-        }
-    }
-    acc.iter().sum::<f32>() + a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum::<f32>()
-}
-
-/// The k largest values seen, in a fixed buffer: O(k) per improving offer, nothing allocated
-/// per label.
-struct TopK {
-    k: usize,
-    items: Vec<(usize, f32)>,
-    /// Index in `items` of the smallest kept value, once full.
-    min_at: usize,
-}
-
-impl TopK {
-    fn new(k: usize) -> Self {
-        Self {
-            k,
-            items: Vec::with_capacity(k),
-            min_at: 0,
-        }
-    }
-
-    fn offer(&mut self, index: usize, value: f32) {
-        if self.items.len() < self.k {
-            self.items.push((index, value));
-            if self.items.len() == self.k {
-                self.find_min();
-            }
-        } else if value > self.items[self.min_at].1 {
-            self.items[self.min_at] = (index, value);
-            self.find_min();
-        }
-    }
-
-    fn find_min(&mut self) {
-        self.min_at = (0..self.items.len())
-            .min_by(|&a, &b| self.items[a].1.total_cmp(&self.items[b].1))
-            .unwrap_or(0);
-    }
-
-    fn into_sorted(mut self) -> Vec<(usize, f32)> {
-        self.items.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-        self.items
-    }
 }
 
 impl Tagger for ZeroShotTagger {

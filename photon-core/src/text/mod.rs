@@ -5,15 +5,18 @@
 mod spec;
 mod tokenize;
 
-pub use spec::{TextFamily, TextSpec, load_text_dir};
+pub use spec::{TextSpec, load_text_dir};
 pub use tokenize::{TextTokenizer, TokenBatch};
 
-use crate::model::{EmbedError, l2_normalize};
+use crate::model::EmbedError;
+use crate::vector::l2_normalize;
 use async_trait::async_trait;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Why text could not be embedded.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum TextError {
     /// The tokenizer file could not be loaded or refused a text.
     #[error("tokenizer: {0}")]
@@ -24,6 +27,10 @@ pub enum TextError {
 }
 
 /// Runs a text tower on tokenised batches.
+///
+/// The contract mirrors [`Embedder`](crate::Embedder)'s: one vector per text, in order, each
+/// `spec().embedding_dim` long (not yet normalised; [`embed_text`] normalises); inference off the
+/// async threads. `Arc<E>`, `Box<E>` and `&E` are text encoders when `E` is.
 #[async_trait]
 pub trait TextEncoder: Send + Sync {
     /// The text tower's description.
@@ -37,6 +44,26 @@ pub trait TextEncoder: Send + Sync {
     /// One embedding per text of `tokens`, in order (not yet normalised).
     async fn encode(&self, tokens: TokenBatch) -> Result<Vec<Vec<f32>>, EmbedError>;
 }
+
+/// Forwards every method, the defaulted `backend` included.
+macro_rules! forward_text_encoder {
+    ($($wrapper:ty),*) => {$(
+        #[async_trait]
+        impl<E: TextEncoder + ?Sized> TextEncoder for $wrapper {
+            fn spec(&self) -> &TextSpec {
+                (**self).spec()
+            }
+            fn backend(&self) -> &str {
+                (**self).backend()
+            }
+            async fn encode(&self, tokens: TokenBatch) -> Result<Vec<Vec<f32>>, EmbedError> {
+                (**self).encode(tokens).await
+            }
+        }
+    )*};
+}
+
+forward_text_encoder!(Arc<E>, Box<E>, &E);
 
 /// Embeds `texts` (search queries, label prompts): tokenised by the model's rules, encoded, and
 /// L2-normalised, so a dot product with an image embedding from the same model is their cosine.

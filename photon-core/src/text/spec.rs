@@ -1,17 +1,8 @@
 //! The description of a text tower, read from a Hugging Face ONNX folder.
 
-use crate::model_spec::ModelSpecError;
-use serde_json::Value;
+use crate::model::hf_config::{HfConfig, Tower, folder_name};
+use crate::model::{ModelFamily, ModelSpecError};
 use std::path::{Path, PathBuf};
-
-/// The model family, which decides tokenisation and scoring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextFamily {
-    /// SigLIP: fixed length (64) padded with the pad token, no attention mask, sigmoid scores.
-    Siglip,
-    /// CLIP: start and end-of-text tokens, attention mask, softmax scores.
-    Clip,
-}
 
 /// What a text tower needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +10,8 @@ pub enum TextFamily {
 pub struct TextSpec {
     /// Identifies the tower (folder name and model file hash).
     pub id: String,
-    /// Family rules.
-    pub family: TextFamily,
+    /// Family rules: tokenisation and scoring.
+    pub family: ModelFamily,
     /// `onnx/text_model.onnx`.
     pub model_file: PathBuf,
     /// `tokenizer.json`.
@@ -53,63 +44,37 @@ pub fn load_text_dir(dir: &Path) -> Result<TextSpec, ModelSpecError> {
     if !model_file.is_file() {
         return Err(ModelSpecError::NotAModel(dir.to_path_buf()));
     }
-    let config_path = dir.join("config.json");
-    let invalid = |message: &str| ModelSpecError::Invalid {
-        path: config_path.clone(),
-        message: message.into(),
-    };
-    let text = std::fs::read_to_string(&config_path).map_err(|source| ModelSpecError::Io {
-        path: config_path.clone(),
-        source,
-    })?;
-    let config: Value = serde_json::from_str(&text).map_err(|e| invalid(&e.to_string()))?;
-    let text_config = config.get("text_config").unwrap_or(&Value::Null);
-    let family = if config["model_type"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("clip")
-    {
-        TextFamily::Clip
-    } else {
-        TextFamily::Siglip
-    };
-    let number = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
+    let config = HfConfig::read(dir)?;
+    let family = config.family();
     let (max_len_default, output, attention_mask) = match family {
-        TextFamily::Siglip => (64, "pooler_output", None),
-        TextFamily::Clip => (77, "text_embeds", Some("attention_mask".to_owned())),
+        ModelFamily::Clip => (77, "text_embeds", Some("attention_mask".to_owned())),
+        _ => (64, "pooler_output", None),
     };
-    let embedding_dim = match family {
-        TextFamily::Clip => number(&config, "projection_dim"),
-        TextFamily::Siglip => number(text_config, "hidden_size"),
-    }
-    .ok_or_else(|| invalid("no text embedding size (text_config.hidden_size / projection_dim)"))?
-        as usize;
-    let pad_id = number(text_config, "pad_token_id")
-        .ok_or_else(|| invalid("no text_config.pad_token_id"))? as u32;
-    let eos_id = number(text_config, "eos_token_id")
-        .ok_or_else(|| invalid("no text_config.eos_token_id"))? as u32;
-    let float = |key: &str| config.get(key).and_then(Value::as_f64).map(|v| v as f32);
     let bytes = std::fs::read(&model_file).map_err(|source| ModelSpecError::Io {
         path: model_file.clone(),
         source,
     })?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| "text".to_owned(), |n| n.to_string_lossy().into_owned());
+    let id = format!(
+        "{}/text@{}",
+        folder_name(dir, "text"),
+        &blake3::hash(&bytes).to_hex()[..12]
+    );
+    let clip_scale = (family == ModelFamily::Clip).then(|| 100f32.ln());
     Ok(TextSpec {
-        id: format!("{name}/text@{}", &blake3::hash(&bytes).to_hex()[..12]),
+        id,
         family,
         model_file,
         tokenizer_file: dir.join("tokenizer.json"),
         input_ids: "input_ids".into(),
         attention_mask,
         output: output.into(),
-        max_len: number(text_config, "max_position_embeddings")
+        max_len: config
+            .count(Tower::Text, "max_position_embeddings")
             .map_or(max_len_default, |v| v as usize),
-        pad_id,
-        eos_id,
-        embedding_dim,
-        logit_scale: float("logit_scale").or((family == TextFamily::Clip).then(|| 100f32.ln())),
-        logit_bias: float("logit_bias"),
+        pad_id: config.require(Tower::Text, "pad_token_id")? as u32,
+        eos_id: config.require(Tower::Text, "eos_token_id")? as u32,
+        embedding_dim: config.embedding_dim(Tower::Text)?,
+        logit_scale: config.float("logit_scale").or(clip_scale),
+        logit_bias: config.float("logit_bias"),
     })
 }

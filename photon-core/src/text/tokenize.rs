@@ -1,6 +1,7 @@
 //! Tokenising by each family's rules, with the `tokenizers` crate reading `tokenizer.json`.
 
-use super::{TextError, TextFamily, TextSpec};
+use super::{TextError, TextSpec};
+use crate::model::ModelFamily;
 
 /// Token ids of several texts, each exactly `seq_len` long.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl TokenBatch {
 #[derive(Debug, Clone)]
 pub struct TextTokenizer {
     inner: tokenizers::Tokenizer,
-    family: TextFamily,
+    family: ModelFamily,
     max_len: usize,
     pad_id: u32,
     eos_id: u32,
@@ -63,7 +64,7 @@ impl TextTokenizer {
                 .copied()
                 .take(self.max_len)
                 .collect();
-            if self.family == TextFamily::Clip && tokens.len() == self.max_len {
+            if self.family == ModelFamily::Clip && tokens.len() == self.max_len {
                 // A cut text still ends with end-of-text: CLIP pools at that token.
                 tokens[self.max_len - 1] = self.eos_id;
             }
@@ -76,7 +77,7 @@ impl TextTokenizer {
             len: texts.len(),
             seq_len: self.max_len,
             ids,
-            attention_mask: (self.family == TextFamily::Clip).then_some(mask),
+            attention_mask: (self.family == ModelFamily::Clip).then_some(mask),
         })
     }
 }

@@ -1,10 +1,16 @@
-//! A configured pipeline: the plugins (decoder, embedder, tagger) and which stages run.
+//! A configured pipeline: the plugins (decoder, embedder, tagger), which stages run, and the
+//! ways to run it over inputs.
 
-use crate::analyze::StageOptions;
+mod driver;
+mod options;
+mod run_into;
+
+pub use options::{OutputOrder, RunOptions, StageOptions};
+pub use run_into::{RunError, RunSummary};
+
 use crate::decode::{DecodeLimits, Decoder};
-use crate::driver::{RunOptions, run};
-use crate::error::{ItemError, Stage};
 use crate::model::Embedder;
+use crate::progress::ProgressTracker;
 use crate::record::Record;
 use crate::source::{Source, SourceItem};
 use crate::tag::Tagger;
@@ -15,10 +21,10 @@ use std::sync::Arc;
 /// The plugins and stage settings of a pipeline; cheap to clone and share.
 #[derive(Clone)]
 pub struct Pipeline {
-    pub(crate) decoder: Arc<dyn Decoder>,
-    pub(crate) embedder: Option<Arc<dyn Embedder>>,
-    pub(crate) tagger: Option<Arc<dyn Tagger>>,
-    pub(crate) stages: StageOptions,
+    decoder: Arc<dyn Decoder>,
+    embedder: Option<Arc<dyn Embedder>>,
+    tagger: Option<Arc<dyn Tagger>>,
+    stages: StageOptions,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -41,7 +47,8 @@ impl Default for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts from the defaults: [`default_decoder`](crate::decode::default_decoder), every non-model stage on, no model.
+    /// Starts from the defaults: [`default_decoder`](crate::default_decoder), every non-model
+    /// stage on, no model.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder {
             pipeline: Pipeline {
@@ -59,8 +66,8 @@ impl Pipeline {
     }
 
     /// The embedder, if one is set.
-    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
-        self.embedder.as_ref()
+    pub fn embedder(&self) -> Option<&dyn Embedder> {
+        self.embedder.as_deref()
     }
 
     /// Processes a stream of inputs concurrently, yielding exactly one record per input that
@@ -71,56 +78,44 @@ impl Pipeline {
         S: Stream + Send + 'static,
         S::Item: Into<SourceItem>,
     {
-        run(self.clone(), inputs.map(Into::into), opts)
+        let tracker = ProgressTracker::new(opts.total, opts.progress.clone());
+        driver::run(
+            Arc::new(self.clone()),
+            inputs.map(Into::into),
+            &opts,
+            tracker,
+        )
     }
 
-    /// Processes one input (the CPU stages on a blocking thread, then the model).
+    /// Processes one input: the CPU stages on a blocking thread, then the model, under the
+    /// default time limits of [`RunOptions`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use photon_core::{Pipeline, Source};
-    /// let png = {
-    ///     let mut out = std::io::Cursor::new(Vec::new());
-    ///     image::RgbImage::new(32, 16).write_to(&mut out, image::ImageFormat::Png).unwrap();
-    ///     out.into_inner()
-    /// };
-    /// let record = Pipeline::default().process(Source::Bytes { name: "x.png".into(), bytes: png }).await;
-    /// let serde_json::Value::Object(json) = serde_json::to_value(&record).unwrap() else { panic!() };
-    /// assert_eq!(json["width"], 32);
-    /// assert_eq!(json["format"], "png");
+    /// use photon_core::{Pipeline, Record, Source};
+    /// let png = std::fs::read("../testdata/photos/chelsea.png").unwrap();
+    /// let record = Pipeline::default().process(Source::Bytes { name: "cat.png".into(), bytes: png }).await;
+    /// let Record::Image(image) = record else { panic!("{record:?}") };
+    /// assert_eq!((image.width, image.height, image.format.as_str()), (451, 300, "png"));
     /// # }
     /// ```
     pub async fn process(&self, source: impl Into<Source>) -> Record {
-        let source = source.into();
-        let path = source.display_path();
-        let input = futures_util::stream::once(std::future::ready(source));
-        let mut records = std::pin::pin!(self.run(input, RunOptions::default()));
-        records.next().await.unwrap_or_else(|| {
-            Record::failed(
-                path,
-                ItemError::new(Stage::Read, "internal", "the driver produced no record"),
-            )
-        })
-    }
-}
-
-impl From<Vec<u8>> for Source {
-    fn from(bytes: Vec<u8>) -> Self {
-        Source::Bytes {
-            name: String::from("<bytes>"),
-            bytes,
-        }
+        let options = RunOptions::default();
+        driver::process_one(Arc::new(self.clone()), source.into(), &options).await
     }
 }
 
 /// Builds a [`Pipeline`].
+///
+/// Plugins are taken by value, and an `Arc` of one is a plugin too, so a model already shared
+/// elsewhere (an `Arc<dyn Embedder>`) is passed as it is.
 #[must_use]
 pub struct PipelineBuilder {
     pipeline: Pipeline,
 }
 
 impl PipelineBuilder {
-    /// Replaces the image-crate decoder.
+    /// Replaces the default decoder.
     pub fn decoder(mut self, decoder: impl Decoder + 'static) -> Self {
         self.pipeline.decoder = Arc::new(decoder);
         self
@@ -132,21 +127,9 @@ impl PipelineBuilder {
         self
     }
 
-    /// Adds an embedding model already shared elsewhere (or `None` to remove it).
-    pub fn shared_embedder(mut self, embedder: Option<Arc<dyn Embedder>>) -> Self {
-        self.pipeline.embedder = embedder;
-        self
-    }
-
     /// Adds a tagger; it runs on the embedder's output, so it needs an embedder.
     pub fn tagger(mut self, tagger: impl Tagger + 'static) -> Self {
         self.pipeline.tagger = Some(Arc::new(tagger));
-        self
-    }
-
-    /// Adds a tagger already shared elsewhere (or `None` to remove it).
-    pub fn shared_tagger(mut self, tagger: Option<Arc<dyn Tagger>>) -> Self {
-        self.pipeline.tagger = tagger;
         self
     }
 

@@ -1,0 +1,203 @@
+//! The model side: what a model expects ([`ModelSpec`], with the loaders that read it from a
+//! model folder), what it is given ([`ImageBatch`]), what it returns ([`ModelOutput`]), and the
+//! [`Embedder`] plugin trait that runs it.
+
+pub(crate) mod hf_config;
+mod hf_vision;
+mod spec;
+
+pub use spec::{
+    DESCRIPTOR_FILE, ModelFamily, ModelSpec, ModelSpecError, efficientnet_lite0, load_model_dir,
+    models_dir,
+};
+
+use crate::error::{Stage, StageError};
+use async_trait::async_trait;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Several preprocessed images stacked as one contiguous NCHW f32 tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageBatch {
+    /// Number of images (N).
+    pub len: usize,
+    /// Height of each image (H).
+    pub height: u32,
+    /// Width of each image (W).
+    pub width: u32,
+    /// `len × 3 × height × width` values, image after image.
+    pub data: Vec<f32>,
+}
+
+impl ImageBatch {
+    /// Stacks per-image `[3, height, width]` tensors. Returns `None` if any has the wrong length.
+    pub fn stack<'a>(
+        height: u32,
+        width: u32,
+        images: impl IntoIterator<Item = &'a [f32]>,
+    ) -> Option<Self> {
+        let per_image = 3 * height as usize * width as usize;
+        let mut data = Vec::new();
+        let mut len = 0;
+        for image in images {
+            if image.len() != per_image {
+                return None;
+            }
+            data.extend_from_slice(image);
+            len += 1;
+        }
+        Some(Self {
+            len,
+            height,
+            width,
+            data,
+        })
+    }
+
+    /// The tensor of image `i`, `[3, height, width]`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        let per_image = 3 * self.height as usize * self.width as usize;
+        &self.data[i * per_image..(i + 1) * per_image]
+    }
+
+    /// The NCHW shape.
+    pub fn shape(&self) -> [usize; 4] {
+        [self.len, 3, self.height as usize, self.width as usize]
+    }
+}
+
+/// What a model returns for one image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelOutput {
+    /// The embedding; the driver L2-normalises it before it reaches a tagger or a record.
+    pub embedding: Vec<f32>,
+    /// Classifier logits, for models that have a classification head.
+    pub logits: Option<Vec<f32>>,
+}
+
+/// Why a model call failed. Every image of the failed batch gets an error record.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EmbedError {
+    /// The engine reported an error; it is kept as this error's source. Build it from the
+    /// engine's error or from a message: `EmbedError::Backend(e.into())`.
+    #[error("inference failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The engine returned something other than one output per image.
+    #[error("model returned {got} outputs for {expected} images")]
+    OutputCount {
+        /// Images sent.
+        expected: usize,
+        /// Outputs received.
+        got: usize,
+    },
+}
+
+impl StageError for EmbedError {
+    fn stage(&self) -> Stage {
+        Stage::Embed
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            EmbedError::Backend(_) => "backend",
+            EmbedError::OutputCount { .. } => "output_count",
+        }
+    }
+}
+
+/// Runs an image model on micro-batches of preprocessed images.
+///
+/// Implement it to bring your own model or engine; the pipeline handles batching, concurrency,
+/// time limits, normalisation and errors.
+///
+/// # The contract
+///
+/// - [`spec`](Embedder::spec) describes the model and never changes: the pipeline reads the
+///   input size and preprocessing from it once, and every record names its `id`.
+/// - [`embed`](Embedder::embed) returns exactly one [`ModelOutput`] per image of the batch, in
+///   order, each embedding `spec().embedding_dim` long. Anything else fails the whole batch (each
+///   of its images gets an error record). Embeddings need not be normalised: the pipeline
+///   L2-normalises them before tags and records see them.
+/// - Up to [`concurrency`](Embedder::concurrency) `embed` calls run at once, so an engine
+///   holding single-threaded sessions keeps a pool of them rather than one behind a mutex.
+/// - `embed` must not block the async threads: run inference on a blocking thread
+///   (`tokio::task::spawn_blocking`), as the ONNX Runtime and tract backends do.
+/// - A call that errs, panics or outlives the run's `embed_timeout` fails only its batch; the
+///   run goes on, so an engine must stay usable after a failed call.
+///
+/// `Arc<E>`, `Box<E>` and `&E` are embedders when `E` is, so a model shared elsewhere is
+/// passed to [`PipelineBuilder::embedder`](crate::PipelineBuilder::embedder) as it is.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use photon_core::*;
+///
+/// /// Embeds each image as its mean colour: a toy, but a complete Embedder.
+/// struct MeanColour(ModelSpec);
+///
+/// #[async_trait]
+/// impl Embedder for MeanColour {
+///     fn spec(&self) -> &ModelSpec { &self.0 }
+///     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+///         Ok((0..batch.len).map(|i| {
+///             let plane = batch.image(i).len() / 3;
+///             let embedding = batch.image(i).chunks(plane)
+///                 .map(|c| c.iter().sum::<f32>() / plane as f32).collect();
+///             ModelOutput { embedding, logits: None }
+///         }).collect())
+///     }
+/// }
+///
+/// let spec = ModelSpec::new("mean-colour", Preprocessing {
+///     width: 8, height: 8, resize: ResizeMode::Squash, filter: ResizeFilter::Bilinear,
+///     normalization: Normalization::ScaleOffset { scale: [1.0; 3], offset: [0.0; 3] },
+///     channel_order: ChannelOrder::Rgb,
+/// }, 3);
+/// let model = MeanColour(spec);
+/// let batch = ImageBatch { len: 1, height: 8, width: 8, data: vec![2.0; 3 * 64] };
+/// let out = futures_util::FutureExt::now_or_never(model.embed(batch)).unwrap().unwrap();
+/// assert_eq!(out[0].embedding, vec![2.0, 2.0, 2.0]);
+/// ```
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// The model's description; read once when a run starts.
+    fn spec(&self) -> &ModelSpec;
+
+    /// The engine's name for records' provenance (`ort`, `tract`, ...).
+    fn backend(&self) -> &str {
+        "custom"
+    }
+
+    /// How many batches the engine runs at once to best effect (its pool of sessions); the
+    /// driver keeps that many in flight unless told otherwise.
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    /// Embeds every image of `batch`, returning one output per image, in order.
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError>;
+}
+
+/// Forwards every method, the defaulted ones included: a wrapper that forwarded only `spec` and
+/// `embed` would silently report the default `concurrency` of 1 and backend `custom`.
+macro_rules! forward_embedder {
+    ($($wrapper:ty),*) => {$(
+        #[async_trait]
+        impl<E: Embedder + ?Sized> Embedder for $wrapper {
+            fn spec(&self) -> &ModelSpec {
+                (**self).spec()
+            }
+            fn backend(&self) -> &str {
+                (**self).backend()
+            }
+            fn concurrency(&self) -> usize {
+                (**self).concurrency()
+            }
+            async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+                (**self).embed(batch).await
+            }
+        }
+    )*};
+}
+
+forward_embedder!(Arc<E>, Box<E>, &E);
