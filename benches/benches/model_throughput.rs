@@ -21,14 +21,7 @@ fn main() {
         .unwrap_or(20);
     let spec =
         load_model_dir(&root.join(&model)).unwrap_or_else(|e| panic!("{e}: run scripts/setup.sh"));
-    let photos: Vec<Vec<f32>> = std::fs::read_dir(repo.join("testdata/photos"))
-        .unwrap()
-        .map(|e| {
-            let bytes = std::fs::read(e.unwrap().path()).unwrap();
-            let image = image::load_from_memory(&bytes).unwrap().into_rgb8();
-            spec.preprocessing.apply(&image).unwrap()
-        })
-        .collect();
+    let photos = photo_tensors(&repo, &spec);
     let (w, h) = (spec.preprocessing.width, spec.preprocessing.height);
     let batch = |n: usize| {
         ImageBatch::stack(h, w, (0..n).map(|i| photos[i % photos.len()].as_slice())).unwrap()
@@ -44,8 +37,8 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "{} ({} iterations per cell, {cores} cores, {cores} threads per engine)",
-        spec.id, iters
+        "{} ({iters} iterations per cell, {cores} cores, {cores} threads per engine)",
+        spec.id
     );
     println!(
         "{:<8} {:>7} {:>12} {:>10}",
@@ -53,17 +46,7 @@ fn main() {
     );
     for (name, engine) in [("ort", &ort as &dyn Embedder), ("tract", &tract)] {
         for n in [1, 8] {
-            let input = batch(n);
-            runtime
-                .block_on(engine.embed(input.clone()))
-                .expect("warm-up");
-            let start = Instant::now();
-            for _ in 0..iters {
-                runtime
-                    .block_on(engine.embed(input.clone()))
-                    .expect("embed");
-            }
-            let per_image = start.elapsed().as_secs_f64() / (iters * n) as f64;
+            let per_image = seconds_per_image(&runtime, engine, &batch(n), iters);
             println!(
                 "{name:<8} {n:>7} {:>12.1} {:>10.2}",
                 1.0 / per_image,
@@ -71,4 +54,35 @@ fn main() {
             );
         }
     }
+}
+
+/// The repository's photos as the model's input tensors.
+fn photo_tensors(repo: &std::path::Path, spec: &photon_core::ModelSpec) -> Vec<Vec<f32>> {
+    std::fs::read_dir(repo.join("testdata/photos"))
+        .unwrap()
+        .map(|e| {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            let image = image::load_from_memory(&bytes).unwrap().into_rgb8();
+            spec.preprocessing.apply(&image).unwrap()
+        })
+        .collect()
+}
+
+/// Seconds per image of `engine` on `input`, over `iters` calls after a warm-up.
+fn seconds_per_image(
+    runtime: &tokio::runtime::Runtime,
+    engine: &dyn Embedder,
+    input: &ImageBatch,
+    iters: usize,
+) -> f64 {
+    runtime
+        .block_on(engine.embed(input.clone()))
+        .expect("warm-up");
+    let start = Instant::now();
+    for _ in 0..iters {
+        runtime
+            .block_on(engine.embed(input.clone()))
+            .expect("embed");
+    }
+    start.elapsed().as_secs_f64() / (iters * input.len) as f64
 }

@@ -22,9 +22,8 @@ fn photo(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn stages(c: &mut Criterion) {
+fn small_photo(c: &mut Criterion) {
     let jpeg = photo("horses.jpg");
-    let png = photo("chelsea.png");
     let pixels = ImageCrateDecoder
         .decode(&jpeg, &DecodeRequest::default())
         .unwrap()
@@ -57,7 +56,9 @@ fn stages(c: &mut Criterion) {
         b.iter(|| efficientnet.apply(black_box(&pixels)))
     });
     g.finish();
+}
 
+fn tag_scoring(c: &mut Criterion) {
     let mut g = c.benchmark_group("tag scoring");
     let (n, dim) = (80_000usize, 768usize);
     let labels: Vec<Label> = (0..n)
@@ -81,7 +82,10 @@ fn stages(c: &mut Criterion) {
         b.iter(|| bank.score(black_box(&image), siglip, 5))
     });
     g.finish();
+}
 
+fn png(c: &mut Criterion) {
+    let png = photo("chelsea.png");
     let mut g = c.benchmark_group("stages/chelsea.png 451x300");
     g.bench_function("decode png", |b| {
         b.iter(|| ImageCrateDecoder.decode(black_box(&png), &DecodeRequest::default()))
@@ -92,24 +96,17 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// The stages on a 4000x3000 camera JPEG (grain, EXIF): what a photo library is made of.
-fn camera_photo(c: &mut Criterion) {
+/// A 4000x3000 camera JPEG (grain, EXIF) from the generated corpus: what a photo library is
+/// made of.
+fn camera_jpeg() -> Vec<u8> {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let (large, _) = corpus::ensure(&repo, &repo.join("target/bench/corpus"));
-    let jpeg = std::fs::read(&large.files[0]).expect("corpus photo");
-    let full = ImageCrateDecoder
-        .decode(&jpeg, &DecodeRequest::default())
-        .unwrap()
-        .pixels;
-    let eighth = TurboJpegDecoder
-        .decode(&jpeg, &DecodeRequest::default().with_min_side(Some(256)))
-        .unwrap()
-        .pixels;
-    assert_eq!(eighth.dimensions(), (500, 375));
-    let efficientnet = efficientnet_lite0("".as_ref()).preprocessing;
-    let mut siglip = efficientnet;
-    siglip.resize = photon_core::ResizeMode::Squash;
+    std::fs::read(&large.files[0]).expect("corpus photo")
+}
 
+/// Reading a camera JPEG: hash, EXIF, and decoding at each scale.
+fn camera_decode(c: &mut Criterion) {
+    let jpeg = camera_jpeg();
     let mut g = c.benchmark_group("stages/camera 4000x3000");
     g.sample_size(20);
     g.bench_function("blake3", |b| {
@@ -127,23 +124,38 @@ fn camera_photo(c: &mut Criterion) {
             b.iter(|| TurboJpegDecoder.decode(black_box(&jpeg), &request))
         });
     }
+    g.finish();
+}
+
+/// Resizing a camera photo, full size or from the 1/8 decode, and the pixel stages after it.
+fn camera_pixels(c: &mut Criterion) {
+    let jpeg = camera_jpeg();
+    let full = ImageCrateDecoder
+        .decode(&jpeg, &DecodeRequest::default())
+        .unwrap()
+        .pixels;
+    let eighth = TurboJpegDecoder
+        .decode(&jpeg, &DecodeRequest::default().with_min_side(Some(256)))
+        .unwrap()
+        .pixels;
+    assert_eq!(eighth.dimensions(), (500, 375));
+    let efficientnet = efficientnet_lite0("".as_ref()).preprocessing;
+    let mut siglip = efficientnet;
+    siglip.resize = photon_core::ResizeMode::Squash;
     let catmull_rom = fast_image_resize::ResizeOptions::new().resize_alg(
         fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::CatmullRom),
     );
+
+    let mut g = c.benchmark_group("stages/camera 4000x3000");
+    g.sample_size(20);
     g.bench_function("resize 4000x3000 to 256x192 (fast_image_resize)", |b| {
         let mut dst = image::RgbImage::new(256, 192);
         let mut resizer = fast_image_resize::Resizer::new();
         b.iter(|| resizer.resize(black_box(&full), &mut dst, &catmull_rom))
     });
     g.bench_function("resize 4000x3000 to 256x192 (image::imageops)", |b| {
-        b.iter(|| {
-            image::imageops::resize(
-                black_box(&full),
-                256,
-                192,
-                image::imageops::FilterType::CatmullRom,
-            )
-        })
+        let filter = image::imageops::FilterType::CatmullRom;
+        b.iter(|| image::imageops::resize(black_box(&full), 256, 192, filter))
     });
     g.bench_function("resize 500x375 (1/8 decode) to 256x192", |b| {
         let mut dst = image::RgbImage::new(256, 192);
@@ -166,5 +178,12 @@ fn camera_photo(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, camera_photo);
+criterion_group!(
+    benches,
+    small_photo,
+    tag_scoring,
+    png,
+    camera_decode,
+    camera_pixels
+);
 criterion_main!(benches);

@@ -34,8 +34,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
-    let spec = load_text_dir(&dir).expect("a text tower folder");
-    let tokenizer = TextTokenizer::from_spec(&spec).unwrap();
+    let models =
+        std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
+    encoder_rates(&dir, &models, &prompts(texts));
+    label_bank_load(80_000, 768);
+}
+
+/// `texts` prompts over a few everyday subjects.
+fn prompts(texts: usize) -> Vec<String> {
     let words = [
         "cat",
         "dog",
@@ -46,33 +52,37 @@ fn main() {
         "mountain",
         "kite",
     ];
-    let prompts: Vec<String> = (0..texts)
+    (0..texts)
         .map(|i| format!("a photo of a {}", words[i % words.len()]))
-        .collect();
+        .collect()
+}
+
+/// Texts per second of the text tower in `dir` on each engine, in batches of 8.
+fn encoder_rates(dir: &std::path::Path, models: &std::path::Path, prompts: &[String]) {
+    let spec = load_text_dir(dir).expect("a text tower folder");
+    let tokenizer = TextTokenizer::from_spec(&spec).unwrap();
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let root = std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
     let mut options = OrtOptions::default();
-    options.library = runtime_library_in(&root).ok();
+    options.library = runtime_library_in(models).ok();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let ort = OrtTextEncoder::new(spec.clone(), &options).expect("ort");
     let tract = TractTextEncoder::new(spec.clone(), &TractOptions::default()).expect("tract");
+    let texts = prompts.len();
     println!(
-        "{} ({} prompts, batches of 8, length {})",
-        spec.id, texts, spec.max_len
+        "{} ({texts} prompts, batches of 8, length {})",
+        spec.id, spec.max_len
     );
     for (name, engine) in [("ort", &ort as &dyn TextEncoder), ("tract", &tract)] {
-        runtime
-            .block_on(engine.encode(tokenizer.encode(&prompts[..8.min(texts)]).unwrap()))
-            .unwrap();
+        let encode = |chunk: &[&str]| {
+            let tokens = tokenizer.encode(chunk).unwrap();
+            runtime.block_on(engine.encode(tokens)).unwrap();
+        };
+        encode(&prompts[..8.min(texts)]);
         let start = Instant::now();
-        for chunk in prompts.chunks(8) {
-            runtime
-                .block_on(engine.encode(tokenizer.encode(chunk).unwrap()))
-                .unwrap();
-        }
+        prompts.chunks(8).for_each(encode);
         let seconds = start.elapsed().as_secs_f64();
         println!(
             "  {name:<6} {:>8.1} texts/s  ({:.2} ms/text)",
@@ -80,9 +90,10 @@ fn main() {
             1000.0 * seconds / texts as f64
         );
     }
+}
 
-    // Label bank: 80 000 labels × 768 dims from a cache file.
-    let (n, dim) = (80_000usize, 768usize);
+/// Loading a cached label bank of `n` labels × `dim`: time and resident memory.
+fn label_bank_load(n: usize, dim: usize) {
     let labels: Vec<Label> = (0..n)
         .map(|i| Label {
             synset: None,
@@ -92,7 +103,7 @@ fn main() {
     let vectors: Vec<f32> = (0..n * dim)
         .map(|i| ((i % 997) as f32 / 997.0) - 0.5)
         .collect();
-    let bank = LabelBank::new(labels.clone(), dim, vectors).unwrap();
+    let bank = LabelBank::new(labels, dim, vectors).unwrap();
     let cache = std::env::temp_dir().join("photon-bench-bank.labelbank");
     bank.save(&cache, "bench").unwrap();
     drop(bank);

@@ -98,22 +98,33 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
             }
         }
     };
-    let tagger = if args.no_tagging {
-        None
-    } else if let (Some(_), Some(labels)) = (&spec.logits_output, &spec.labels_file) {
-        let labels = read_labels(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
-        let tagger = ClassifierTagger::new(labels, wordnet(args, false)?, options(args))
-            .with_paths(args.tag_path_depth > 0);
-        Some(Arc::new(tagger) as Arc<dyn Tagger>)
-    } else if dir.join("onnx/text_model.onnx").is_file() {
-        Some(zero_shot_tagger(args, &dir).await?)
-    } else {
-        None
-    };
+    let tagger = tagger(args, &spec, &dir).await?;
     Ok(ModelSetup {
         embedder: Some(embedder),
         tagger,
     })
+}
+
+/// The tagger the model allows: a classifier's from its logits and labels, zero-shot from a
+/// text tower, or none (also with `--no-tagging`).
+async fn tagger(
+    args: &ProcessArgs,
+    spec: &ModelSpec,
+    dir: &Path,
+) -> Result<Option<Arc<dyn Tagger>>, String> {
+    if args.no_tagging {
+        return Ok(None);
+    }
+    if let (Some(_), Some(labels)) = (&spec.logits_output, &spec.labels_file) {
+        let labels = read_labels(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
+        let tagger = ClassifierTagger::new(labels, wordnet(args, false)?, options(args))
+            .with_paths(args.tag_path_depth > 0);
+        return Ok(Some(Arc::new(tagger)));
+    }
+    if dir.join("onnx/text_model.onnx").is_file() {
+        return Ok(Some(zero_shot_tagger(args, dir).await?));
+    }
+    Ok(None)
 }
 
 fn options(args: &ProcessArgs) -> TagOptions {

@@ -121,7 +121,7 @@ pub fn encode_thumbnail(
 /// Like [`encode_thumbnail`], for an `image` that stands for a picture of `full_size` pixels
 /// (a scaled decode): the thumbnail's size follows the full picture, so it does not depend on
 /// the scale the decoder chose.
-pub fn encode_thumbnail_of(
+pub(crate) fn encode_thumbnail_of(
     image: &RgbImage,
     full_size: (u32, u32),
     opts: &ThumbnailOptions,
@@ -185,7 +185,7 @@ fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, ThumbnailError>
 
 /// Writes a thumbnail as `<dir>/<content_hash>.jpg`, atomically (temporary file, then rename),
 /// so a crash never leaves a half-written thumbnail behind. Returns the path.
-pub fn write_thumbnail(
+pub(crate) fn write_thumbnail(
     dir: &Path,
     content_hash: &str,
     jpeg: &[u8],

@@ -24,6 +24,16 @@ pub struct CorpusSet {
 }
 
 impl CorpusSet {
+    /// Prints the set's size for the report.
+    pub fn describe(&self) {
+        let (n, megabytes) = (self.files.len(), self.bytes() as f64 / 1e6);
+        println!(
+            "corpus {}: {n} JPEGs, {megabytes:.1} MB, {:.2} MB each on average",
+            self.name,
+            megabytes / n as f64
+        );
+    }
+
     /// Total size of the files in bytes.
     pub fn bytes(&self) -> u64 {
         self.files

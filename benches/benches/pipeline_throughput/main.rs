@@ -15,50 +15,89 @@ use corpus::CorpusSet;
 use measure::{Engine, Setting, cfg, cli_run, median, raw_runtime, vips_rate};
 use std::path::{Path, PathBuf};
 
-fn main() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let work = repo.join("target/bench");
-    let models =
-        std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
-    let siglip = std::env::var_os("SIGLIP_MODEL")
-        .map_or_else(|| work.join("siglip-base-shaped"), PathBuf::from);
-    let efficientnet = models.join("efficientnet-lite0");
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    let setting = Setting::new(&repo, &models);
-    for needed in [&siglip, &efficientnet] {
-        assert!(
-            needed.is_dir(),
-            "{} missing: run benches/throughput.sh",
-            needed.display()
-        );
-    }
+/// What every section of the report measures with.
+struct Bench {
+    setting: Setting,
+    work: PathBuf,
+    siglip: PathBuf,
+    efficientnet: PathBuf,
+    runs: usize,
+    large: CorpusSet,
+    small: CorpusSet,
+}
 
-    let (large, small) = corpus::ensure(&repo, &work.join("corpus"));
-    let large_x10 = repeated(&large, 10, &work.join("corpus-x10"));
-    let large_x2 = repeated(&large, 2, &work.join("corpus-x2"));
-    let small_x10 = repeated(&small, 10, &work.join("corpus-x10-small"));
+fn main() {
+    let bench = Bench::prepare();
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     println!("# Photon pipeline throughput ({cores} cores)\n");
-    for set in [&large, &small] {
-        let bytes = set.bytes();
-        println!(
-            "corpus {}: {} JPEGs, {:.1} MB, {:.2} MB each on average",
-            set.name,
-            set.files.len(),
-            bytes as f64 / 1e6,
-            bytes as f64 / 1e6 / set.files.len() as f64
-        );
+    for set in [&bench.large, &bench.small] {
+        set.describe();
     }
-    let mut rows = Vec::new();
+    let mut rows = siglip_section(&bench);
+    rows.extend(efficientnet_section(&bench));
+    rows.push(memory_section(&bench));
+    println!("\n## Targets\n\n| measure | this run | target |\n|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+}
 
-    // SigLIP-shaped ViT-B/16 on 4000x3000 camera JPEGs. The raw settings are explored once;
-    // then the best one and both pipeline settings take turns, so drift hits them alike.
+impl Bench {
+    /// The models (which must be there), the settings from the environment, and the corpus
+    /// (generated on first use).
+    fn prepare() -> Self {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let work = repo.join("target/bench");
+        let models =
+            std::env::var_os("PHOTON_MODELS").map_or_else(|| repo.join("models"), PathBuf::from);
+        let siglip = std::env::var_os("SIGLIP_MODEL")
+            .map_or_else(|| work.join("siglip-base-shaped"), PathBuf::from);
+        let efficientnet = models.join("efficientnet-lite0");
+        for needed in [&siglip, &efficientnet] {
+            let shown = needed.display();
+            assert!(
+                needed.is_dir(),
+                "{shown} missing: run benches/throughput.sh"
+            );
+        }
+        let runs = std::env::var("RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3);
+        let (large, small) = corpus::ensure(&repo, &work.join("corpus"));
+        Self {
+            setting: Setting::new(&repo, &models),
+            work,
+            siglip,
+            efficientnet,
+            runs,
+            large,
+            small,
+        }
+    }
+
+    /// `times` hard-linked copies of `set` under the bench's folder, named `name`.
+    fn repeated(&self, set: &CorpusSet, times: usize, name: &str) -> PathBuf {
+        repeated(set, times, &self.work.join(name))
+    }
+
+    /// The CLI's rate on `dir` with `args`, `self.runs` times, median kept.
+    fn cli_median(&self, dir: &Path, args: &[&str]) -> f64 {
+        median(
+            (0..self.runs)
+                .map(|_| cli_run(&self.setting, dir, args).rate)
+                .collect(),
+        )
+    }
+}
+
+/// SigLIP-shaped ViT-B/16 on 4000x3000 camera JPEGs. The raw settings are explored once; then
+/// the best one and both pipeline settings take turns, so drift hits them alike.
+fn siglip_section(bench: &Bench) -> Vec<String> {
+    let (setting, siglip, large) = (&bench.setting, &bench.siglip, &bench.large);
     let explored = raw_runtime(
-        &setting,
-        &siglip,
+        setting,
+        siglip,
         &large.files[..12],
         Engine::Ort,
         &[
@@ -69,83 +108,110 @@ fn main() {
         ],
     );
     let raw_tract = raw_runtime(
-        &setting,
-        &siglip,
+        setting,
+        siglip,
         &large.files[..8],
         Engine::Tract,
         &[cfg(1, 2, 1, false), cfg(2, 1, 1, false)],
     );
-    let model = ["--model", path(&siglip)];
-    let (mut raw, mut pipe_1x2, mut pipe_2x1) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..2 {
-        raw.push(
-            raw_runtime(
-                &setting,
-                &siglip,
-                &large.files[..12],
-                Engine::Ort,
-                &[explored.best_config()],
-            )
-            .best,
-        );
-        let flags = |s: &'static str, t: &'static str| {
-            [&model[..], &["--sessions", s, "--threads", t]].concat()
-        };
-        pipe_1x2.push(cli_run(&setting, &large_x2, &flags("1", "2")).rate);
-        pipe_2x1.push(cli_run(&setting, &large_x2, &flags("2", "1")).rate);
-    }
-    let raw_ort = mean(&raw);
-    let (pipe_1x2, pipe_2x1) = (mean(&pipe_1x2), mean(&pipe_2x1));
-    let pipe_tract = cli_run(
-        &setting,
-        &large.dir,
-        &[
-            &model[..],
-            &["--backend", "tract", "--sessions", "2", "--threads", "1"],
-        ]
-        .concat(),
-    );
-    let no_model: Vec<f64> = (0..runs)
-        .map(|_| cli_run(&setting, &large.dir, &["--no-embedding"]).rate)
-        .collect();
-    let vips = vips_rate(&large, runs, &work.join("vips-out"));
-    let pipe_best = pipe_1x2.max(pipe_2x1);
-    let no_model = median(no_model);
-    rows.push(format!("| pipeline ÷ raw ORT, SigLIP-shaped, 4000×3000 | {:.2} ({:.2} ÷ {:.2} images/s) | ≥ 0.90 |", pipe_best / raw_ort, pipe_best, raw_ort));
-    rows.push(format!(
-        "| non-model stages ÷ vipsthumbnail, 4000×3000 | {:.2} ({:.1} ÷ {:.1} images/s) | ≥ 1.0 |",
-        no_model / vips.best,
-        no_model,
-        vips.best
-    ));
-    rows.push(format!(
-        "| tract ÷ ORT pipeline, SigLIP-shaped | {:.2} ({:.2} ÷ {:.2} images/s) | ≥ 0.70 |",
-        pipe_tract.rate / pipe_best,
-        pipe_tract.rate,
-        pipe_best
-    ));
+    let turns = siglip_turns(bench, explored.best_config());
+    let tract_flags = ["--model", path(siglip), "--backend", "tract"];
+    let tract_flags = [&tract_flags[..], &["--sessions", "2", "--threads", "1"]].concat();
+    let pipe_tract = cli_run(setting, &large.dir, &tract_flags).rate;
+    let no_model = bench.cli_median(&large.dir, &["--no-embedding"]);
+    let vips = vips_rate(large, bench.runs, &bench.work.join("vips-out"));
+
     println!("\n## SigLIP-shaped ViT-B/16 (random weights), 4000×3000\n");
     explored.print("raw ORT");
-    println!("raw ORT, best setting again, mean of 2 turns: {raw_ort:.2} images/s");
     raw_tract.print("raw tract");
+    turns.print(large.files.len() * 2);
+    println!("pipeline, tract 2 × 1: {pipe_tract:.2} images/s");
     println!(
-        "pipeline, ORT 1 session × 2 threads: {pipe_1x2:.2} images/s (mean of 2 turns, {} inputs)",
-        large.files.len() * 2
+        "non-model stages: {no_model:.1} images/s (median of {})",
+        bench.runs
     );
-    println!(
-        "pipeline, ORT 2 sessions × 1 thread: {pipe_2x1:.2} images/s (mean of 2 turns, {} inputs)",
-        large.files.len() * 2
-    );
-    println!("pipeline, tract 2 × 1: {:.2} images/s", pipe_tract.rate);
-    println!("non-model stages: {no_model:.1} images/s (median of {runs})");
-    print_limit(pipe_best, raw_ort, no_model);
+    let best = turns.best_pipeline();
+    print_limit(best, turns.raw, no_model);
     vips.print();
+    vec![
+        format!(
+            "| pipeline ÷ raw ORT, SigLIP-shaped, 4000×3000 | {:.2} ({best:.2} ÷ {:.2} images/s) | ≥ 0.90 |",
+            best / turns.raw,
+            turns.raw
+        ),
+        format!(
+            "| non-model stages ÷ vipsthumbnail, 4000×3000 | {:.2} ({no_model:.1} ÷ {:.1} images/s) | ≥ 1.0 |",
+            no_model / vips.best,
+            vips.best
+        ),
+        format!(
+            "| tract ÷ ORT pipeline, SigLIP-shaped | {:.2} ({pipe_tract:.2} ÷ {best:.2} images/s) | ≥ 0.70 |",
+            pipe_tract / best
+        ),
+    ]
+}
 
-    // EfficientNet-Lite0 on 1024x768, ten passes over the set so a run lasts long enough.
-    let raw_eff = raw_runtime(
-        &setting,
-        &efficientnet,
-        &small.files,
+/// The raw runtime's best setting and the pipeline at 1×2 and 2×1, measured in turns.
+struct Turns {
+    raw: f64,
+    pipe_1x2: f64,
+    pipe_2x1: f64,
+}
+
+impl Turns {
+    fn best_pipeline(&self) -> f64 {
+        self.pipe_1x2.max(self.pipe_2x1)
+    }
+
+    fn print(&self, inputs: usize) {
+        println!(
+            "raw ORT, best setting again, mean of 2 turns: {:.2} images/s",
+            self.raw
+        );
+        for (layout, rate) in [
+            ("1 session × 2 threads", self.pipe_1x2),
+            ("2 sessions × 1 thread", self.pipe_2x1),
+        ] {
+            println!(
+                "pipeline, ORT {layout}: {rate:.2} images/s (mean of 2 turns, {inputs} inputs)"
+            );
+        }
+    }
+}
+
+fn siglip_turns(bench: &Bench, best: measure::RawConfig) -> Turns {
+    let large_x2 = bench.repeated(&bench.large, 2, "corpus-x2");
+    let files = &bench.large.files[..12];
+    let flags = |s: &'static str, t: &'static str| {
+        vec![
+            "--model",
+            path(&bench.siglip),
+            "--sessions",
+            s,
+            "--threads",
+            t,
+        ]
+    };
+    let (mut raw, mut pipe_1x2, mut pipe_2x1) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..2 {
+        raw.push(raw_runtime(&bench.setting, &bench.siglip, files, Engine::Ort, &[best]).best);
+        pipe_1x2.push(cli_run(&bench.setting, &large_x2, &flags("1", "2")).rate);
+        pipe_2x1.push(cli_run(&bench.setting, &large_x2, &flags("2", "1")).rate);
+    }
+    Turns {
+        raw: mean(&raw),
+        pipe_1x2: mean(&pipe_1x2),
+        pipe_2x1: mean(&pipe_2x1),
+    }
+}
+
+/// EfficientNet-Lite0 on 1024x768, ten passes over the set so a run lasts long enough.
+fn efficientnet_section(bench: &Bench) -> Vec<String> {
+    let small_x10 = bench.repeated(&bench.small, 10, "corpus-x10-small");
+    let raw = raw_runtime(
+        &bench.setting,
+        &bench.efficientnet,
+        &bench.small.files,
         Engine::Ort,
         &[
             cfg(1, 2, 1, false),
@@ -155,60 +221,45 @@ fn main() {
             cfg(2, 1, 8, false),
         ],
     );
-    let eff = |sessions: &str, threads: &str| -> Vec<f64> {
-        (0..runs)
-            .map(|_| {
-                cli_run(
-                    &setting,
-                    &small_x10,
-                    &["--sessions", sessions, "--threads", threads],
-                )
-                .rate
-            })
-            .collect()
-    };
-    let eff_1x2 = median(eff("1", "2"));
-    let eff_2x1 = median(eff("2", "1"));
-    let eff_no_model = median(
-        (0..runs)
-            .map(|_| cli_run(&setting, &small_x10, &["--no-embedding"]).rate)
-            .collect(),
-    );
-    let eff_best = eff_1x2.max(eff_2x1);
-    rows.push(format!("| pipeline ÷ raw ORT, EfficientNet-Lite0, 1024×768 | {:.2} ({:.1} ÷ {:.1} images/s) | ≥ 0.85 |", eff_best / raw_eff.best, eff_best, raw_eff.best));
-    println!(
-        "\n## EfficientNet-Lite0, 1024×768 ({} inputs per run)\n",
-        small.files.len() * 10
-    );
-    raw_eff.print("raw ORT");
+    let runs = bench.runs;
+    let eff_1x2 = bench.cli_median(&small_x10, &["--sessions", "1", "--threads", "2"]);
+    let eff_2x1 = bench.cli_median(&small_x10, &["--sessions", "2", "--threads", "1"]);
+    let no_model = bench.cli_median(&small_x10, &["--no-embedding"]);
+    let best = eff_1x2.max(eff_2x1);
+    let inputs = bench.small.files.len() * 10;
+    println!("\n## EfficientNet-Lite0, 1024×768 ({inputs} inputs per run)\n");
+    raw.print("raw ORT");
     println!("pipeline, ORT 1 session × 2 threads: {eff_1x2:.1} images/s (median of {runs})");
     println!("pipeline, ORT 2 sessions × 1 thread: {eff_2x1:.1} images/s (median of {runs})");
-    println!("non-model stages: {eff_no_model:.1} images/s (median of {runs})");
-    print_limit(eff_best, raw_eff.best, eff_no_model);
+    println!("non-model stages: {no_model:.1} images/s (median of {runs})");
+    print_limit(best, raw.best, no_model);
+    vec![format!(
+        "| pipeline ÷ raw ORT, EfficientNet-Lite0, 1024×768 | {:.2} ({best:.1} ÷ {:.1} images/s) | ≥ 0.85 |",
+        best / raw.best,
+        raw.best
+    )]
+}
 
-    // Peak memory: the same settings over 10x the inputs.
-    let once = cli_run(&setting, &large.dir, &[]);
-    let tenfold = cli_run(&setting, &large_x10, &[]);
+/// Peak memory: EfficientNet-Lite0 with every stage over the set, then 10x the inputs.
+fn memory_section(bench: &Bench) -> String {
+    let large_x10 = bench.repeated(&bench.large, 10, "corpus-x10");
+    let once = cli_run(&bench.setting, &bench.large.dir, &[]);
+    let tenfold = cli_run(&bench.setting, &large_x10, &[]);
     let growth = tenfold.peak_mib / once.peak_mib - 1.0;
-    rows.push(format!(
+    let n = bench.large.files.len();
+    println!("\n## Peak memory, EfficientNet-Lite0 with every stage, 4000×3000\n");
+    println!(
+        "{n} inputs: {:.1} MiB; {} inputs: {:.1} MiB",
+        once.peak_mib,
+        n * 10,
+        tenfold.peak_mib
+    );
+    format!(
         "| peak RSS with 10× more inputs | {:+.1}% ({:.1} → {:.1} MiB) | < +10% |",
         100.0 * growth,
         once.peak_mib,
         tenfold.peak_mib
-    ));
-    println!("\n## Peak memory, EfficientNet-Lite0 with every stage, 4000×3000\n");
-    println!(
-        "{} inputs: {:.1} MiB; {} inputs: {:.1} MiB",
-        large.files.len(),
-        once.peak_mib,
-        large.files.len() * 10,
-        tenfold.peak_mib
-    );
-
-    println!("\n## Targets\n\n| measure | this run | target |\n|---|---|---|");
-    for row in rows {
-        println!("{row}");
-    }
+    )
 }
 
 fn mean(values: &[f64]) -> f64 {

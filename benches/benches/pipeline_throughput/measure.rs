@@ -100,67 +100,88 @@ pub fn raw_runtime(
     configs: &[RawConfig],
 ) -> RawResult {
     let spec = load_model_dir(model).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
-    let pre = &spec.preprocessing;
-    let tensors: Vec<Vec<f32>> = files
-        .iter()
-        .map(|f| {
-            pre.apply(&image::open(f).expect("corpus photo").into_rgb8())
-                .expect("preprocess")
-        })
-        .collect();
+    let tensors = prepared_tensors(&spec, files);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let mut rows = Vec::new();
     for &config in configs {
-        let RawConfig {
-            sessions,
-            threads,
-            batch,
-            spin,
-        } = config;
-        let layout = Parallelism::new(sessions, Some(threads));
-        let embedder: Box<dyn Embedder> = match engine {
-            Engine::Ort => {
-                let mut options = OrtOptions::from(layout);
-                options.library = runtime_library_in(&setting.models).ok();
-                options.spin_wait = spin;
-                Box::new(OrtEmbedder::new(spec.clone(), &options).expect("ONNX Runtime session"))
-            }
-            Engine::Tract => Box::new(
-                TractEmbedder::new(spec.clone(), &TractOptions::from(layout)).expect("tract plan"),
-            ),
-        };
+        let embedder = load_engine(setting, &spec, engine, config);
+        let pre = &spec.preprocessing;
         let batches: Vec<ImageBatch> = tensors
-            .chunks(batch)
+            .chunks(config.batch)
             .map(|c| {
                 ImageBatch::stack(pre.height, pre.width, c.iter().map(Vec::as_slice))
                     .expect("batch")
             })
             .collect();
-        let rate = runtime.block_on(async {
-            let run = |batches: Vec<ImageBatch>| {
-                futures_util::stream::iter(batches)
-                    .map(|b| embedder.embed(b))
-                    .buffer_unordered(sessions)
-                    .for_each(|r| {
-                        r.expect("embed");
-                        std::future::ready(())
-                    })
-            };
-            run(batches[..sessions.min(batches.len())].to_vec()).await;
-            let (start, mut images) = (Instant::now(), 0);
-            while images == 0 || start.elapsed() < Duration::from_secs(3) {
-                run(batches.clone()).await;
-                images += tensors.len();
-            }
-            images as f64 / start.elapsed().as_secs_f64()
-        });
+        let rate = runtime.block_on(images_per_second(
+            embedder.as_ref(),
+            &batches,
+            config.sessions,
+        ));
         rows.push((config, rate));
     }
     let best = rows.iter().map(|r| r.1).fold(0.0, f64::max);
     RawResult { rows, best }
+}
+
+/// The model input of each file, as the pipeline would prepare it.
+fn prepared_tensors(spec: &photon_core::ModelSpec, files: &[PathBuf]) -> Vec<Vec<f32>> {
+    files
+        .iter()
+        .map(|f| {
+            let image = image::open(f).expect("corpus photo").into_rgb8();
+            spec.preprocessing.apply(&image).expect("preprocess")
+        })
+        .collect()
+}
+
+/// The engine at one raw setting.
+fn load_engine(
+    setting: &Setting,
+    spec: &photon_core::ModelSpec,
+    engine: Engine,
+    config: RawConfig,
+) -> Box<dyn Embedder> {
+    let layout = Parallelism::new(config.sessions, Some(config.threads));
+    match engine {
+        Engine::Ort => {
+            let mut options = OrtOptions::from(layout);
+            options.library = runtime_library_in(&setting.models).ok();
+            options.spin_wait = config.spin;
+            Box::new(OrtEmbedder::new(spec.clone(), &options).expect("ONNX Runtime session"))
+        }
+        Engine::Tract => Box::new(
+            TractEmbedder::new(spec.clone(), &TractOptions::from(layout)).expect("tract plan"),
+        ),
+    }
+}
+
+/// Images/s over repeated passes of `batches`, `sessions` calls in flight, after a warm-up.
+async fn images_per_second(
+    embedder: &dyn Embedder,
+    batches: &[ImageBatch],
+    sessions: usize,
+) -> f64 {
+    let run = |batches: Vec<ImageBatch>| {
+        futures_util::stream::iter(batches)
+            .map(|b| embedder.embed(b))
+            .buffer_unordered(sessions)
+            .for_each(|r| {
+                r.expect("embed");
+                std::future::ready(())
+            })
+    };
+    run(batches[..sessions.min(batches.len())].to_vec()).await;
+    let per_pass: usize = batches.iter().map(|b| b.len).sum();
+    let (start, mut images) = (Instant::now(), 0);
+    while images == 0 || start.elapsed() < Duration::from_secs(3) {
+        run(batches.to_vec()).await;
+        images += per_pass;
+    }
+    images as f64 / start.elapsed().as_secs_f64()
 }
 
 /// One `photon process` run.

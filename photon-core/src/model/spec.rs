@@ -38,8 +38,8 @@ pub enum ModelFamily {
 }
 
 /// Everything the pipeline and the engines need to know about an image model. Both ONNX
-/// backends read the same spec, so swapping engines changes nothing else. Presets for known
-/// models live in [`crate::model_spec`].
+/// backends read the same spec, so swapping engines changes nothing else. A preset gives the
+/// spec of a known model ([`efficientnet_lite0`]); [`load_model_dir`] reads one from a folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ModelSpec {
