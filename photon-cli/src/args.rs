@@ -19,8 +19,12 @@ pub enum Command {
     /// Process images and folders of images into JSON Lines records.
     ///
     /// Every input gets exactly one record: a successful one, or an error record naming the
-    /// stage that failed. Folders are walked recursively for .jpg .jpeg .png .webp .gif .bmp
-    /// .tif .tiff files (any case); files named directly are taken whatever their extension.
+    /// stage that failed. Folders are walked recursively for image files by extension, in any
+    /// case: .jpg .jpeg .png .webp .gif .bmp .tif .tiff .mpo and the rest Photon decodes, and the
+    /// photo formats it cannot decode yet (.heic .avif .jxl .dng .cr2 .nef and other camera raws),
+    /// which get an error record saying so. Every other file is counted in the summary as "not
+    /// images" (--list-not-images names them). Files named directly are taken whatever their
+    /// extension.
     ///
     /// Exit status: 0 when every input was processed, 1 when some inputs failed (their error
     /// records are in the output), 2 when the run could not be done (bad arguments, output not
@@ -209,6 +213,11 @@ pub struct ProcessArgs {
     /// Also print each image's tags to stderr, one line per image.
     #[arg(long)]
     pub print_tags: bool,
+
+    /// Print to stderr the files inside the folders that were passed over as not images
+    /// (sidecars such as .xmp, .aae and .json are the common case); the summary counts them.
+    #[arg(long)]
+    pub list_not_images: bool,
 
     /// No progress bar and no summary line.
     #[arg(short, long)]

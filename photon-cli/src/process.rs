@@ -5,8 +5,8 @@ use crate::args::{Order, ProcessArgs};
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
 use photon_core::{
-    JsonlSink, OutputOrder, Pipeline, ResumeIndex, RunError, RunOptions, RunSummary, Sink,
-    SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions, walk,
+    JsonlSink, NotImages, OutputOrder, Pipeline, ResumeIndex, RunError, RunOptions, RunSummary,
+    Sink, SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions, walk,
 };
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,7 +34,12 @@ pub async fn run(args: ProcessArgs) -> ExitCode {
 
 async fn process(args: ProcessArgs) -> Result<u8, String> {
     let (mut sink, resume) = open_output(&args)?;
-    let inputs = collect_inputs(&args).await?;
+    let (inputs, not_images) = collect_inputs(&args).await?;
+    if args.list_not_images {
+        for path in not_images.paths() {
+            eprintln!("photon: not an image: {}", path.display());
+        }
+    }
     let model = crate::model_setup::load(&args).await?;
     let pipeline = build_pipeline(&args, model);
     let reporter = Reporter::new(inputs.len() as u64, args.quiet, args.print_tags);
@@ -47,7 +52,7 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
         Err(RunError::Sink { summary, .. }) => *summary,
         Err(e) => return Err(e.to_string()),
     };
-    reporter.finish(&summary, args.quiet);
+    reporter.finish(&summary, not_images.len(), args.quiet);
     if let Err(e) = outcome {
         return Err(format!(
             "stopped: {e}; the records written before are intact"
@@ -84,12 +89,17 @@ fn open_output(args: &ProcessArgs) -> Result<Output, String> {
     }
 }
 
-/// Every input under the paths, walked on a blocking thread.
-async fn collect_inputs(args: &ProcessArgs) -> Result<Vec<SourceItem>, String> {
+/// Every input under the paths, walked on a blocking thread, and the files passed over as not
+/// images.
+async fn collect_inputs(args: &ProcessArgs) -> Result<(Vec<SourceItem>, NotImages), String> {
     let roots = args.paths.clone();
-    tokio::task::spawn_blocking(move || walk(roots, &WalkOptions::default()).collect())
-        .await
-        .map_err(|e| format!("walking the inputs failed: {e}"))
+    tokio::task::spawn_blocking(move || {
+        let walk = walk(roots, &WalkOptions::default());
+        let not_images = walk.not_images();
+        (walk.collect(), not_images)
+    })
+    .await
+    .map_err(|e| format!("walking the inputs failed: {e}"))
 }
 
 fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {

@@ -50,7 +50,7 @@ impl Reporter {
     }
 
     /// Clears the bar and prints the summary line (unless quiet).
-    pub fn finish(&self, summary: &RunSummary, quiet: bool) {
+    pub fn finish(&self, summary: &RunSummary, not_images: usize, quiet: bool) {
         self.bar.finish_and_clear();
         if quiet {
             return;
@@ -59,7 +59,7 @@ impl Reporter {
         let memory =
             peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
         eprintln!(
-            "photon: {} processed, {} failed, {} skipped in {:.2} s ({:.1} images/s){memory}{}",
+            "photon: {} processed, {} failed, {} skipped, {not_images} not images in {:.2} s ({:.1} images/s){memory}{}",
             counts.done,
             counts.failed,
             counts.skipped,

@@ -116,10 +116,50 @@ fn a_mixed_folder_gives_one_record_per_image_and_exit_status_1() {
     assert_eq!(flower["exif"]["camera_model"], "Canon PowerShot S40");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("8 processed, 8 failed, 0 skipped"),
+        stderr.contains("8 processed, 8 failed, 0 skipped, 1 not images in"),
         "summary: {stderr}"
     );
     assert!(stderr.contains("images/s"));
+    assert!(
+        !stderr.contains("notes.txt"),
+        "listed without being asked: {stderr}"
+    );
+}
+
+#[test]
+fn files_passed_over_as_not_images_are_counted_and_listed_on_request() {
+    let dir = mixed_folder();
+    for sidecar in ["IMG_0001.AAE", "IMG_0001.HEIC.xmp", "takeout.json"] {
+        std::fs::write(dir.path().join("photos/nested").join(sidecar), "sidecar").unwrap();
+    }
+    // Photo formats Photon cannot read yet are inputs, never passed over: they get records.
+    std::fs::write(dir.path().join("photos/nested/IMG_0001.HEIC"), "ftypheic?").unwrap();
+    let out = dir.path().join("out.jsonl");
+    let photos = dir.path().join("photos");
+    let run = photon(&[
+        "process",
+        photos.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-embedding",
+        "--list-not-images",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(", 4 not images in"), "summary: {stderr}");
+    for name in [
+        "notes.txt",
+        "nested/IMG_0001.AAE",
+        "nested/IMG_0001.HEIC.xmp",
+        "nested/takeout.json",
+    ] {
+        let line = format!("photon: not an image: {}", photos.join(name).display());
+        assert!(stderr.contains(&line), "{name} not listed: {stderr}");
+    }
+    let heic = lines(&out)
+        .into_iter()
+        .find(|r| r["file_path"].as_str().unwrap().ends_with("IMG_0001.HEIC"))
+        .expect("the HEIC file has a record");
+    assert_eq!(heic["error"]["kind"], "unsupported_format", "{heic}");
 }
 
 #[test]

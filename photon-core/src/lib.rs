@@ -84,7 +84,7 @@ pub use progress::{ProgressCounts, ProgressEvent, ProgressFn};
 
 // Inputs.
 pub use source::{Source, SourceError, SourceItem};
-pub use walk::{Walk, WalkOptions, walk};
+pub use walk::{IMAGE_EXTENSIONS, NotImages, Walk, WalkOptions, walk};
 
 // Records, where they go, and resuming from them.
 pub use error::{ItemError, Stage};

@@ -1,7 +1,19 @@
-//! Directory walks: every image file under some roots, as driver inputs.
+//! Directory walks: every image file under some roots, as driver inputs, and every other file
+//! counted, so that nothing is passed over in silence.
 
 use crate::source::{Source, SourceError, SourceItem};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The extensions a walk takes by default, compared without case: the formats Photon decodes,
+/// and the photo formats phones and cameras write (HEIF/HEIC, AVIF, JPEG XL, MPO and camera
+/// raws), so that a file Photon cannot read yet still gets a record saying so rather than being
+/// passed over.
+pub const IMAGE_EXTENSIONS: [&str; 37] = [
+    "jpg", "jpeg", "jpe", "jfif", "png", "apng", "webp", "gif", "bmp", "dib", "tif", "tiff", "mpo",
+    "heic", "heif", "hif", "avif", "jxl", "dng", "cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2",
+    "raf", "orf", "rw2", "pef", "srw", "x3f", "3fr", "iiq", "erf", "mef", "mos",
+];
 
 /// What a walk collects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,14 +27,10 @@ pub struct WalkOptions {
 }
 
 impl Default for WalkOptions {
-    /// The formats the default decoder reads; links followed; unlimited depth.
+    /// [`IMAGE_EXTENSIONS`]; links followed; unlimited depth.
     fn default() -> Self {
         Self {
-            extensions: [
-                "jpg", "jpeg", "jpe", "png", "webp", "gif", "bmp", "tif", "tiff",
-            ]
-            .map(String::from)
-            .to_vec(),
+            extensions: IMAGE_EXTENSIONS.map(String::from).to_vec(),
             follow_links: true,
             max_depth: None,
         }
@@ -38,9 +46,9 @@ impl WalkOptions {
 }
 
 /// Walks `roots` in a stable (sorted) order. A root that is a file is taken whatever its
-/// extension; inside folders only files with a wanted extension are. Entries that cannot be
-/// walked (permission denied, a symlink loop, a broken link) come out as errors, so they still
-/// get a record.
+/// extension; inside folders only files with a wanted extension are, and every other regular
+/// file is noted in [`Walk::not_images`]. Entries that cannot be walked (permission denied, a
+/// symlink loop, a broken link) come out as errors, so they still get a record.
 ///
 /// This does blocking file-system I/O; drive it from a blocking thread for large trees.
 ///
@@ -54,9 +62,12 @@ pub fn walk<P: AsRef<Path>>(roots: impl IntoIterator<Item = P>, opts: &WalkOptio
         .into_iter()
         .map(|r| r.as_ref().to_path_buf())
         .collect();
+    let not_images = NotImages::default();
     let opts = opts.clone();
-    Walk(Box::new(roots.into_iter().flat_map(move |root| {
+    let noted = not_images.clone();
+    let inputs = roots.into_iter().flat_map(move |root| {
         let opts = opts.clone();
+        let noted = noted.clone();
         let mut walker = walkdir::WalkDir::new(&root)
             .follow_links(opts.follow_links)
             .sort_by_file_name();
@@ -64,32 +75,78 @@ pub fn walk<P: AsRef<Path>>(roots: impl IntoIterator<Item = P>, opts: &WalkOptio
             walker = walker.max_depth(depth);
         }
         walker.into_iter().filter_map(move |entry| match entry {
-            Ok(entry) if entry.depth() == 0 && !entry.file_type().is_dir() => {
+            Ok(entry) if entry.file_type().is_dir() => None,
+            Ok(entry) if entry.depth() == 0 || opts.wants(entry.path()) => {
                 Some(Ok(Source::Path(entry.into_path())))
             }
-            Ok(entry) if !entry.file_type().is_dir() && opts.wants(entry.path()) => {
-                Some(Ok(Source::Path(entry.into_path())))
+            Ok(entry) => {
+                if entry.file_type().is_file() {
+                    noted.note(entry.into_path());
+                }
+                None
             }
-            Ok(_) => None,
             Err(e) => Some(Err(walk_error(&root, e))),
         })
-    })))
+    });
+    Walk {
+        inputs: Box::new(inputs),
+        not_images,
+    }
 }
 
 /// The inputs found by [`walk`], in order; owns everything it needs, so it can be sent to a
 /// blocking thread or turned into a stream.
-pub struct Walk(Box<dyn Iterator<Item = SourceItem> + Send>);
+pub struct Walk {
+    inputs: Box<dyn Iterator<Item = SourceItem> + Send>,
+    not_images: NotImages,
+}
+
+impl Walk {
+    /// The regular files the walk has passed over so far because their extension is not an
+    /// image's (sidecars such as `.xmp`, `.aae` and `.json` are the common case). The handle
+    /// stays valid after the walk is consumed; read it once the walk is done.
+    pub fn not_images(&self) -> NotImages {
+        self.not_images.clone()
+    }
+}
 
 impl Iterator for Walk {
     type Item = SourceItem;
     fn next(&mut self) -> Option<SourceItem> {
-        self.0.next()
+        self.inputs.next()
     }
 }
 
 impl std::fmt::Debug for Walk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Walk")
+        f.debug_struct("Walk")
+            .field("not_images", &self.not_images.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Files a [`Walk`] passed over as not images; a shared handle, filled as the walk goes.
+#[derive(Debug, Clone, Default)]
+pub struct NotImages(Arc<Mutex<Vec<PathBuf>>>);
+
+impl NotImages {
+    fn note(&self, path: PathBuf) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(path);
+    }
+
+    /// How many so far.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// True when none so far.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Their paths, in walk order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 

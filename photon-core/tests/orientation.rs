@@ -10,7 +10,12 @@ use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder};
 use photon_core::{Pipeline, Record, Source};
 
 fn upright(name: &str) -> (RgbImage, RgbImage) {
-    let bytes = std::fs::read(common::testdata().join("exif").join(name)).unwrap();
+    upright_in("exif", name)
+}
+
+/// The picture in `testdata/<dir>/<name>` with its orientation applied, and as stored.
+fn upright_in(dir: &str, name: &str) -> (RgbImage, RgbImage) {
+    let bytes = std::fs::read(common::testdata().join(dir).join(name)).unwrap();
     let stored = ImageCrateDecoder
         .decode(&bytes, &DecodeRequest::default())
         .unwrap()
@@ -92,4 +97,49 @@ async fn records_report_the_upright_size() {
     };
     assert_eq!((record.width, record.height), (64, 96));
     assert_eq!(record.exif.unwrap().orientation, Some(6));
+}
+
+/// Made by scripts/make_orientation_fixtures.py: hopper stored rotated, orientation 6 written
+/// as real writers write it.
+const ORIENTATION_FIXTURES: [&str; 6] = [
+    "webp_exif_chunk.webp",
+    "webp_exif_prefixed.webp",
+    "jpeg_orientation_long_le.jpg",
+    "jpeg_orientation_long_be.jpg",
+    "tiff_orientation.tif",
+    "stereo.mpo",
+];
+
+#[test]
+fn orientation_is_read_from_every_container_and_encoding() {
+    let (reference, _) = upright("hopper.jpg");
+    for name in ORIENTATION_FIXTURES {
+        let bytes = std::fs::read(common::testdata().join("orientation").join(name)).unwrap();
+        assert_eq!(read_orientation(&bytes), Some(6), "{name}");
+        let (oriented, stored) = upright_in("orientation", name);
+        let diff = mean_abs_diff(&oriented, &reference);
+        assert!(
+            diff < 8.0,
+            "{name}: mean difference {diff:.2} after orientation"
+        );
+        let unturned = mean_abs_diff(&stored, &reference);
+        assert!(
+            unturned > 5.0 * diff,
+            "{name}: the stored picture fits as well ({unturned:.2})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_pipeline_turns_every_fixture_and_names_its_format() {
+    let formats = ["webp", "webp", "jpeg", "jpeg", "tiff", "mpo"];
+    for (name, format) in ORIENTATION_FIXTURES.into_iter().zip(formats) {
+        let path = common::testdata().join("orientation").join(name);
+        let Record::Image(record) = Pipeline::default().process(path).await else {
+            panic!("{name} failed")
+        };
+        assert_eq!(record.format, format, "{name}");
+        assert_eq!(record.exif.and_then(|e| e.orientation), Some(6), "{name}");
+        assert_eq!((record.width, record.height), (128, 128), "{name}");
+    }
 }

@@ -1,6 +1,8 @@
 //! The default decoder, on the `image` crate.
 
-use super::integrity::{JpegEnd, gif_first_frame_size, jpeg_end, png_metadata_check};
+use super::integrity::{
+    JpegEnd, gif_first_frame_size, jpeg_end, jpeg_format_name, png_metadata_check, tiff_camera_raw,
+};
 use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use image::{ImageError, ImageFormat, ImageReader, error::LimitErrorKind};
 use std::io::Cursor;
@@ -44,6 +46,13 @@ impl Decoder for ImageCrateDecoder {
                     check_dimensions(w, h, req)?;
                 }
             }
+            ImageFormat::Tiff => {
+                if let Some(raw) = tiff_camera_raw(bytes) {
+                    return Err(DecodeError::UnsupportedFormat(format!(
+                        ": a camera raw ({raw}), which this build does not develop"
+                    )));
+                }
+            }
             _ => {}
         }
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -54,9 +63,13 @@ impl Decoder for ImageCrateDecoder {
         reader.limits(limits);
         let image = reader.decode().map_err(from_image_error)?;
         let (stored_width, stored_height) = (image.width(), image.height());
+        let format = match format {
+            ImageFormat::Jpeg => jpeg_format_name(bytes).to_owned(),
+            other => format_name(other),
+        };
         Ok(DecodedImage {
             pixels: image.into_rgb8(),
-            format: format_name(format),
+            format,
             stored_width,
             stored_height,
         })

@@ -70,29 +70,96 @@ pub(super) fn jpeg_end(b: &[u8]) -> JpegEnd {
     }
 }
 
+/// The marker segments of a JPEG's header, up to its first scan: `(marker, payload)`. Stops
+/// quietly at anything malformed; the decoder gives the verdict on such files.
+fn header_segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    let mut i = 2;
+    std::iter::from_fn(move || {
+        loop {
+            if b.get(i) != Some(&0xFF) {
+                return None;
+            }
+            while b.get(i) == Some(&0xFF) {
+                i += 1; // fill bytes
+            }
+            let marker = *b.get(i)?;
+            i += 1;
+            match marker {
+                0x01 | 0xD0..=0xD7 => continue, // markers without a length
+                0xDA | 0xD9 => return None,
+                _ => {}
+            }
+            let len = usize::from(u16::from_be_bytes(b.get(i..i + 2)?.try_into().ok()?));
+            let payload = b.get(i + 2..i + len.max(2))?;
+            i += len.max(2);
+            return Some((marker, payload));
+        }
+    })
+}
+
 /// Whether a JPEG's first frame header (SOFn, before the first scan) is progressive, which
 /// makes a decoder hold every DCT coefficient of the image at once. `None` when no frame header
 /// is found before the first scan.
 #[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))]
 pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
-    let mut i = 2;
-    while b.get(i) == Some(&0xFF) {
-        while b.get(i) == Some(&0xFF) {
-            i += 1;
-        }
-        let marker = *b.get(i)?;
-        i += 1;
-        match marker {
-            0x01 | 0xD0..=0xD7 => continue,
-            0xC2 | 0xC6 | 0xCA | 0xCE => return Some(true),
-            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => return Some(false),
-            0xDA | 0xD9 => return None,
-            _ => {}
-        }
-        let len = b.get(i..i + 2)?;
-        i += usize::from(u16::from_be_bytes([len[0], len[1]]));
+    header_segments(b).find_map(|(marker, _)| match marker {
+        0xC2 | 0xC6 | 0xCA | 0xCE => Some(true),
+        0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => Some(false),
+        _ => None,
+    })
+}
+
+/// The record's format for a JPEG: `mpo` for a Multi-Picture Object (an APP2 `MPF` segment in
+/// the first image's header: stereo cameras, and many phones for their depth maps), whose first
+/// image is the primary one and decodes as any JPEG; else `jpeg`.
+pub(super) fn jpeg_format_name(b: &[u8]) -> &'static str {
+    let mpf =
+        header_segments(b).any(|(marker, payload)| marker == 0xE2 && payload.starts_with(b"MPF\0"));
+    if mpf { "mpo" } else { "jpeg" }
+}
+
+/// A camera raw in a TIFF container, by content: its IFD0 is a raw image (CFA or linear raw
+/// data), a reduced-resolution preview of an image stored elsewhere (as NEF, ARW, PEF and most
+/// raws lay it out), or carries a `DNGVersion`; CR2 also says so in its header. `None` for an
+/// ordinary TIFF. A TIFF decoder would read such a file's small first image, or its sensor data
+/// as grey, so it is refused rather than recorded with the wrong pixels.
+pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
+    let little = match b.get(..4)? {
+        b"II*\0" => true,
+        b"MM\0*" => false,
+        _ => return None,
+    };
+    if b.get(8..10) == Some(b"CR".as_slice()) {
+        return Some("cr2");
     }
-    None
+    let read = |at: usize, n: usize| -> Option<u32> {
+        let bytes = b.get(at..at + n)?;
+        let fold = |acc: u32, x: &u8| (acc << 8) | u32::from(*x);
+        Some(if little {
+            bytes.iter().rev().fold(0, fold)
+        } else {
+            bytes.iter().fold(0, fold)
+        })
+    };
+    let ifd0 = usize::try_from(read(4, 4)?).ok()?;
+    let entries = usize::try_from(read(ifd0, 2)?).ok()?;
+    let mut raw = None;
+    for entry in (0..entries.min(512)).map(|i| ifd0 + 2 + 12 * i) {
+        let (tag, kind) = (read(entry, 2)?, read(entry + 2, 2)?);
+        // SHORT values sit in the first two bytes of the value field, LONGs take all four.
+        let value = if kind == 3 {
+            read(entry + 8, 2)?
+        } else {
+            read(entry + 8, 4)?
+        };
+        raw = raw.or(match (tag, value) {
+            (0xC612, _) => Some("dng"),
+            (0x00FE, v) if v & 1 == 1 => Some("raw"),
+            (0x0106, 32803 | 34892) => Some("raw"),
+            _ => None,
+        });
+    }
+    raw
 }
 
 /// Refuses a PNG whose text or ICC chunks inflate beyond `max_chunk` bytes. Inflation stops at
@@ -204,5 +271,57 @@ mod tests {
         assert_eq!(jpeg_is_progressive(&frame(0xC0)), Some(false));
         assert_eq!(jpeg_is_progressive(&frame(0xC2)), Some(true));
         assert_eq!(jpeg_is_progressive(&frame(0xC4)[..8]), None);
+    }
+
+    /// A little-endian TIFF whose IFD0 holds `entries` (tag, type, value).
+    fn tiff(entries: &[(u16, u16, u32)]) -> Vec<u8> {
+        let mut b = b"II*\0".to_vec();
+        b.extend(8u32.to_le_bytes());
+        b.extend((entries.len() as u16).to_le_bytes());
+        for &(tag, kind, value) in entries {
+            b.extend(tag.to_le_bytes());
+            b.extend(kind.to_le_bytes());
+            b.extend(1u32.to_le_bytes());
+            b.extend(value.to_le_bytes());
+        }
+        b.extend(0u32.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn camera_raws_in_tiff_containers_are_recognised() {
+        let (short, long, byte) = (3, 4, 1);
+        assert_eq!(
+            tiff_camera_raw(&tiff(&[(0xC612, byte, 0x0104)])),
+            Some("dng")
+        );
+        assert_eq!(tiff_camera_raw(&tiff(&[(0x00FE, long, 1)])), Some("raw"));
+        assert_eq!(
+            tiff_camera_raw(&tiff(&[(0x0106, short, 32803)])),
+            Some("raw")
+        );
+        let mut cr2 = tiff(&[(0x0100, short, 10)]);
+        cr2[8..10].copy_from_slice(b"CR");
+        assert_eq!(tiff_camera_raw(&cr2), Some("cr2"));
+        // An ordinary RGB TIFF, a full-resolution page, and what is no TIFF at all.
+        assert_eq!(
+            tiff_camera_raw(&tiff(&[(0x0106, short, 2), (0x00FE, long, 0)])),
+            None
+        );
+        assert_eq!(tiff_camera_raw(b"II*\0\xff\xff"), None);
+        assert_eq!(tiff_camera_raw(b"\xff\xd8\xff"), None);
+    }
+
+    #[test]
+    fn mpo_is_told_from_jpeg_by_its_mpf_segment() {
+        let app2 = |tag: &[u8]| {
+            let mut j = vec![0xFF, 0xD8, 0xFF, 0xE2, 0x00, (2 + tag.len()) as u8];
+            j.extend_from_slice(tag);
+            j.extend([0xFF, 0xDA, 0x00, 0x02]);
+            j
+        };
+        assert_eq!(jpeg_format_name(&app2(b"MPF\0")), "mpo");
+        assert_eq!(jpeg_format_name(&app2(b"ICC_PROFILE\0")), "jpeg");
+        assert_eq!(jpeg_format_name(&[0xFF, 0xD8, 0xFF]), "jpeg");
     }
 }

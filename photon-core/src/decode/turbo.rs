@@ -3,7 +3,7 @@
 //! upsampling and colour conversion, and the full-size buffer never exists.
 
 use super::image_crate::ImageCrateDecoder;
-use super::integrity::{JpegEnd, jpeg_end, jpeg_is_progressive};
+use super::integrity::{JpegEnd, jpeg_end, jpeg_format_name, jpeg_is_progressive};
 use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use image::RgbImage;
 use std::cell::RefCell;
@@ -117,7 +117,7 @@ fn decode_with(
         RgbImage::from_raw(out_w as u32, out_h as u32, pixels).ok_or(Handover::Fallback)?;
     Ok(DecodedImage {
         pixels,
-        format: "jpeg".into(),
+        format: jpeg_format_name(bytes).into(),
         stored_width: width as u32,
         stored_height: height as u32,
     })

@@ -4,14 +4,42 @@ use super::ExifFields;
 use exif::{In, Reader, Tag, Value};
 
 fn parse(bytes: &[u8]) -> Option<exif::Exif> {
-    let mut reader = Reader::new();
-    // Keep what parsed even when one IFD entry is broken.
-    reader.continue_on_error(true);
-    let exif = reader
+    let exif = lenient_reader()
         .read_from_container(&mut std::io::Cursor::new(bytes))
         .or_else(|e| e.distill_partial_result(|_| {}))
-        .ok()?;
+        .ok()
+        .or_else(|| prefixed_webp_exif(bytes))?;
     ifd0_table_fits(exif.buf()).then_some(exif)
+}
+
+/// A reader that keeps what parsed even when one IFD entry is broken.
+fn lenient_reader() -> Reader {
+    let mut reader = Reader::new();
+    reader.continue_on_error(true);
+    reader
+}
+
+/// The EXIF chunk of a WebP that starts with JPEG's `Exif\0\0` header, as ImageMagick and some
+/// phones write it; the container reader expects the TIFF structure at once and refuses it, and
+/// the picture would then lose its orientation.
+fn prefixed_webp_exif(bytes: &[u8]) -> Option<exif::Exif> {
+    if !bytes.starts_with(b"RIFF") || bytes.get(8..12) != Some(b"WEBP".as_slice()) {
+        return None;
+    }
+    let mut at = 12;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let size = usize::try_from(u32::from_le_bytes(header[4..8].try_into().ok()?)).ok()?;
+        let body = bytes.get(at + 8..(at + 8).checked_add(size)?)?;
+        if &header[..4] == b"EXIF" {
+            let tiff = body.strip_prefix(b"Exif\0\0")?;
+            return lenient_reader()
+                .read_raw(tiff.to_vec())
+                .or_else(|e| e.distill_partial_result(|_| {}))
+                .ok();
+        }
+        at += 8 + size + (size & 1);
+    }
+    None
 }
 
 /// Whether IFD0's entry table lies inside the EXIF block. When it does not, every "entry" past

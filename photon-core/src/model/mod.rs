@@ -128,6 +128,47 @@ impl StageError for EmbedError {
 /// `Arc<E>`, `Box<E>` and `&E` are embedders when `E` is, so a model shared elsewhere is
 /// passed to [`PipelineBuilder::embedder`](crate::PipelineBuilder::embedder) as it is.
 ///
+/// # The pitfall: inference on the async threads
+///
+/// Wrong: the model runs inside `embed` itself. It compiles and works on a test, but while it
+/// runs it holds one of Tokio's few async threads, so the run's intake, batching and writing
+/// stall behind every batch.
+///
+/// ```
+/// # use async_trait::async_trait;
+/// # use photon_core::*;
+/// # fn heavy_model(batch: &ImageBatch) -> Vec<ModelOutput> { Vec::new() }
+/// # struct Model(ModelSpec);
+/// #[async_trait]
+/// impl Embedder for Model {
+///     fn spec(&self) -> &ModelSpec { &self.0 }
+///     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+///         Ok(heavy_model(&batch)) // blocks an async thread for the whole batch
+///     }
+/// }
+/// ```
+///
+/// Right: hand the work to the blocking pool and await it (`photon-backend-common`'s
+/// `BatchSlots` does this and bounds the calls at once).
+///
+/// ```
+/// # use async_trait::async_trait;
+/// # use photon_core::*;
+/// # fn heavy_model(batch: &ImageBatch) -> Vec<ModelOutput> { Vec::new() }
+/// # struct Model(ModelSpec);
+/// #[async_trait]
+/// impl Embedder for Model {
+///     fn spec(&self) -> &ModelSpec { &self.0 }
+///     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+///         tokio::task::spawn_blocking(move || heavy_model(&batch))
+///             .await
+///             .map_err(|e| EmbedError::Backend(e.into()))
+///     }
+/// }
+/// ```
+///
+/// A complete toy embedder:
+///
 /// ```
 /// use async_trait::async_trait;
 /// use photon_core::*;
