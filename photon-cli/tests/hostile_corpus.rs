@@ -1,8 +1,9 @@
-//! Hostile input at scale: a generated folder of 500+ bad files (truncated at many offsets,
-//! bit-flipped, misnamed, empty, absurd declared sizes, looping EXIF, non-UTF-8 names,
-//! unreadable, symlink loops, a FIFO, a device, a directory named like an image) mixed with the
-//! real photos. `photon process` must give every input exactly one record, leave the good photos
-//! exactly as a clean run records them, and finish: no panic, no hang.
+//! Hostile input at scale: a generated folder of 750+ bad files (truncated at many offsets and
+//! bit-flipped in every decoded format, HEIC and AVIF included; misnamed, empty, absurd declared
+//! sizes, looping EXIF, non-UTF-8 names, unreadable, symlink loops, a FIFO, a device, a
+//! directory named like an image) mixed with the real photos. `photon process` must give every
+//! input exactly one record, leave the good photos exactly as a clean run records them, and
+//! finish: no panic, no hang.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -100,6 +101,11 @@ fn huge_headers() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// A HEIF fixture made by scripts/make_heif_fixtures.py.
+fn heif_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(testdata().join("heif").join(name)).unwrap()
+}
+
 /// Builds the corpus in `dir`; returns every input path `photon` must give one record.
 fn build_corpus(dir: &Path) -> Vec<PathBuf> {
     use image::ImageFormat;
@@ -118,6 +124,10 @@ fn build_corpus(dir: &Path) -> Vec<PathBuf> {
         ("webp", encoded(ImageFormat::WebP)),
         ("bmp", encoded(ImageFormat::Bmp)),
         ("tif", encoded(ImageFormat::Tiff)),
+        // libheif (HEVC, AV1) is C code: every cut and flip must still give a record.
+        ("heic", heif_fixture("rot_exif6.heic")),
+        ("avif", heif_fixture("rot_exif6.avif")),
+        ("hif", heif_fixture("grid_thumb.heic")),
     ];
     let mut rng = fastrand::Rng::with_seed(6);
     for (ext, bytes) in &bases {
@@ -280,7 +290,7 @@ fn every_hostile_input_gets_one_record_and_good_photos_are_unaffected() {
     let corpus = tmp.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
     let inputs = build_corpus(&corpus);
-    assert!(inputs.len() >= 500, "only {} inputs", inputs.len());
+    assert!(inputs.len() >= 750, "only {} inputs", inputs.len());
 
     let out = tmp.path().join("out.jsonl");
     let (status, stderr) = run_photon(&corpus, &out);
@@ -308,6 +318,7 @@ fn every_hostile_input_gets_one_record_and_good_photos_are_unaffected() {
                 error["stage"].is_string() && error["kind"].is_string(),
                 "{r}"
             );
+            assert_ne!(error["kind"], "panic", "a decoder panicked: {r}");
         }
     }
     let failed = records.iter().filter(|r| r.get("error").is_some()).count();

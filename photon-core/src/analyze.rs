@@ -104,6 +104,8 @@ fn image_stages(
     let decoded = guarded(cx, Stage::Decode, || {
         cx.decoder.decode(&input.bytes, &request)
     })?;
+    // A decoder that applied the container's own transformations leaves nothing to turn.
+    let orientation = if decoded.upright { 1 } else { orientation };
     let (width, height) = upright_size(decoded.stored_width, decoded.stored_height, orientation);
     let upright = apply_orientation(decoded.pixels, orientation);
     let perceptual_hash = phash_stage(&upright, cx)?;

@@ -28,6 +28,8 @@ pub fn decode_bytes(bytes: &[u8]) {
         &ImageCrateDecoder,
         #[cfg(feature = "turbojpeg")]
         &crate::decode::TurboJpegDecoder,
+        #[cfg(feature = "heif")]
+        &crate::decode::HeifDecoder,
     ];
     for decoder in decoders {
         if let Ok(decoded) = decoder.decode(bytes, &request) {
@@ -98,7 +100,7 @@ mod tests {
 
     #[test]
     fn the_fixtures_pass_the_decode_target() {
-        for dir in ["photos", "exif", "hostile"] {
+        for dir in ["photos", "exif", "orientation", "heif", "hostile"] {
             for entry in std::fs::read_dir(testdata().join(dir)).unwrap() {
                 super::decode_bytes(&std::fs::read(entry.unwrap().path()).unwrap());
             }

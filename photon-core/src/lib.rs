@@ -17,8 +17,10 @@
 //! - Out comes one [`Record`] per input: an [`ImageRecord`], or an [`ErrorRecord`] whose
 //!   [`ItemError`] names the [`Stage`] that failed. Bad input never stops a run.
 //! - Three plugin traits do the work that varies:
-//!   - a [`Decoder`] turns bytes into pixels ([`ImageCrateDecoder`], and with the `turbojpeg`
-//!     feature `TurboJpegDecoder`, which decodes JPEGs at the scale the stages need);
+//!   - a [`Decoder`] turns bytes into pixels ([`ImageCrateDecoder`]; with the `turbojpeg`
+//!     feature `TurboJpegDecoder`, which decodes JPEGs at the scale the stages need; with the
+//!     `heif` feature `HeifDecoder`, HEIC/HEIF and AVIF through libheif; [`default_decoder`]
+//!     routes each format to the best one built);
 //!   - an [`Embedder`] runs an image model on micro-batches, as described by a [`ModelSpec`]
 //!     ([`load_model_dir`] reads one from a model folder). The engines live in their own crates
 //!     (`photon-ort`, `photon-tract`), so this one stays light;
@@ -95,6 +97,8 @@ pub use sink::{JsonlRecords, JsonlSink, Sink, SinkError, read_jsonl};
 
 // Decoding, and the stages that stand alone.
 pub use content_hash::content_hash;
+#[cfg(feature = "heif")]
+pub use decode::HeifDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use decode::TurboJpegDecoder;
 pub use decode::{

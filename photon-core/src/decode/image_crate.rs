@@ -72,6 +72,7 @@ impl Decoder for ImageCrateDecoder {
             format,
             stored_width,
             stored_height,
+            upright: false,
         })
     }
 }

@@ -1,10 +1,14 @@
 //! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
 
+#[cfg(feature = "heif")]
+mod heif;
 mod image_crate;
 mod integrity;
 #[cfg(feature = "turbojpeg")]
 mod turbo;
 
+#[cfg(feature = "heif")]
+pub use heif::HeifDecoder;
 pub use image_crate::ImageCrateDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use turbo::TurboJpegDecoder;
@@ -14,13 +18,29 @@ use image::RgbImage;
 use std::sync::Arc;
 use thiserror::Error;
 
-/// The fastest decoder this build has: [`TurboJpegDecoder`] (scaled JPEG decoding) with the
-/// `turbojpeg` feature, else [`ImageCrateDecoder`]. [`Pipeline`](crate::Pipeline) starts with it.
+/// Every format this build reads, each through the best decoder it has: HEIF/HEIC and AVIF
+/// through `HeifDecoder` (feature `heif`), JPEG through `TurboJpegDecoder` (feature
+/// `turbojpeg`, scaled in the DCT), the rest through [`ImageCrateDecoder`], the format told from
+/// the content. [`Pipeline`](crate::Pipeline) starts with it.
 pub fn default_decoder() -> Arc<dyn Decoder> {
-    #[cfg(feature = "turbojpeg")]
-    return Arc::new(TurboJpegDecoder);
-    #[cfg(not(feature = "turbojpeg"))]
-    Arc::new(ImageCrateDecoder)
+    Arc::new(DefaultDecoder)
+}
+
+/// The decoder [`default_decoder`] returns.
+#[derive(Debug, Clone, Copy)]
+struct DefaultDecoder;
+
+impl Decoder for DefaultDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        #[cfg(feature = "heif")]
+        if heif::heif_format(bytes).is_some() {
+            return HeifDecoder.decode(bytes, req);
+        }
+        #[cfg(feature = "turbojpeg")]
+        return TurboJpegDecoder.decode(bytes, req);
+        #[cfg(not(feature = "turbojpeg"))]
+        ImageCrateDecoder.decode(bytes, req)
+    }
 }
 
 /// Hard ceilings that protect the process from decompression bombs.
@@ -80,6 +100,10 @@ pub struct DecodedImage {
     pub stored_width: u32,
     /// Height of the full-resolution image as stored, before any scaled decoding.
     pub stored_height: u32,
+    /// The decoder already turned the pixels upright from the container's own transformations
+    /// (HEIF's `irot` and `imir`, which are authoritative there): the pipeline then applies no
+    /// EXIF orientation on top, and the stored size is the upright one.
+    pub upright: bool,
 }
 
 impl DecodedImage {
@@ -91,7 +115,14 @@ impl DecodedImage {
             format: format.into(),
             stored_width,
             stored_height,
+            upright: false,
         }
+    }
+
+    /// The same image, marked as turned upright by the decoder: see [`DecodedImage::upright`].
+    pub fn upright(mut self) -> Self {
+        self.upright = true;
+        self
     }
 
     /// The same pixels, decoded at a reduced scale from an image stored at `width × height`.

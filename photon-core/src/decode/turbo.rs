@@ -120,6 +120,7 @@ fn decode_with(
         format: jpeg_format_name(bytes).into(),
         stored_width: width as u32,
         stored_height: height as u32,
+        upright: false,
     })
 }
 

@@ -1,0 +1,180 @@
+//! HEIF/HEIC and AVIF through the system's libheif.
+
+use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use image::RgbImage;
+use libheif_rs::{
+    ColorSpace, HeifContext, HeifError, HeifErrorCode, ImageHandle, ItemId, LibHeif, RgbChroma,
+};
+use std::sync::OnceLock;
+
+/// HEIF/HEIC and AVIF images through libheif (feature `heif`): the primary image, with the
+/// container's transformations (`irot`, `imir`, `clap`) applied as libheif does by default.
+/// Those are authoritative in HEIF, so the decoded image is marked
+/// [upright](DecodedImage::upright) and an EXIF orientation inside the file never turns it a
+/// second time. Grid images (a phone's 512 px tiles) come out whole, 10- and 12-bit images as
+/// 8-bit. When the container has a thumbnail item whose sides both reach
+/// [`DecodeRequest::min_side`], that is decoded instead of the full image, by the same rule as
+/// the scaled JPEG decode. Anything that is not HEIF or AVIF goes to `fallback`.
+///
+/// ```no_run
+/// use photon_core::{DecodeRequest, Decoder, HeifDecoder};
+/// let heic = std::fs::read("IMG_0001.HEIC")?;
+/// let image = HeifDecoder::default().decode(&heic, &DecodeRequest::default())?;
+/// assert!(image.upright);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeifDecoder;
+
+/// libheif's global state, set up once per process.
+fn libheif() -> &'static LibHeif {
+    static LIBHEIF: OnceLock<LibHeif> = OnceLock::new();
+    LIBHEIF.get_or_init(LibHeif::new)
+}
+
+/// Bytes per pixel libheif may hold at once while decoding: the YCbCr planes (up to 16-bit)
+/// and the RGB output.
+const DECODE_BYTES_PER_PIXEL: u64 = 9;
+
+/// `heif` or `avif` when `bytes` start with an ISO base media `ftyp` box of a HEIF image brand.
+pub(super) fn heif_format(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.get(4..8) != Some(b"ftyp".as_slice()) {
+        return None;
+    }
+    let size = usize::try_from(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
+    let brands = bytes.get(8..size.min(bytes.len()))?;
+    let brands: Vec<&[u8]> = brands
+        .chunks_exact(4)
+        .enumerate()
+        .filter(|(i, _)| *i != 1) // the minor version, not a brand
+        .map(|(_, brand)| brand)
+        .collect();
+    let has = |names: &[&[u8]]| brands.iter().any(|b| names.contains(b));
+    if has(&[b"avif", b"avis"]) {
+        Some("avif")
+    } else if has(&[
+        b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+    ]) {
+        Some("heif")
+    } else {
+        None
+    }
+}
+
+impl Decoder for HeifDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        let format = heif_format(bytes)
+            .ok_or_else(|| DecodeError::UnsupportedFormat(": not HEIF or AVIF".into()))?;
+        let context = HeifContext::read_from_bytes(bytes).map_err(from_heif_error)?;
+        let primary = context.primary_image_handle().map_err(from_heif_error)?;
+        let (width, height) = (primary.width(), primary.height());
+        check_limits(width, height, req)?;
+        let source = thumbnail_for(&primary, req.min_side).unwrap_or(primary);
+        let pixels = decode_rgb(&source)?;
+        Ok(DecodedImage::new(pixels, format)
+            .with_stored_size(width, height)
+            .upright())
+    }
+}
+
+fn check_limits(width: u32, height: u32, req: &DecodeRequest) -> Result<(), DecodeError> {
+    let limits = &req.limits;
+    let bytes = u64::from(width) * u64::from(height) * DECODE_BYTES_PER_PIXEL;
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Malformed(format!("a {width}x{height} image")));
+    }
+    if width > limits.max_width || height > limits.max_height || bytes > limits.max_alloc {
+        return Err(DecodeError::LimitsExceeded(format!(
+            "{width}x{height} HEIF image is beyond {}x{} or {} bytes",
+            limits.max_width, limits.max_height, limits.max_alloc
+        )));
+    }
+    Ok(())
+}
+
+/// The smallest thumbnail item whose sides both reach `min_side`, if any.
+fn thumbnail_for(primary: &ImageHandle, min_side: Option<u32>) -> Option<ImageHandle> {
+    let min_side = min_side?;
+    let mut ids: Vec<ItemId> = vec![0; primary.number_of_thumbnails()];
+    let found = primary.thumbnail_ids(&mut ids);
+    ids.truncate(found);
+    ids.into_iter()
+        .filter_map(|id| primary.thumbnail(id).ok())
+        .filter(|t| t.width() >= min_side && t.height() >= min_side)
+        .min_by_key(|t| u64::from(t.width()) * u64::from(t.height()))
+}
+
+/// The image `handle` stands for, as 8-bit RGB with its transformations applied (libheif's
+/// defaults). Interleaved 8-bit RGB is asked for, so 10- and 12-bit images are converted.
+///
+/// No `DecodingOptions` are passed: libheif-rs 0.19 frees them before libheif reads them.
+fn decode_rgb(handle: &ImageHandle) -> Result<RgbImage, DecodeError> {
+    let image = libheif()
+        .decode(handle, ColorSpace::Rgb(RgbChroma::Rgb), None)
+        .map_err(from_heif_error)?;
+    let plane = image
+        .planes()
+        .interleaved
+        .ok_or_else(|| DecodeError::Malformed("libheif returned no RGB plane".into()))?;
+    if plane.bits_per_pixel != 24 && plane.storage_bits_per_pixel != 24 {
+        return Err(DecodeError::Malformed(format!(
+            "libheif returned {} bits per pixel, not 8-bit RGB",
+            plane.bits_per_pixel
+        )));
+    }
+    let row = plane.width as usize * 3;
+    let mut pixels = Vec::with_capacity(row * plane.height as usize);
+    for line in plane.data.chunks(plane.stride).take(plane.height as usize) {
+        pixels.extend_from_slice(line.get(..row).ok_or_else(|| {
+            DecodeError::Malformed("libheif's RGB rows are shorter than the image".into())
+        })?);
+    }
+    RgbImage::from_raw(plane.width, plane.height, pixels)
+        .ok_or_else(|| DecodeError::Malformed("libheif's RGB plane is cut short".into()))
+}
+
+fn from_heif_error(e: HeifError) -> DecodeError {
+    let message = e.message.clone();
+    match e.code {
+        HeifErrorCode::UnsupportedFileType | HeifErrorCode::UnsupportedFeature => {
+            DecodeError::UnsupportedFormat(format!(": {message}"))
+        }
+        HeifErrorCode::MemoryAllocationError => DecodeError::LimitsExceeded(message),
+        _ if message.contains("End of data") || message.contains("end of data") => {
+            DecodeError::Truncated(message)
+        }
+        _ => DecodeError::Malformed(format!("{e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brands_say_which_format() {
+        let ftyp = |major: &[u8], compatible: &[&[u8]]| {
+            let mut b = ((16 + 4 * compatible.len()) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(b"ftyp");
+            b.extend_from_slice(major);
+            b.extend_from_slice(&[0, 0, 0, 0]);
+            compatible.iter().for_each(|c| b.extend_from_slice(c));
+            b
+        };
+        assert_eq!(
+            heif_format(&ftyp(b"heic", &[b"mif1", b"heic"])),
+            Some("heif")
+        );
+        assert_eq!(
+            heif_format(&ftyp(b"avif", &[b"avif", b"mif1"])),
+            Some("avif")
+        );
+        assert_eq!(heif_format(&ftyp(b"mif1", &[b"avif"])), Some("avif"));
+        assert_eq!(heif_format(&ftyp(b"isom", &[b"mp41"])), None, "a video");
+        assert_eq!(heif_format(b"\xff\xd8\xff"), None);
+        for cut in 0..20 {
+            let header = ftyp(b"heic", &[b"mif1"]);
+            assert!(heif_format(&header[..cut.min(header.len())]).is_none() || cut >= 12);
+        }
+    }
+}
