@@ -20,9 +20,9 @@ pub enum Command {
     ///
     /// Every input gets exactly one record: a successful one, or an error record naming the
     /// stage that failed. Folders are walked recursively for image files by extension, in any
-    /// case: .jpg .jpeg .png .webp .gif .bmp .tif .tiff .mpo .heic .heif .avif and the rest
-    /// Photon decodes, and the photo formats it cannot decode yet (.jxl .dng .cr2 .nef and other
-    /// camera raws),
+    /// case: .jpg .jpeg .png .webp .gif .bmp .tif .tiff .mpo .heic .heif .avif .jxl and the
+    /// rest Photon decodes, and the camera raws it cannot decode yet (.dng .cr2 .nef and
+    /// others),
     /// which get an error record saying so. Every other file is counted in the summary as "not
     /// images" (--list-not-images names them). Files named directly are taken whatever their
     /// extension.

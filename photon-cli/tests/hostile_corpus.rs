@@ -1,5 +1,5 @@
-//! Hostile input at scale: a generated folder of 750+ bad files (truncated at many offsets and
-//! bit-flipped in every decoded format, HEIC and AVIF included; misnamed, empty, absurd declared
+//! Hostile input at scale: a generated folder of 830+ bad files (truncated at many offsets and
+//! bit-flipped in every decoded format, HEIC, AVIF and JPEG XL included; misnamed, empty, absurd declared
 //! sizes, looping EXIF, non-UTF-8 names, unreadable, symlink loops, a FIFO, a device, a
 //! directory named like an image) mixed with the real photos. `photon process` must give every
 //! input exactly one record, leave the good photos exactly as a clean run records them, and
@@ -128,6 +128,10 @@ fn build_corpus(dir: &Path) -> Vec<PathBuf> {
         ("heic", heif_fixture("rot_exif6.heic")),
         ("avif", heif_fixture("rot_exif6.avif")),
         ("hif", heif_fixture("grid_thumb.heic")),
+        (
+            "jxl",
+            std::fs::read(testdata().join("jxl/exif6.jxl")).unwrap(),
+        ),
     ];
     let mut rng = fastrand::Rng::with_seed(6);
     for (ext, bytes) in &bases {
@@ -290,7 +294,7 @@ fn every_hostile_input_gets_one_record_and_good_photos_are_unaffected() {
     let corpus = tmp.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
     let inputs = build_corpus(&corpus);
-    assert!(inputs.len() >= 750, "only {} inputs", inputs.len());
+    assert!(inputs.len() >= 830, "only {} inputs", inputs.len());
 
     let out = tmp.path().join("out.jsonl");
     let (status, stderr) = run_photon(&corpus, &out);

@@ -30,6 +30,8 @@ pub fn decode_bytes(bytes: &[u8]) {
         &crate::decode::TurboJpegDecoder,
         #[cfg(feature = "heif")]
         &crate::decode::HeifDecoder,
+        #[cfg(feature = "jxl")]
+        &crate::decode::JxlDecoder,
     ];
     for decoder in decoders {
         if let Ok(decoded) = decoder.decode(bytes, &request) {
@@ -100,7 +102,7 @@ mod tests {
 
     #[test]
     fn the_fixtures_pass_the_decode_target() {
-        for dir in ["photos", "exif", "orientation", "heif", "hostile"] {
+        for dir in ["photos", "exif", "orientation", "heif", "jxl", "hostile"] {
             for entry in std::fs::read_dir(testdata().join(dir)).unwrap() {
                 super::decode_bytes(&std::fs::read(entry.unwrap().path()).unwrap());
             }

@@ -19,7 +19,8 @@
 //! - Three plugin traits do the work that varies:
 //!   - a [`Decoder`] turns bytes into pixels ([`ImageCrateDecoder`]; with the `turbojpeg`
 //!     feature `TurboJpegDecoder`, which decodes JPEGs at the scale the stages need; with the
-//!     `heif` feature `HeifDecoder`, HEIC/HEIF and AVIF through libheif; [`default_decoder`]
+//!     `heif` feature `HeifDecoder`, HEIC/HEIF and AVIF through libheif; with the `jxl` feature
+//!     `JxlDecoder`, JPEG XL through jxl-oxide; [`default_decoder`]
 //!     routes each format to the best one built);
 //!   - an [`Embedder`] runs an image model on micro-batches, as described by a [`ModelSpec`]
 //!     ([`load_model_dir`] reads one from a model folder). The engines live in their own crates
@@ -99,6 +100,8 @@ pub use sink::{JsonlRecords, JsonlSink, Sink, SinkError, read_jsonl};
 pub use content_hash::content_hash;
 #[cfg(feature = "heif")]
 pub use decode::HeifDecoder;
+#[cfg(feature = "jxl")]
+pub use decode::JxlDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use decode::TurboJpegDecoder;
 pub use decode::{

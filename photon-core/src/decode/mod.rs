@@ -4,12 +4,16 @@
 mod heif;
 mod image_crate;
 mod integrity;
+#[cfg(feature = "jxl")]
+mod jxl;
 #[cfg(feature = "turbojpeg")]
 mod turbo;
 
 #[cfg(feature = "heif")]
 pub use heif::HeifDecoder;
 pub use image_crate::ImageCrateDecoder;
+#[cfg(feature = "jxl")]
+pub use jxl::JxlDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use turbo::TurboJpegDecoder;
 
@@ -19,7 +23,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 /// Every format this build reads, each through the best decoder it has: HEIF/HEIC and AVIF
-/// through `HeifDecoder` (feature `heif`), JPEG through `TurboJpegDecoder` (feature
+/// through `HeifDecoder` (feature `heif`), JPEG XL through `JxlDecoder` (feature `jxl`), JPEG through `TurboJpegDecoder` (feature
 /// `turbojpeg`, scaled in the DCT), the rest through [`ImageCrateDecoder`], the format told from
 /// the content. [`Pipeline`](crate::Pipeline) starts with it.
 pub fn default_decoder() -> Arc<dyn Decoder> {
@@ -35,6 +39,10 @@ impl Decoder for DefaultDecoder {
         #[cfg(feature = "heif")]
         if heif::heif_format(bytes).is_some() {
             return HeifDecoder.decode(bytes, req);
+        }
+        #[cfg(feature = "jxl")]
+        if jxl::is_jxl(bytes) {
+            return JxlDecoder.decode(bytes, req);
         }
         #[cfg(feature = "turbojpeg")]
         return TurboJpegDecoder.decode(bytes, req);

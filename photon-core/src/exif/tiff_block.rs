@@ -8,7 +8,8 @@ fn parse(bytes: &[u8]) -> Option<exif::Exif> {
         .read_from_container(&mut std::io::Cursor::new(bytes))
         .or_else(|e| e.distill_partial_result(|_| {}))
         .ok()
-        .or_else(|| prefixed_webp_exif(bytes))?;
+        .or_else(|| prefixed_webp_exif(bytes))
+        .or_else(|| jxl_exif(bytes))?;
     ifd0_table_fits(exif.buf()).then_some(exif)
 }
 
@@ -31,15 +32,54 @@ fn prefixed_webp_exif(bytes: &[u8]) -> Option<exif::Exif> {
         let size = usize::try_from(u32::from_le_bytes(header[4..8].try_into().ok()?)).ok()?;
         let body = bytes.get(at + 8..(at + 8).checked_add(size)?)?;
         if &header[..4] == b"EXIF" {
-            let tiff = body.strip_prefix(b"Exif\0\0")?;
-            return lenient_reader()
-                .read_raw(tiff.to_vec())
-                .or_else(|e| e.distill_partial_result(|_| {}))
-                .ok();
+            return raw_exif(body.strip_prefix(b"Exif\0\0")?);
         }
         at += 8 + size + (size & 1);
     }
     None
+}
+
+/// The `Exif` box of a JPEG XL container.
+fn jxl_exif(bytes: &[u8]) -> Option<exif::Exif> {
+    if !bytes.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n") {
+        return None;
+    }
+    let mut at = 0usize;
+    while let Some(header) = bytes.get(at..at + 8) {
+        let (size, header_len) = match u32::from_be_bytes(header[..4].try_into().ok()?) {
+            0 => (bytes.len() - at, 8), // the last box runs to the end
+            1 => {
+                let large = bytes.get(at + 8..at + 16)?.try_into().ok()?;
+                (usize::try_from(u64::from_be_bytes(large)).ok()?, 16)
+            }
+            n => (usize::try_from(n).ok()?, 8),
+        };
+        let body = bytes.get(at + header_len..at.checked_add(size)?)?;
+        if &header[4..8] == b"Exif" {
+            return raw_exif(exif_box_tiff(body)?);
+        }
+        at = at.checked_add(size.max(8))?;
+    }
+    None
+}
+
+/// The TIFF block of an `Exif` box: after the 4-byte offset the spec puts first, or at once, as
+/// some writers (pillow-jxl-plugin) leave it.
+fn exif_box_tiff(body: &[u8]) -> Option<&[u8]> {
+    if body.starts_with(b"II*\0") || body.starts_with(b"MM\0*") {
+        return Some(body);
+    }
+    let offset = usize::try_from(u32::from_be_bytes(body.get(..4)?.try_into().ok()?)).ok()?;
+    let tiff = body.get(4usize.checked_add(offset)?..)?;
+    Some(tiff.strip_prefix(b"Exif\0\0").unwrap_or(tiff))
+}
+
+/// A bare TIFF-structured EXIF block.
+fn raw_exif(tiff: &[u8]) -> Option<exif::Exif> {
+    lenient_reader()
+        .read_raw(tiff.to_vec())
+        .or_else(|e| e.distill_partial_result(|_| {}))
+        .ok()
 }
 
 /// Whether IFD0's entry table lies inside the EXIF block. When it does not, every "entry" past
@@ -182,4 +222,23 @@ fn gps(exif: &exif::Exif) -> Option<(f64, f64)> {
         coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?,
         coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exif_boxes_are_read_with_and_without_their_offset() {
+        let tiff = b"MM\0*\0\0\0\x08\0\0";
+        assert_eq!(exif_box_tiff(tiff), Some(&tiff[..]));
+        let mut spec = vec![0, 0, 0, 0];
+        spec.extend_from_slice(tiff);
+        assert_eq!(exif_box_tiff(&spec), Some(&tiff[..]));
+        let mut jpeg_style = vec![0, 0, 0, 6];
+        jpeg_style.extend_from_slice(b"Exif\0\0");
+        jpeg_style.extend_from_slice(tiff);
+        assert_eq!(exif_box_tiff(&jpeg_style), Some(&tiff[..]));
+        assert_eq!(exif_box_tiff(&[0, 0, 1]), None);
+    }
 }
