@@ -74,6 +74,7 @@ mod source;
 mod tag;
 mod text;
 mod thumbnail;
+mod tiff_bytes;
 mod vector;
 mod walk;
 

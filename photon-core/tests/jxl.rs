@@ -6,30 +6,12 @@
 
 mod common;
 
-use image::RgbImage;
 use photon_core::{DecodeRequest, Decoder, JxlDecoder, Pipeline, Record};
 
-/// What both fixtures hold: hopper's middle, upright, 96x128.
-fn reference() -> RgbImage {
-    let hopper = image::open(common::testdata().join("exif/hopper.jpg"))
-        .unwrap()
-        .into_rgb8();
-    image::imageops::crop_imm(&hopper, 16, 0, 96, 128).to_image()
-}
+use common::{hopper_middle as reference, mean_abs_diff};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(common::testdata().join("jxl").join(name)).unwrap()
-}
-
-fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    total as f64 / a.as_raw().len() as f64
+    common::fixture("jxl", name)
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::mean_abs_diff;
+
 use image::RgbImage;
 use photon_core::apply_orientation;
 use photon_core::read_orientation;
@@ -22,17 +24,6 @@ fn upright_in(dir: &str, name: &str) -> (RgbImage, RgbImage) {
         .pixels;
     let orientation = read_orientation(&bytes).unwrap_or(1);
     (apply_orientation(stored.clone(), orientation), stored)
-}
-
-fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    total as f64 / a.as_raw().len() as f64
 }
 
 #[test]

@@ -1,6 +1,9 @@
-//! Checks the `image` crate does not make: a JPEG that stops before its end marker (zune-jpeg
-//! fills the missing part with grey instead of failing), and PNG metadata chunks that inflate to
-//! absurd sizes.
+//! What the `image` crate does not look at: a JPEG that stops before its end marker (zune-jpeg
+//! fills the missing part with grey instead of failing), an MPO's `MPF` segment, PNG metadata
+//! chunks that inflate to absurd sizes, a GIF frame larger than its screen, and camera raws in
+//! TIFF containers.
+
+use crate::tiff_bytes::TiffBytes;
 
 /// Whether a JPEG's marker structure reaches its end-of-image marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,25 +127,13 @@ pub(super) fn jpeg_format_name(b: &[u8]) -> &'static str {
 /// ordinary TIFF. A TIFF decoder would read such a file's small first image, or its sensor data
 /// as grey, so it is refused rather than recorded with the wrong pixels.
 pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
-    let little = match b.get(..4)? {
-        b"II*\0" => true,
-        b"MM\0*" => false,
-        _ => return None,
-    };
+    let tiff = TiffBytes::new(b)?;
     if b.get(8..10) == Some(b"CR".as_slice()) {
         return Some("cr2");
     }
-    let read = |at: usize, n: usize| -> Option<u32> {
-        let bytes = b.get(at..at + n)?;
-        let fold = |acc: u32, x: &u8| (acc << 8) | u32::from(*x);
-        Some(if little {
-            bytes.iter().rev().fold(0, fold)
-        } else {
-            bytes.iter().fold(0, fold)
-        })
-    };
-    let ifd0 = usize::try_from(read(4, 4)?).ok()?;
-    let entries = usize::try_from(read(ifd0, 2)?).ok()?;
+    let read = |at: usize, n: usize| tiff.uint(at, n);
+    let ifd0 = read(4, 4)?;
+    let entries = read(ifd0, 2)?;
     let mut raw = None;
     for entry in (0..entries.min(512)).map(|i| ifd0 + 2 + 12 * i) {
         let (tag, kind) = (read(entry, 2)?, read(entry + 2, 2)?);

@@ -1,6 +1,7 @@
 //! The EXIF block proper (a TIFF structure), read with kamadak-exif.
 
 use super::ExifFields;
+use crate::tiff_bytes::TiffBytes;
 use exif::{In, Reader, Tag, Value};
 
 fn parse(bytes: &[u8]) -> Option<exif::Exif> {
@@ -86,16 +87,10 @@ fn raw_exif(tiff: &[u8]) -> Option<exif::Exif> {
 /// the end is garbage and none of the directory can be trusted (exiftool rejects it too);
 /// sub-directories that merely point out of bounds are handled entry by entry instead.
 fn ifd0_table_fits(buf: &[u8]) -> bool {
-    let little_endian = buf.starts_with(b"II");
-    let read = |at: usize, n: usize| -> Option<usize> {
-        let b = buf.get(at..at + n)?;
-        let fold = |acc: usize, x: &u8| (acc << 8) | usize::from(*x);
-        Some(if little_endian {
-            b.iter().rev().fold(0, fold)
-        } else {
-            b.iter().fold(0, fold)
-        })
+    let Some(tiff) = TiffBytes::new(buf) else {
+        return false;
     };
+    let read = |at: usize, n: usize| tiff.uint(at, n);
     let Some(ifd0) = read(4, 4) else { return false };
     let Some(entries) = read(ifd0, 2) else {
         return false;
