@@ -20,7 +20,8 @@
 //!   - a [`Decoder`] turns bytes into pixels ([`ImageCrateDecoder`]; with the `turbojpeg`
 //!     feature `TurboJpegDecoder`, which decodes JPEGs at the scale the stages need; with the
 //!     `heif` feature `HeifDecoder`, HEIC/HEIF and AVIF through libheif; with the `jxl` feature
-//!     `JxlDecoder`, JPEG XL through jxl-oxide; [`default_decoder`]
+//!     `JxlDecoder`, JPEG XL through jxl-oxide; with the `libtiff` feature `LibTiffDecoder`,
+//!     TIFF in every variant through libtiff; [`default_decoder`]
 //!     routes each format to the best one built);
 //!   - an [`Embedder`] runs an image model on micro-batches, as described by a [`ModelSpec`]
 //!     ([`load_model_dir`] reads one from a model folder). The engines live in their own crates
@@ -103,6 +104,8 @@ pub use content_hash::content_hash;
 pub use decode::HeifDecoder;
 #[cfg(feature = "jxl")]
 pub use decode::JxlDecoder;
+#[cfg(feature = "libtiff")]
+pub use decode::LibTiffDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use decode::TurboJpegDecoder;
 pub use decode::{

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 /// and the photo formats phones and cameras write (HEIF/HEIC, AVIF, JPEG XL, MPO and camera
 /// raws), so that a file Photon cannot read yet still gets a record saying so rather than being
 /// passed over.
-pub const IMAGE_EXTENSIONS: [&str; 37] = [
+pub const IMAGE_EXTENSIONS: [&str; 51] = [
     "jpg", "jpeg", "jpe", "jfif", "png", "apng", "webp", "gif", "bmp", "dib", "tif", "tiff", "mpo",
     "heic", "heif", "hif", "avif", "jxl", "dng", "cr2", "cr3", "nef", "nrw", "arw", "srf", "sr2",
-    "raf", "orf", "rw2", "pef", "srw", "x3f", "3fr", "iiq", "erf", "mef", "mos",
+    "raf", "orf", "rw2", "pef", "srw", "x3f", "3fr", "iiq", "erf", "mef", "mos", "kdc", "dcr",
+    "mrw", "tga", "ppm", "pgm", "pbm", "pnm", "pam", "qoi", "ico", "dds", "hdr", "exr",
 ];
 
 /// What a walk collects.

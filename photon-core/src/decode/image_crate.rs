@@ -7,19 +7,28 @@ use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use image::{ImageError, ImageFormat, ImageReader, error::LimitErrorKind};
 use std::io::Cursor;
 
-/// The default decoder: JPEG, PNG, WebP, GIF (first frame), BMP and TIFF through the `image`
-/// crate, with its `Limits` enforced before allocation.
+/// The default decoder: JPEG, PNG, WebP, GIF (first frame), BMP, TIFF, TGA, the PNM family
+/// (PBM, PGM, PPM, PAM), QOI, ICO (its largest image), DDS, Radiance HDR and OpenEXR through the
+/// `image` crate, with its `Limits` enforced before allocation. High dynamic range pixels are
+/// clamped to 8-bit as they are, without tone mapping.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImageCrateDecoder;
 
 /// Formats [`ImageCrateDecoder`] accepts; anything else is refused as unsupported.
-const SUPPORTED: [ImageFormat; 6] = [
+const SUPPORTED: [ImageFormat; 13] = [
     ImageFormat::Jpeg,
     ImageFormat::Png,
     ImageFormat::WebP,
     ImageFormat::Gif,
     ImageFormat::Bmp,
     ImageFormat::Tiff,
+    ImageFormat::Tga,
+    ImageFormat::Pnm,
+    ImageFormat::Qoi,
+    ImageFormat::Ico,
+    ImageFormat::Dds,
+    ImageFormat::Hdr,
+    ImageFormat::OpenExr,
 ];
 
 impl Decoder for ImageCrateDecoder {
@@ -29,6 +38,7 @@ impl Decoder for ImageCrateDecoder {
         }
         let format = image::guess_format(bytes)
             .ok()
+            .or_else(|| looks_like_tga(bytes).then_some(ImageFormat::Tga))
             .filter(|f| SUPPORTED.contains(f))
             .ok_or_else(|| DecodeError::UnsupportedFormat(String::new()))?;
         match format {
@@ -61,10 +71,25 @@ impl Decoder for ImageCrateDecoder {
         limits.max_image_height = Some(req.limits.max_height);
         limits.max_alloc = Some(req.limits.max_alloc);
         reader.limits(limits);
-        let image = reader.decode().map_err(from_image_error)?;
+        let image = match reader.decode() {
+            Err(e) if format == ImageFormat::Gif && e.to_string().contains("no color table") => {
+                match super::gif_grey::with_grey_palette(bytes) {
+                    Some(patched) => return self.decode(&patched, req),
+                    None => return Err(from_image_error(e)),
+                }
+            }
+            Err(e) if format == ImageFormat::Jpeg => {
+                match super::integrity::jpeg_without_header_gaps(bytes) {
+                    Some(repaired) => return self.decode(&repaired, req),
+                    None => return Err(from_image_error(e)),
+                }
+            }
+            decoded => decoded.map_err(from_image_error)?,
+        };
         let (stored_width, stored_height) = (image.width(), image.height());
         let format = match format {
             ImageFormat::Jpeg => jpeg_format_name(bytes).to_owned(),
+            ImageFormat::OpenExr => "exr".to_owned(),
             other => format_name(other),
         };
         Ok(DecodedImage {
@@ -75,6 +100,27 @@ impl Decoder for ImageCrateDecoder {
             upright: false,
         })
     }
+}
+
+/// Whether `b` starts with a plausible TGA header. TGA has no signature, so every field with a
+/// closed set of values must hold one: a colour map type of 0 or 1, a known image type, a pixel
+/// depth TGA defines, a non-zero size, and a colour map only where the type uses one.
+pub(super) fn looks_like_tga(b: &[u8]) -> bool {
+    let Some(header) = b.get(..18) else {
+        return false;
+    };
+    let (map_type, image_type, depth) = (header[1], header[2], header[16]);
+    let map_depth = header[7];
+    let width = u16::from_le_bytes([header[12], header[13]]);
+    let height = u16::from_le_bytes([header[14], header[15]]);
+    let colour_mapped = matches!(image_type, 1 | 9);
+    map_type == u8::from(colour_mapped)
+        && matches!(image_type, 1 | 2 | 3 | 9 | 10 | 11)
+        && matches!(depth, 8 | 15 | 16 | 24 | 32)
+        && (!colour_mapped || matches!(map_depth, 15 | 16 | 24 | 32))
+        && width > 0
+        && height > 0
+        && header[17] & 0xC0 == 0 // interleaving, never used
 }
 
 /// Lowercase name of an `image` format, as records report it.

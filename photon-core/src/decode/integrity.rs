@@ -100,6 +100,38 @@ fn header_segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
+/// A JPEG whose header has stray bytes between two marker segments (one segment's length off
+/// by a byte or two, as in old Photoshop's short Adobe APP14) with those bytes dropped: what
+/// libjpeg does with a warning while reading, and Pillow shows. `None` when the header has no
+/// such gap, or is broken some other way.
+pub(super) fn jpeg_without_header_gaps(b: &[u8]) -> Option<Vec<u8>> {
+    /// Markers a header may hold: SOFn, DHT, DAC, DQT, DRI, APPn, COM, SOS.
+    fn is_header_marker(m: u8) -> bool {
+        matches!(m, 0xC0..=0xCF | 0xDA..=0xDD | 0xE0..=0xEF | 0xFE) && m != 0xC8
+    }
+    const MAX_GAP: usize = 16;
+    let mut repaired = b.get(..2)?.to_vec();
+    let mut i = 2;
+    let mut dropped = false;
+    loop {
+        if b.get(i) != Some(&0xFF) || !b.get(i + 1).copied().is_some_and(is_header_marker) {
+            let gap = (i..(i + MAX_GAP).min(b.len().saturating_sub(1)))
+                .find(|&j| b[j] == 0xFF && is_header_marker(b[j + 1]))?;
+            i = gap;
+            dropped = true;
+        }
+        let marker = b[i + 1];
+        if marker == 0xDA {
+            repaired.extend_from_slice(&b[i..]);
+            return dropped.then_some(repaired);
+        }
+        let len = usize::from(u16::from_be_bytes(b.get(i + 2..i + 4)?.try_into().ok()?));
+        let end = i.checked_add(2 + len.max(2))?;
+        repaired.extend_from_slice(b.get(i..end)?);
+        i = end;
+    }
+}
+
 /// Whether a JPEG's first frame header (SOFn, before the first scan) is progressive, which
 /// makes a decoder hold every DCT coefficient of the image at once. `None` when no frame header
 /// is found before the first scan.

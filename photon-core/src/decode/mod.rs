@@ -1,11 +1,14 @@
 //! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
 
+mod gif_grey;
 #[cfg(feature = "heif")]
 mod heif;
 mod image_crate;
 mod integrity;
 #[cfg(feature = "jxl")]
 mod jxl;
+#[cfg(feature = "libtiff")]
+mod libtiff;
 #[cfg(feature = "turbojpeg")]
 mod turbo;
 
@@ -14,6 +17,8 @@ pub use heif::HeifDecoder;
 pub use image_crate::ImageCrateDecoder;
 #[cfg(feature = "jxl")]
 pub use jxl::JxlDecoder;
+#[cfg(feature = "libtiff")]
+pub use libtiff::LibTiffDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use turbo::TurboJpegDecoder;
 
@@ -23,7 +28,8 @@ use std::sync::Arc;
 use thiserror::Error;
 
 /// Every format this build reads, each through the best decoder it has: HEIF/HEIC and AVIF
-/// through `HeifDecoder` (feature `heif`), JPEG XL through `JxlDecoder` (feature `jxl`), JPEG through `TurboJpegDecoder` (feature
+/// through `HeifDecoder` (feature `heif`), JPEG XL through `JxlDecoder` (feature `jxl`), TIFF
+/// through `LibTiffDecoder` (feature `libtiff`), JPEG through `TurboJpegDecoder` (feature
 /// `turbojpeg`, scaled in the DCT), the rest through [`ImageCrateDecoder`], the format told from
 /// the content. [`Pipeline`](crate::Pipeline) starts with it.
 pub fn default_decoder() -> Arc<dyn Decoder> {
@@ -43,6 +49,18 @@ impl Decoder for DefaultDecoder {
         #[cfg(feature = "jxl")]
         if jxl::is_jxl(bytes) {
             return JxlDecoder.decode(bytes, req);
+        }
+        #[cfg(feature = "libtiff")]
+        if libtiff::is_tiff(bytes) {
+            return LibTiffDecoder
+                .decode(bytes, req)
+                .or_else(|refusal| match refusal {
+                    // Floating-point samples and the like: the image crate may take them.
+                    DecodeError::UnsupportedFormat(_) => {
+                        ImageCrateDecoder.decode(bytes, req).map_err(|_| refusal)
+                    }
+                    other => Err(other),
+                });
         }
         #[cfg(feature = "turbojpeg")]
         return TurboJpegDecoder.decode(bytes, req);

@@ -3,7 +3,9 @@
 //! upsampling and colour conversion, and the full-size buffer never exists.
 
 use super::image_crate::ImageCrateDecoder;
-use super::integrity::{JpegEnd, jpeg_end, jpeg_format_name, jpeg_is_progressive};
+use super::integrity::{
+    JpegEnd, jpeg_end, jpeg_format_name, jpeg_is_progressive, jpeg_without_header_gaps,
+};
 use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use image::RgbImage;
 use std::cell::RefCell;
@@ -74,7 +76,15 @@ fn decode_jpeg(bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, Handov
             *slot = Decompressor::new().ok();
         }
         let decompressor = slot.as_mut().ok_or(Handover::Fallback)?;
-        let result = decode_with(decompressor, bytes, req);
+        let mut result = decode_with(decompressor, bytes, req);
+        if result.is_err()
+            && let Some(repaired) = jpeg_without_header_gaps(bytes)
+        {
+            // libjpeg warns about stray bytes between header segments and TurboJPEG reports
+            // the warning as a failure; without them the image decodes cleanly.
+            *decompressor = Decompressor::new().map_err(|_| Handover::Fallback)?;
+            result = decode_with(decompressor, &repaired, req);
+        }
         if result.is_err() {
             // A handle that failed is never reused: with libjpeg-turbo 2.1, reusing one after a
             // failed decode crashed the process (SIGSEGV, found by the hostile-corpus test).
