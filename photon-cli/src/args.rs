@@ -112,6 +112,12 @@ pub struct ProcessArgs {
     #[arg(long)]
     pub no_exif: bool,
 
+    /// Where camera raws' pixels come from: the largest embedded preview when it is large
+    /// enough for every stage, else the sensor data developed (`preview`), or always developed
+    /// (`develop`). Records say which in `decoded_from`.
+    #[arg(long, value_enum, default_value_t = RawSource::Preview)]
+    pub raw: RawSource,
+
     /// Leave the perceptual hash out.
     #[arg(long)]
     pub no_phash: bool,
@@ -223,6 +229,15 @@ pub struct ProcessArgs {
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Where camera raws' pixels come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RawSource {
+    /// The embedded preview when large enough, else the sensor data developed.
+    Preview,
+    /// The sensor data, always developed.
+    Develop,
 }
 
 /// Output order.

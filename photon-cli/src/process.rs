@@ -1,12 +1,13 @@
 //! `photon process`: walk the inputs, run the pipeline into a JSON Lines sink, report, and
 //! turn the outcome into an exit status.
 
-use crate::args::{Order, ProcessArgs};
+use crate::args::{Order, ProcessArgs, RawSource};
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
 use photon_core::{
-    JsonlSink, NotImages, OutputOrder, Pipeline, ResumeIndex, RunError, RunOptions, RunSummary,
-    Sink, SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions, walk,
+    JsonlSink, NotImages, OutputOrder, Pipeline, RawPolicy, ResumeIndex, RunError, RunOptions,
+    RunSummary, Sink, SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions,
+    default_decoder_with, walk,
 };
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -113,7 +114,12 @@ fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {
             .quality(args.thumbnail_quality)
             .output(output)
     });
+    let raw = match args.raw {
+        RawSource::Preview => RawPolicy::PreviewFirst,
+        RawSource::Develop => RawPolicy::Develop,
+    };
     let mut builder = Pipeline::builder()
+        .decoder(default_decoder_with(raw))
         .exif(!args.no_exif)
         .perceptual_hash(!args.no_phash)
         .thumbnail(thumbnail);

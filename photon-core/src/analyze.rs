@@ -124,6 +124,7 @@ fn image_stages(
         width,
         height,
         format: decoded.format,
+        decoded_from: decoded.decoded_from,
         exif,
         perceptual_hash,
         thumbnail,

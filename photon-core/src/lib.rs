@@ -106,11 +106,13 @@ pub use decode::HeifDecoder;
 pub use decode::JxlDecoder;
 #[cfg(feature = "libtiff")]
 pub use decode::LibTiffDecoder;
+#[cfg(feature = "raw")]
+pub use decode::RawDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use decode::TurboJpegDecoder;
 pub use decode::{
-    DecodeError, DecodeLimits, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder,
-    default_decoder,
+    DecodeError, DecodeLimits, DecodeRequest, DecodedFrom, DecodedImage, Decoder,
+    ImageCrateDecoder, RawPolicy, default_decoder, default_decoder_with,
 };
 pub use exif::{read_exif, read_orientation};
 pub use orientation::apply_orientation;

@@ -1,6 +1,7 @@
 //! The output: one JSON object per input, successful ([`ImageRecord`]) or not ([`ErrorRecord`]).
 //! The field-by-field reference is `docs/record-format.md`.
 
+use crate::decode::DecodedFrom;
 use crate::error::ItemError;
 use crate::exif::ExifFields;
 use crate::tag::Tag;
@@ -41,8 +42,13 @@ pub struct ImageRecord {
     pub width: u32,
     /// Upright height in pixels (EXIF orientation applied).
     pub height: u32,
-    /// Format detected from the content (`jpeg`, `png`, `webp`, `gif`, `bmp`, `tiff`).
+    /// Format detected from the content (`jpeg`, `png`, `webp`, `gif`, `bmp`, `tiff`, `heif`,
+    /// `avif`, `jxl`, `mpo`, camera raws as `dng`, `cr2`, `nef`, ...).
     pub format: String,
+    /// For a camera raw, where the pixels came from: its embedded `preview` or the `raw` sensor
+    /// data developed. Absent for other formats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<DecodedFrom>,
     /// Camera metadata, when any was readable and EXIF was on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exif: Option<ExifFields>,

@@ -61,7 +61,11 @@ fn every_variant_decodes_as_pillow_reads_it() {
         assert_eq!(decoded.pixels.dimensions(), e.size, "{}", e.file);
         if OWN_LEVELS.contains(&e.file.as_str()) {
             let means = channel_means(&decoded.pixels);
-            assert!(means[0] > 5.0, "{}: stretched, not black: {means:?}", e.file);
+            assert!(
+                means[0] > 5.0,
+                "{}: stretched, not black: {means:?}",
+                e.file
+            );
             continue;
         }
         let means = channel_means(&decoded.pixels);
@@ -83,7 +87,10 @@ fn formats_are_named_from_the_content() {
     let decoder = default_decoder();
     let format = |file: &str| {
         decoder
-            .decode(&common::fixture("variants", file), &DecodeRequest::default())
+            .decode(
+                &common::fixture("variants", file),
+                &DecodeRequest::default(),
+            )
             .unwrap()
             .format
     };

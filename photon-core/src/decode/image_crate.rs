@@ -98,6 +98,7 @@ impl Decoder for ImageCrateDecoder {
             stored_width,
             stored_height,
             upright: false,
+            decoded_from: None,
         })
     }
 }

@@ -185,6 +185,25 @@ pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
     raw
 }
 
+/// Whether `b` starts the way a camera raw does: a TIFF-based raw (see [`tiff_camera_raw`]), or
+/// the signature of one of the raw containers that are not TIFF (CR3, RAF, ORF, RW2, X3F, MRW,
+/// CRW). A cheap gate before asking the raw reader.
+#[cfg_attr(not(feature = "raw"), allow(dead_code))]
+pub(super) fn camera_raw_signature(b: &[u8]) -> bool {
+    const SIGNATURES: [&[u8]; 8] = [
+        b"FUJIFILMCCD-RAW",
+        b"IIRO",
+        b"IIRS",
+        b"MMOR",
+        b"IIU\0",
+        b"FOVb",
+        b"\0MRM",
+        b"II\x1a\0\0\0HEAPCCDR",
+    ];
+    let cr3 = b.get(4..12) == Some(b"ftypcrx ".as_slice());
+    cr3 || SIGNATURES.iter().any(|s| b.starts_with(s)) || tiff_camera_raw(b).is_some()
+}
+
 /// Refuses a PNG whose text or ICC chunks inflate beyond `max_chunk` bytes. Inflation stops at
 /// the cap, so checking a bomb costs at most `max_chunk` of memory.
 pub(super) fn png_metadata_check(b: &[u8], max_chunk: u64) -> Result<(), String> {

@@ -9,6 +9,8 @@ mod integrity;
 mod jxl;
 #[cfg(feature = "libtiff")]
 mod libtiff;
+#[cfg(feature = "raw")]
+mod raw;
 #[cfg(feature = "turbojpeg")]
 mod turbo;
 
@@ -19,11 +21,14 @@ pub use image_crate::ImageCrateDecoder;
 pub use jxl::JxlDecoder;
 #[cfg(feature = "libtiff")]
 pub use libtiff::LibTiffDecoder;
+#[cfg(feature = "raw")]
+pub use raw::RawDecoder;
 #[cfg(feature = "turbojpeg")]
 pub use turbo::TurboJpegDecoder;
 
 use crate::error::{Stage, StageError};
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -33,15 +38,52 @@ use thiserror::Error;
 /// `turbojpeg`, scaled in the DCT), the rest through [`ImageCrateDecoder`], the format told from
 /// the content. [`Pipeline`](crate::Pipeline) starts with it.
 pub fn default_decoder() -> Arc<dyn Decoder> {
-    Arc::new(DefaultDecoder)
+    default_decoder_with(RawPolicy::default())
+}
+
+/// [`default_decoder`], taking the pixels of camera raws as `raw` says (with the `raw` feature;
+/// without it raws are refused whatever the policy).
+pub fn default_decoder_with(raw: RawPolicy) -> Arc<dyn Decoder> {
+    Arc::new(DefaultDecoder { raw })
+}
+
+/// Which source of pixels a camera raw is decoded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RawPolicy {
+    /// The largest preview the camera embedded, when both its sides reach
+    /// [`DecodeRequest::min_side`] (what photo managers show, and 10-100x cheaper); the sensor
+    /// data developed otherwise.
+    #[default]
+    PreviewFirst,
+    /// Always develop the sensor data.
+    Develop,
+}
+
+/// Where a decoder took the pixels from, for files that hold more than one rendition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DecodedFrom {
+    /// A preview the camera embedded (a camera raw's JPEG).
+    Preview,
+    /// The sensor data, developed.
+    Raw,
 }
 
 /// The decoder [`default_decoder`] returns.
 #[derive(Debug, Clone, Copy)]
-struct DefaultDecoder;
+struct DefaultDecoder {
+    #[cfg_attr(not(feature = "raw"), allow(dead_code))]
+    raw: RawPolicy,
+}
 
 impl Decoder for DefaultDecoder {
     fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        #[cfg(feature = "raw")]
+        if integrity::camera_raw_signature(bytes) && raw::is_camera_raw(bytes) {
+            return RawDecoder::new(self.raw).decode(bytes, req);
+        }
         #[cfg(feature = "heif")]
         if heif::heif_format(bytes).is_some() {
             return HeifDecoder.decode(bytes, req);
@@ -130,6 +172,8 @@ pub struct DecodedImage {
     /// (HEIF's `irot` and `imir`, which are authoritative there): the pipeline then applies no
     /// EXIF orientation on top, and the stored size is the upright one.
     pub upright: bool,
+    /// For files with more than one rendition (camera raws), which one the pixels come from.
+    pub decoded_from: Option<DecodedFrom>,
 }
 
 impl DecodedImage {
@@ -142,12 +186,19 @@ impl DecodedImage {
             stored_width,
             stored_height,
             upright: false,
+            decoded_from: None,
         }
     }
 
     /// The same image, marked as turned upright by the decoder: see [`DecodedImage::upright`].
     pub fn upright(mut self) -> Self {
         self.upright = true;
+        self
+    }
+
+    /// The same image, taken from rendition `from` of a file that holds several.
+    pub fn from_rendition(mut self, from: DecodedFrom) -> Self {
+        self.decoded_from = Some(from);
         self
     }
 

@@ -125,13 +125,8 @@ fn decode_with(
         .map_err(|_| Handover::Fallback)?;
     let pixels =
         RgbImage::from_raw(out_w as u32, out_h as u32, pixels).ok_or(Handover::Fallback)?;
-    Ok(DecodedImage {
-        pixels,
-        format: jpeg_format_name(bytes).into(),
-        stored_width: width as u32,
-        stored_height: height as u32,
-        upright: false,
-    })
+    Ok(DecodedImage::new(pixels, jpeg_format_name(bytes))
+        .with_stored_size(width as u32, height as u32))
 }
 
 fn check_limits(

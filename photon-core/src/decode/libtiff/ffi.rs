@@ -137,7 +137,10 @@ impl<'a> TiffReader<'a> {
             if opts.is_null() {
                 return Err("libtiff could not allocate its open options".into());
             }
-            TIFFOpenOptionsSetMaxSingleMemAlloc(opts, isize::try_from(max_alloc).unwrap_or(isize::MAX));
+            TIFFOpenOptionsSetMaxSingleMemAlloc(
+                opts,
+                isize::try_from(max_alloc).unwrap_or(isize::MAX),
+            );
             TIFFOpenOptionsSetErrorHandlerExtR(opts, record_error, user);
             TIFFOpenOptionsSetWarningHandlerExtR(opts, ignore_warning, user);
             let tif = TIFFClientOpenExt(
@@ -186,7 +189,11 @@ impl<'a> TiffReader<'a> {
         let mut orientation = 1u16;
         // SAFETY: Orientation is a SHORT field, written through a uint16_t pointer.
         unsafe {
-            TIFFGetFieldDefaulted(self.tif.as_ptr(), TAG_ORIENTATION, &mut orientation as *mut u16)
+            TIFFGetFieldDefaulted(
+                self.tif.as_ptr(),
+                TAG_ORIENTATION,
+                &mut orientation as *mut u16,
+            )
         };
         orientation
     }
@@ -208,13 +215,12 @@ impl<'a> TiffReader<'a> {
         unsafe { TIFFGetField(tif, TAG_PHOTOMETRIC, &mut photometric as *mut u16) };
         let integer = matches!(format, 1 | 2) && (1..=32).contains(&bits);
         let float = format == 3 && bits == 32;
-        (read && samples == 1 && (integer || float) && photometric <= 1)
-            .then_some(GreyLayout {
-                bits,
-                signed: format == 2,
-                float,
-                white_is_zero: photometric == 0,
-            })
+        (read && samples == 1 && (integer || float) && photometric <= 1).then_some(GreyLayout {
+            bits,
+            signed: format == 2,
+            float,
+            white_is_zero: photometric == 0,
+        })
     }
 
     /// Whether the image is 8-bit CIELAB, three samples interleaved, in strips.
@@ -323,7 +329,9 @@ fn source<'s>(handle: Handle) -> &'s mut Source<'s> {
 
 extern "C" fn read_proc(handle: Handle, buf: *mut c_void, size: isize) -> isize {
     let source = source(handle);
-    let start = usize::try_from(source.at).unwrap_or(usize::MAX).min(source.bytes.len());
+    let start = usize::try_from(source.at)
+        .unwrap_or(usize::MAX)
+        .min(source.bytes.len());
     let wanted = usize::try_from(size).unwrap_or(0);
     let n = wanted.min(source.bytes.len() - start);
     // SAFETY: libtiff's buffer holds `size` bytes; n ≤ size and the source range is in bounds.
@@ -380,7 +388,9 @@ extern "C" fn record_error(
             String::new()
         } else {
             // SAFETY: libtiff passes a NUL-terminated module name.
-            unsafe { CStr::from_ptr(module) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(module) }
+                .to_string_lossy()
+                .into_owned()
         };
         let text = c_text(&text);
         // The module is the file name the handle was opened with for some messages: not news.

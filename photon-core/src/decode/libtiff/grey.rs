@@ -13,14 +13,21 @@ pub(super) fn to_grey8(rows: &[Vec<u8>], width: usize, layout: GreyLayout) -> Ve
         .flat_map(|row| (0..width).map(move |i| sample(row, i, layout)))
         .collect();
     let finite = || values.iter().copied().filter(|v| v.is_finite());
-    let (low, high) = (finite().fold(f64::MAX, f64::min), finite().fold(f64::MIN, f64::max));
+    let (low, high) = (
+        finite().fold(f64::MAX, f64::min),
+        finite().fold(f64::MIN, f64::max),
+    );
     let span = if high > low { high - low } else { 1.0 };
     values
         .iter()
         .map(|v| {
             // NaN saturates to 0 in the cast.
             let level = ((v - low) / span * 255.0).round().clamp(0.0, 255.0) as u8;
-            if layout.white_is_zero { 255 - level } else { level }
+            if layout.white_is_zero {
+                255 - level
+            } else {
+                level
+            }
         })
         .collect()
 }
@@ -82,12 +89,21 @@ mod tests {
 
     #[test]
     fn deep_samples_stretch_to_the_image_range() {
-        let words: Vec<u8> = [10u32, 20, 30].iter().flat_map(|w| w.to_ne_bytes()).collect();
+        let words: Vec<u8> = [10u32, 20, 30]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect();
         assert_eq!(to_grey8(&[words], 3, layout(32, false)), vec![0, 128, 255]);
         let signed: Vec<u8> = [-5i32, 5].iter().flat_map(|w| w.to_ne_bytes()).collect();
         assert_eq!(to_grey8(&[signed], 2, layout(32, true)), vec![0, 255]);
-        let floats: Vec<u8> = [0.5f32, 1.5, f32::NAN].iter().flat_map(|w| w.to_ne_bytes()).collect();
-        let float = GreyLayout { float: true, ..layout(32, false) };
+        let floats: Vec<u8> = [0.5f32, 1.5, f32::NAN]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect();
+        let float = GreyLayout {
+            float: true,
+            ..layout(32, false)
+        };
         assert_eq!(to_grey8(&[floats], 3, float), vec![0, 255, 0]);
     }
 }

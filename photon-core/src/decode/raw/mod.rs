@@ -1,0 +1,163 @@
+//! Camera raws through rawler: the largest embedded preview when it serves every stage, else
+//! the sensor data developed.
+
+use super::{DecodeError, DecodeRequest, DecodedFrom, DecodedImage, Decoder, RawPolicy};
+use crate::orientation::apply_orientation;
+use image::{DynamicImage, RgbImage};
+use rawler::decoders::{Decoder as RawlerDecoder, RawDecodeParams};
+use rawler::imgop::develop::RawDevelop;
+use rawler::rawsource::RawSource;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Camera raws through rawler (feature `raw`): DNG, CR2, CR3, CRW, NEF, NRW, ARW, SRF, SR2, RAF,
+/// ORF, RW2, PEF, SRW, X3F, 3FR, IIQ, ERF, MEF, MOS, KDC, DCR, MRW and the other formats rawler
+/// knows, told from the content. By [`RawPolicy`], the pixels come from the largest embedded
+/// preview or from the sensor data developed (demosaic, white balance and colour matrix from the
+/// file, sRGB); [`DecodedImage::decoded_from`] says which. Either way the raw's orientation is
+/// applied and the image marked [upright](DecodedImage::upright), and its stored size is the
+/// developed image's upright size, so records do not depend on the source chosen.
+///
+/// ```no_run
+/// use photon_core::{DecodeRequest, DecodedFrom, Decoder, RawDecoder, RawPolicy};
+/// let nef = std::fs::read("DSC_0001.NEF")?;
+/// let image = RawDecoder::new(RawPolicy::Develop).decode(&nef, &DecodeRequest::default())?;
+/// assert_eq!(image.decoded_from, Some(DecodedFrom::Raw));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawDecoder {
+    policy: RawPolicy,
+}
+
+/// The raw samples (2 bytes), rawler's float planes while developing (up to 4 × 4 bytes, twice)
+/// and the 8-bit output (3).
+const DEVELOP_BYTES_PER_PIXEL: u64 = 37;
+
+impl RawDecoder {
+    /// A decoder that takes its pixels as `policy` says.
+    pub fn new(policy: RawPolicy) -> Self {
+        Self { policy }
+    }
+}
+
+/// Whether rawler recognises `bytes` as a camera raw it can read.
+pub(super) fn is_camera_raw(bytes: &[u8]) -> bool {
+    catch_unwind(|| {
+        let source = RawSource::new_from_slice(bytes);
+        rawler::get_decoder(&source).is_ok()
+    })
+    .unwrap_or(false)
+}
+
+impl Decoder for RawDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        // rawler's parsers and develop steps assert and index freely on hostile input.
+        catch_unwind(AssertUnwindSafe(|| self.decode_raw(bytes, req))).unwrap_or_else(|_| {
+            Err(DecodeError::Malformed(
+                "the camera raw's structure is broken (rawler gave up)".into(),
+            ))
+        })
+    }
+}
+
+impl RawDecoder {
+    fn decode_raw(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        let source = RawSource::new_from_slice(bytes);
+        let decoder = rawler::get_decoder(&source).map_err(unsupported)?;
+        let format = format!("{:?}", decoder.format_hint()).to_ascii_lowercase();
+        let params = RawDecodeParams::default();
+        let header = decoder
+            .raw_image(&source, &params, true)
+            .map_err(malformed)?;
+        let (width, height) = developed_size(&header);
+        check_limits(width, height, req)?;
+        let orientation = u8::try_from(header.orientation.to_u16()).unwrap_or(1);
+        let preview = match self.policy {
+            RawPolicy::PreviewFirst => largest_preview(&*decoder, &source, &params, req.min_side),
+            RawPolicy::Develop => None,
+        };
+        let (pixels, from) = match preview {
+            Some(preview) => (preview, DecodedFrom::Preview),
+            None => (develop(&*decoder, &source, &params)?, DecodedFrom::Raw),
+        };
+        let upright = apply_orientation(pixels, orientation);
+        let (width, height) = crate::orientation::upright_size(width, height, orientation);
+        Ok(DecodedImage::new(upright, format)
+            .with_stored_size(width, height)
+            .upright()
+            .from_rendition(from))
+    }
+}
+
+/// The size of the developed image: the camera's default crop, else its active area.
+fn developed_size(raw: &rawler::RawImage) -> (u32, u32) {
+    let area = raw.crop_area.or(raw.active_area);
+    let (w, h) = area.map_or((raw.width, raw.height), |r| (r.d.w, r.d.h));
+    (
+        u32::try_from(w).unwrap_or(u32::MAX),
+        u32::try_from(h).unwrap_or(u32::MAX),
+    )
+}
+
+/// The largest of the previews the file embeds whose sides both reach `min_side`. Without a
+/// `min_side` (full size asked for) none serves.
+fn largest_preview(
+    decoder: &dyn RawlerDecoder,
+    source: &RawSource,
+    params: &RawDecodeParams,
+    min_side: Option<u32>,
+) -> Option<RgbImage> {
+    let min_side = min_side?;
+    let candidates = [
+        decoder.full_image(source, params),
+        decoder.preview_image(source, params),
+        decoder.thumbnail_image(source, params),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|c| c.ok().flatten())
+        .filter(|image| image.width() >= min_side && image.height() >= min_side)
+        .max_by_key(|image| u64::from(image.width()) * u64::from(image.height()))
+        .map(DynamicImage::into_rgb8)
+}
+
+/// The sensor data developed to 8-bit sRGB: demosaic, white balance and colour matrix from the
+/// file, default crop.
+fn develop(
+    decoder: &dyn RawlerDecoder,
+    source: &RawSource,
+    params: &RawDecodeParams,
+) -> Result<RgbImage, DecodeError> {
+    let raw = decoder
+        .raw_image(source, params, false)
+        .map_err(malformed)?;
+    let developed = RawDevelop::default()
+        .develop_intermediate(&raw)
+        .map_err(malformed)?
+        .to_dynamic_image()
+        .ok_or_else(|| DecodeError::Malformed("the developed raw has no pixels".into()))?;
+    Ok(developed.into_rgb8())
+}
+
+fn check_limits(width: u32, height: u32, req: &DecodeRequest) -> Result<(), DecodeError> {
+    let limits = &req.limits;
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Malformed(format!("a {width}x{height} raw")));
+    }
+    let bytes = u64::from(width) * u64::from(height) * DEVELOP_BYTES_PER_PIXEL;
+    if width > limits.max_width || height > limits.max_height || bytes > limits.max_alloc {
+        return Err(DecodeError::LimitsExceeded(format!(
+            "{width}x{height} raw is beyond {}x{} or {} bytes",
+            limits.max_width, limits.max_height, limits.max_alloc
+        )));
+    }
+    Ok(())
+}
+
+fn unsupported(e: rawler::RawlerError) -> DecodeError {
+    DecodeError::UnsupportedFormat(format!(": {e}"))
+}
+
+fn malformed(e: rawler::RawlerError) -> DecodeError {
+    DecodeError::Malformed(e.to_string())
+}
