@@ -39,8 +39,8 @@ fn source_photo() -> image::RgbImage {
 fn means(image: &image::RgbImage) -> [f64; 3] {
     let mut sums = [0f64; 3];
     for p in image.pixels() {
-        for c in 0..3 {
-            sums[c] += f64::from(p.0[c]);
+        for (sum, level) in sums.iter_mut().zip(p.0) {
+            *sum += f64::from(level);
         }
     }
     sums.map(|s| s / f64::from(image.width() * image.height()))

@@ -23,7 +23,7 @@ use image::RgbImage;
 /// ```
 /// use photon_core::{DecodeRequest, Decoder, LibTiffDecoder};
 ///
-/// let tiff = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiff/ycbcr-jpeg.tif"))?;
+/// let tiff = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/variants/tiff_strip_ycbcr_jpeg_2x2_sampling.tif"))?;
 /// let image = LibTiffDecoder.decode(&tiff, &DecodeRequest::default())?;
 /// assert_eq!(image.format, "tiff");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
