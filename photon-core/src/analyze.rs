@@ -100,6 +100,7 @@ fn image_stages(
     let request = DecodeRequest {
         limits: cx.stages.limits,
         min_side: cx.stages.decode_min_side(cx.preprocessing),
+        min_long_side: cx.stages.decode_min_long_side(),
     };
     let decoded = guarded(cx, Stage::Decode, || {
         cx.decoder.decode(&input.bytes, &request)
@@ -210,8 +211,9 @@ fn failed_after_read(input: ReadInput, hash: String, error: ItemError) -> Record
 }
 
 impl StageOptions {
-    /// The shortest side a decoder must keep for the enabled stages: the hint
-    /// [`DecodeRequest::min_side`] that lets a JPEG be decoded at 1/2, 1/4 or 1/8 scale.
+    /// The shortest side a decoder must keep for the perceptual hash and the model: the hint
+    /// [`DecodeRequest::min_side`] that, with the thumbnail's [`Self::decode_min_long_side`],
+    /// lets a JPEG be decoded at 1/2, 1/4 or 1/8 scale.
     ///
     /// The model gets [`MODEL_DECODE_MARGIN`] times the side its resize starts from, so that
     /// its own resize still does most of the reduction: decoded at 1.1x the target,
@@ -223,16 +225,18 @@ impl StageOptions {
         const PHASH_SIDE: u32 = 64;
         let model_side = preprocessing
             .map(|p| (f64::from(p.min_source_side()) * MODEL_DECODE_MARGIN).ceil() as u32);
-        [
-            self.perceptual_hash.then_some(PHASH_SIDE),
-            self.thumbnail
-                .as_ref()
-                .map(|t: &ThumbnailOptions| t.max_side),
-            model_side,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
+        [self.perceptual_hash.then_some(PHASH_SIDE), model_side]
+            .into_iter()
+            .flatten()
+            .max()
+    }
+
+    /// The longest side a decoder must keep: the thumbnail's size, as a thumbnail fits its
+    /// longer side to it ([`DecodeRequest::min_long_side`]).
+    pub(crate) fn decode_min_long_side(&self) -> Option<u32> {
+        self.thumbnail
+            .as_ref()
+            .map(|t: &ThumbnailOptions| t.max_side)
     }
 }
 

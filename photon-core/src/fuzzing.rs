@@ -19,6 +19,7 @@ pub fn decode_bytes(bytes: &[u8]) {
             max_metadata_chunk: 64 << 10,
         },
         min_side: Some(64),
+        min_long_side: Some(256),
     };
     if let Some(fields) = crate::exif::read_exif(bytes) {
         serde_json::to_string(&fields).expect("EXIF fields serialise");

@@ -12,9 +12,9 @@ use std::sync::OnceLock;
 /// Those are authoritative in HEIF, so the decoded image is marked
 /// [upright](DecodedImage::upright) and an EXIF orientation inside the file never turns it a
 /// second time. Grid images (a phone's 512 px tiles) come out whole, 10- and 12-bit images as
-/// 8-bit. When the container has a thumbnail item whose sides both reach
-/// [`DecodeRequest::min_side`], that is decoded instead of the full image, by the same rule as
-/// the scaled JPEG decode. Anything that is not HEIF or AVIF goes to `fallback`.
+/// 8-bit. When the container has a thumbnail item that [serves](DecodeRequest::serves) the
+/// request (a phone's 320×240 one does for a 256 px thumbnail and the perceptual hash), that is
+/// decoded instead of the full image, by the same rule as the scaled JPEG decode. Anything that is not HEIF or AVIF goes to `fallback`.
 ///
 /// ```no_run
 /// use photon_core::{DecodeRequest, Decoder, HeifDecoder};
@@ -69,7 +69,7 @@ impl Decoder for HeifDecoder {
         let primary = context.primary_image_handle().map_err(from_heif_error)?;
         let (width, height) = (primary.width(), primary.height());
         check_limits(width, height, req)?;
-        let source = thumbnail_for(&primary, req.min_side).unwrap_or(primary);
+        let source = thumbnail_for(&primary, req).unwrap_or(primary);
         let pixels = decode_rgb(&source)?;
         Ok(DecodedImage::new(pixels, format)
             .with_stored_size(width, height)
@@ -92,15 +92,14 @@ fn check_limits(width: u32, height: u32, req: &DecodeRequest) -> Result<(), Deco
     Ok(())
 }
 
-/// The smallest thumbnail item whose sides both reach `min_side`, if any.
-fn thumbnail_for(primary: &ImageHandle, min_side: Option<u32>) -> Option<ImageHandle> {
-    let min_side = min_side?;
+/// The smallest thumbnail item that serves the request, if any.
+fn thumbnail_for(primary: &ImageHandle, req: &DecodeRequest) -> Option<ImageHandle> {
     let mut ids: Vec<ItemId> = vec![0; primary.number_of_thumbnails()];
     let found = primary.thumbnail_ids(&mut ids);
     ids.truncate(found);
     ids.into_iter()
         .filter_map(|id| primary.thumbnail(id).ok())
-        .filter(|t| t.width() >= min_side && t.height() >= min_side)
+        .filter(|t| req.serves(t.width(), t.height()))
         .min_by_key(|t| u64::from(t.width()) * u64::from(t.height()))
 }
 

@@ -149,10 +149,14 @@ impl Default for DecodeLimits {
 pub struct DecodeRequest {
     /// Limits to enforce before allocating.
     pub limits: DecodeLimits,
-    /// The shortest side every later stage can work from. A decoder that can decode at a
-    /// reduced scale (JPEG DCT scaling) may return any image whose sides are both at least this
-    /// long, or the full image. `None` means full size.
+    /// The shortest side every later stage can work from (the perceptual hash, the model). A
+    /// decoder that can decode at a reduced scale (JPEG DCT scaling) or has smaller renditions
+    /// (a HEIF thumbnail item, a raw's preview) may return any image that
+    /// [serves](DecodeRequest::serves) the request, or the full image.
     pub min_side: Option<u32>,
+    /// The longest side later stages need (a thumbnail fits its longer side to its size).
+    /// When this and [`min_side`](Self::min_side) are both `None`, the full size is wanted.
+    pub min_long_side: Option<u32>,
 }
 
 /// A decoded image, as stored in the file (EXIF orientation not yet applied). Build it with
@@ -216,6 +220,7 @@ impl DecodeRequest {
         Self {
             limits,
             min_side: None,
+            min_long_side: None,
         }
     }
 
@@ -223,6 +228,36 @@ impl DecodeRequest {
     pub fn with_min_side(mut self, side: Option<u32>) -> Self {
         self.min_side = side;
         self
+    }
+
+    /// The same request, allowing a reduced scale whose longer side is at least `side`.
+    pub fn with_min_long_side(mut self, side: Option<u32>) -> Self {
+        self.min_long_side = side;
+        self
+    }
+
+    /// Whether an image of `width × height`, a reduced rendition of the stored one, is enough
+    /// for every later stage: its shorter side reaches [`min_side`](Self::min_side) and its
+    /// longer side [`min_long_side`](Self::min_long_side). Never when the request asks for the
+    /// full size.
+    ///
+    /// ```
+    /// use photon_core::DecodeRequest;
+    /// // A 256 px thumbnail and a 64 px perceptual hash: a 320x240 rendition serves.
+    /// let request = DecodeRequest::default()
+    ///     .with_min_side(Some(64))
+    ///     .with_min_long_side(Some(256));
+    /// assert!(request.serves(320, 240));
+    /// assert!(!request.serves(240, 180));
+    /// assert!(!DecodeRequest::default().serves(8000, 6000));
+    /// ```
+    pub fn serves(&self, width: u32, height: u32) -> bool {
+        if self.min_side.is_none() && self.min_long_side.is_none() {
+            return false;
+        }
+        let (short, long) = (width.min(height), width.max(height));
+        self.min_side.is_none_or(|side| short >= side)
+            && self.min_long_side.is_none_or(|side| long >= side)
     }
 }
 
@@ -268,9 +303,11 @@ impl StageError for DecodeError {
 /// - Never panic, whatever the bytes: decoders meet hostile files. (The pipeline still catches a
 ///   panic and records it as a decode error, but a panic inside C code through FFI may not be
 ///   catchable at all.)
-/// - [`DecodeRequest::min_side`] is a hint: return the full image, or any reduced scale whose
-///   sides both reach it, with the full size in [`DecodedImage::with_stored_size`] so records and
-///   thumbnails do not depend on the scale chosen.
+/// - [`DecodeRequest::min_side`] and [`min_long_side`](DecodeRequest::min_long_side) are a
+///   hint: return the full image, or any reduced scale or smaller rendition that
+///   [serves](DecodeRequest::serves) them, with the full size in
+///   [`DecodedImage::with_stored_size`] so records and thumbnails do not depend on the one
+///   chosen.
 /// - `decode` runs on a blocking thread, one call per input, several at once.
 ///
 /// `Arc<D>`, `Box<D>` and `&D` are decoders when `D` is.

@@ -107,7 +107,7 @@ fn decode_with(
     }
     let (width, height) = (header.width as u64, header.height as u64);
     check_limits(bytes, width, height, req).map_err(Handover::Refuse)?;
-    let eighths = scale_for(header.width, header.height, req.min_side);
+    let eighths = scale_for(header.width, header.height, req);
     let (out_w, out_h) = (
         scaled(header.width, eighths),
         scaled(header.height, eighths),
@@ -153,13 +153,12 @@ fn check_limits(
     Ok(())
 }
 
-/// The smallest scale, in eighths, at which both sides stay at least `min_side` long.
-fn scale_for(width: usize, height: usize, min_side: Option<u32>) -> usize {
-    let Some(min_side) = min_side else { return 8 };
-    let min_side = min_side as usize;
+/// The smallest scale, in eighths, whose image still serves the request.
+fn scale_for(width: usize, height: usize, req: &DecodeRequest) -> usize {
+    let side = |s: usize| u32::try_from(s).unwrap_or(u32::MAX);
     SCALES_IN_EIGHTHS
         .into_iter()
-        .find(|&e| scaled(width, e) >= min_side && scaled(height, e) >= min_side)
+        .find(|&e| req.serves(side(scaled(width, e)), side(scaled(height, e))))
         .unwrap_or(8)
 }
 
@@ -174,12 +173,20 @@ mod tests {
 
     #[test]
     fn scale_is_the_smallest_that_keeps_every_side_long_enough() {
-        assert_eq!(scale_for(4000, 3000, Some(256)), 1); // 500 x 375
-        assert_eq!(scale_for(1024, 768, Some(256)), 4); // 512 x 384; 1/4 would give 192
-        assert_eq!(scale_for(3000, 4000, Some(375)), 1);
-        assert_eq!(scale_for(3000, 4000, Some(376)), 2);
-        assert_eq!(scale_for(200, 100, Some(256)), 8);
-        assert_eq!(scale_for(4000, 3000, None), 8);
+        let short = |side| DecodeRequest::default().with_min_side(Some(side));
+        assert_eq!(scale_for(4000, 3000, &short(256)), 1); // 500 x 375
+        assert_eq!(scale_for(1024, 768, &short(256)), 4); // 512 x 384; 1/4 would give 192
+        assert_eq!(scale_for(3000, 4000, &short(375)), 1);
+        assert_eq!(scale_for(3000, 4000, &short(376)), 2);
+        assert_eq!(scale_for(200, 100, &short(256)), 8);
+        assert_eq!(scale_for(4000, 3000, &DecodeRequest::default()), 8);
         assert_eq!(scaled(4001, 1), 501);
+        // A 256 px thumbnail needs the longer side only: 1/4 of 1024x768 is 256x192.
+        let thumbnail = short(64).with_min_long_side(Some(256));
+        assert_eq!(scale_for(1024, 768, &thumbnail), 2);
+        assert_eq!(
+            scale_for(1024, 768, &short(64).with_min_long_side(Some(257))),
+            4
+        );
     }
 }

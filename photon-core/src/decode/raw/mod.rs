@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// Camera raws through rawler (feature `raw`): DNG, CR2, CR3, CRW, NEF, NRW, ARW, SRF, SR2, RAF,
 /// ORF, RW2, PEF, SRW, X3F, 3FR, IIQ, ERF, MEF, MOS, KDC, DCR, MRW and the other formats rawler
 /// knows, told from the content. By [`RawPolicy`], the pixels come from the largest embedded
-/// preview or from the sensor data developed (demosaic, white balance and colour matrix from the
+/// preview that [serves](DecodeRequest::serves) the request or from the sensor data developed (demosaic, white balance and colour matrix from the
 /// file, sRGB); [`DecodedImage::decoded_from`] says which. Either way the raw's orientation is
 /// applied and the image marked [upright](DecodedImage::upright), and its stored size is the
 /// developed image's upright size, so records do not depend on the source chosen.
@@ -73,7 +73,7 @@ impl RawDecoder {
         check_limits(width, height, req)?;
         let orientation = u8::try_from(header.orientation.to_u16()).unwrap_or(1);
         let preview = match self.policy {
-            RawPolicy::PreviewFirst => largest_preview(&*decoder, &source, &params, req.min_side),
+            RawPolicy::PreviewFirst => largest_preview(&*decoder, &source, &params, req),
             RawPolicy::Develop => None,
         };
         let (pixels, from) = match preview {
@@ -99,15 +99,17 @@ fn developed_size(raw: &rawler::RawImage) -> (u32, u32) {
     )
 }
 
-/// The largest of the previews the file embeds whose sides both reach `min_side`. Without a
-/// `min_side` (full size asked for) none serves.
+/// The largest of the previews the file embeds that serves the request; none when the full
+/// size is asked for.
 fn largest_preview(
     decoder: &dyn RawlerDecoder,
     source: &RawSource,
     params: &RawDecodeParams,
-    min_side: Option<u32>,
+    req: &DecodeRequest,
 ) -> Option<RgbImage> {
-    let min_side = min_side?;
+    if !req.serves(u32::MAX, u32::MAX) {
+        return None;
+    }
     let candidates = [
         decoder.full_image(source, params),
         decoder.preview_image(source, params),
@@ -116,7 +118,7 @@ fn largest_preview(
     candidates
         .into_iter()
         .filter_map(|c| c.ok().flatten())
-        .filter(|image| image.width() >= min_side && image.height() >= min_side)
+        .filter(|image| req.serves(image.width(), image.height()))
         .max_by_key(|image| u64::from(image.width()) * u64::from(image.height()))
         .map(DynamicImage::into_rgb8)
 }
