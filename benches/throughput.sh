@@ -27,4 +27,16 @@ if [ ! -f "$model/onnx/vision_model.onnx" ]; then
 fi
 
 cargo build --release -q -p photon-cli
+# The HEIC set: the first 24 files of the 4000x3000 JPEG set re-encoded (pillow-heif, x265), once.
+cargo bench -q -p benches --bench pipeline_throughput -- --corpus-only
+heic=$work/corpus/heic-4000x3000
+if [ "$(ls "$heic" 2>/dev/null | grep -c '\.heic$')" -lt 24 ]; then
+  if ! python3 -c "import pillow_heif" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check --target "$work/pydeps" pillow-heif
+    export PYTHONPATH="$PWD/$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
+  fi
+  mkdir -p "$work/corpus/heic-src"
+  for i in $(seq -w 0 23); do ln -f "$work/corpus/4000x3000/photo_$i.jpg" "$work/corpus/heic-src/" ; done
+  python3 benches/make_heic_corpus.py "$work/corpus/heic-src" "$heic"
+fi
 cargo bench -q -p benches --bench pipeline_throughput | tee "$work/results.md"

@@ -1,5 +1,6 @@
 //! Per-stage cost on real photos: `cargo bench -p benches --bench stages`. The 4000x3000 group
-//! uses the generated benchmark corpus (made on first use, as by the throughput bench).
+//! uses the generated benchmark corpus (made on first use, as by the throughput bench); the
+//! HEIC group the HEIC set benches/throughput.sh makes from it.
 
 #[path = "pipeline_throughput/corpus.rs"]
 #[allow(dead_code)]
@@ -11,6 +12,7 @@ use photon_core::LabelBank;
 use photon_core::ZeroShotScoring;
 use photon_core::efficientnet_lite0;
 use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder, TurboJpegDecoder};
+use photon_core::{HeifDecoder, JxlDecoder, LibTiffDecoder, RawDecoder, RawPolicy};
 use photon_core::{ThumbnailOptions, encode_thumbnail};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -178,12 +180,89 @@ fn camera_pixels(c: &mut Criterion) {
     g.finish();
 }
 
+fn testdata(path: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(path);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What the pipeline asks for without a model: a 256 px thumbnail and the 64 px perceptual hash.
+fn thumbnail_request() -> DecodeRequest {
+    DecodeRequest::default()
+        .with_min_side(Some(64))
+        .with_min_long_side(Some(256))
+}
+
+/// Each decoder added for phone and camera formats, on the repository's fixtures.
+fn format_decoders(c: &mut Criterion) {
+    let full = DecodeRequest::default();
+    let cases: [(&str, &str, &dyn Decoder); 7] = [
+        ("heic 96x128 (x265)", "heif/rot_exif6.heic", &HeifDecoder),
+        ("avif 96x128 (aom)", "heif/rot_exif6.avif", &HeifDecoder),
+        ("jxl 96x128", "jxl/exif6.jxl", &JxlDecoder),
+        (
+            "tiff 128x128 lzma",
+            "variants/hopper_lzma.tif",
+            &LibTiffDecoder,
+        ),
+        (
+            "tiff 480x360 ycbcr jpeg",
+            "variants/tiff_strip_ycbcr_jpeg_2x2_sampling.tif",
+            &LibTiffDecoder,
+        ),
+        (
+            "tiff 100x40 tiled planar 16-bit",
+            "variants/tiff_tiled_planar_16bit_RGB.tiff",
+            &LibTiffDecoder,
+        ),
+        (
+            "dng 256x192 develop",
+            "raw/plain.dng",
+            &RawDecoder::new(RawPolicy::Develop),
+        ),
+    ];
+    let mut g = c.benchmark_group("decoders/fixtures");
+    for (name, file, decoder) in cases {
+        let bytes = testdata(file);
+        g.bench_function(name, |b| {
+            b.iter(|| decoder.decode(black_box(&bytes), &full))
+        });
+    }
+    let dng = testdata("raw/preview.dng");
+    let preview = DecodeRequest::default().with_min_side(Some(64));
+    g.bench_function("dng 256x192 embedded preview 128x96", |b| {
+        b.iter(|| RawDecoder::default().decode(black_box(&dng), &preview))
+    });
+    g.finish();
+}
+
+/// A 12 MP HEIC as a phone writes it (benches/throughput.sh makes the set): the full image,
+/// and the 320x240 thumbnail item that serves a 256 px thumbnail.
+fn camera_heic(c: &mut Criterion) {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let heic = corpus::heic(&repo.join("target/bench/corpus"));
+    let bytes = std::fs::read(&heic.files[0]).expect("HEIC corpus file");
+    let mut g = c.benchmark_group("decoders/heic 4000x3000 q85");
+    g.sample_size(10);
+    g.bench_function("full image", |b| {
+        b.iter(|| HeifDecoder.decode(black_box(&bytes), &DecodeRequest::default()))
+    });
+    let request = thumbnail_request();
+    g.bench_function("thumbnail item 320x240", |b| {
+        b.iter(|| HeifDecoder.decode(black_box(&bytes), &request))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     small_photo,
     tag_scoring,
     png,
     camera_decode,
-    camera_pixels
+    camera_pixels,
+    format_decoders,
+    camera_heic
 );
 criterion_main!(benches);

@@ -28,7 +28,7 @@ impl CorpusSet {
     pub fn describe(&self) {
         let (n, megabytes) = (self.files.len(), self.bytes() as f64 / 1e6);
         println!(
-            "corpus {}: {n} JPEGs, {megabytes:.1} MB, {:.2} MB each on average",
+            "corpus {}: {n} files, {megabytes:.1} MB, {:.2} MB each on average",
             self.name,
             megabytes / n as f64
         );
@@ -74,6 +74,32 @@ pub fn ensure(repo: &Path, root: &Path) -> (CorpusSet, CorpusSet) {
     }
     let [large, small] = sets;
     (large, small)
+}
+
+/// The HEIC set: the first files of the 4000x3000 set re-encoded by
+/// benches/make_heic_corpus.py (pillow-heif, quality 85, a 320x240 thumbnail item), which
+/// benches/throughput.sh runs before the bench.
+pub fn heic(root: &Path) -> CorpusSet {
+    let dir = root.join("heic-4000x3000");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "heic"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "{} has no HEIC files: run benches/throughput.sh",
+        dir.display()
+    );
+    CorpusSet {
+        name: "HEIC 4000x3000".into(),
+        dir,
+        files,
+    }
 }
 
 fn load_photos(dir: &Path) -> Vec<RgbImage> {

@@ -78,6 +78,16 @@ impl Decoder for ImageCrateDecoder {
                     None => return Err(from_image_error(e)),
                 }
             }
+            Err(e) if format == ImageFormat::Bmp => match super::bmp_repair::repaired_bmp(bytes) {
+                Some((repaired, flip)) => {
+                    let mut image = self.decode(&repaired, req)?;
+                    if flip {
+                        image.pixels = image::imageops::flip_vertical(&image.pixels);
+                    }
+                    return Ok(image);
+                }
+                None => return Err(from_image_error(e)),
+            },
             Err(e) if format == ImageFormat::Jpeg => {
                 match super::integrity::jpeg_without_header_gaps(bytes) {
                     Some(repaired) => return self.decode(&repaired, req),

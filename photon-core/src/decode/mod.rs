@@ -1,5 +1,6 @@
 //! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
 
+mod bmp_repair;
 mod gif_grey;
 #[cfg(feature = "heif")]
 mod heif;
