@@ -8,11 +8,14 @@ what LibRaw (rawpy), the reference raw reader, develops from them.
   IFD0, exposure time, f-number and ISO in its EXIF directory; nothing to show but the raw.
 - preview.dng: the layout cameras and converters write: IFD0 is a 128x96 8-bit RGB preview
   (NewSubFileType 1) with Orientation 6 (the camera held upright), the sensor data in a SubIFD.
+- jpeg_preview.dng: the same with a full-size 256x192 JPEG preview (Compression 7), as most
+  cameras' DNGs carry, and Orientation 8.
 
 The camera's colour space is linear sRGB (ColorMatrix1 is XYZ to linear sRGB under D65, the
 white balance neutral), so a correct develop gives back the photo. `expected.tsv` holds LibRaw's
 development of each (upright size, mean of each channel). Needs numpy, Pillow and rawpy.
 """
+import io
 import os
 import struct
 import sys
@@ -161,13 +164,43 @@ def preview_dng(photo, preview):
     return tiff.finish(tiff.directory(entries))
 
 
+def jpeg_preview_dng(photo, preview_jpeg, size):
+    """IFD0 a baseline JPEG preview (Compression 7), as most cameras' DNGs have it."""
+    tiff = TiffWriter()
+    raw = tiff.directory(raw_entries(tiff, bayer(linear(photo)), 0))
+    w, h = size
+    strip = tiff.blob(preview_jpeg)
+    entries = {
+        254: (LONG, [1]),
+        256: (LONG, [w]),
+        257: (LONG, [h]),
+        258: (SHORT, [8, 8, 8]),
+        259: (SHORT, [7]),
+        262: (SHORT, [6]),
+        273: (LONG, [strip]),
+        277: (SHORT, [3]),
+        278: (LONG, [h]),
+        279: (LONG, [len(preview_jpeg)]),
+        284: (SHORT, [1]),
+        330: (LONG, [raw]),
+    }
+    entries.update(camera_entries(tiff, 8))
+    return tiff.finish(tiff.directory(entries))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "testdata", "raw")
     os.makedirs(out, exist_ok=True)
     photo = Image.open(SOURCE).convert("RGB")
     full = np.asarray(photo.resize((256, 192), Image.LANCZOS), dtype=np.float64)
     small = np.asarray(photo.resize((128, 96), Image.LANCZOS))
-    files = {"plain.dng": plain_dng(full), "preview.dng": preview_dng(full, small)}
+    jpeg = io.BytesIO()
+    photo.resize((256, 192), Image.LANCZOS).save(jpeg, format="JPEG", quality=90)
+    files = {
+        "plain.dng": plain_dng(full),
+        "preview.dng": preview_dng(full, small),
+        "jpeg_preview.dng": jpeg_preview_dng(full, jpeg.getvalue(), (256, 192)),
+    }
     lines = ["file\twidth\theight\tmean_r\tmean_g\tmean_b"]
     for name, data in files.items():
         path = os.path.join(out, name)

@@ -48,7 +48,7 @@ fn means(image: &image::RgbImage) -> [f64; 3] {
 
 #[test]
 fn sensor_data_develops_as_libraw_develops_it() {
-    for name in ["plain.dng", "preview.dng"] {
+    for name in ["plain.dng", "preview.dng", "jpeg_preview.dng"] {
         let decoded = RawDecoder::new(RawPolicy::Develop)
             .decode(&fixture(name), &DecodeRequest::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -111,6 +111,28 @@ fn the_preview_serves_when_it_is_large_enough() {
     assert_eq!(too_small.pixels.dimensions(), (192, 256));
 }
 
+#[test]
+fn an_embedded_jpeg_is_decoded_at_the_scale_the_stages_need() {
+    let bytes = fixture("jpeg_preview.dng");
+    let request = DecodeRequest::default()
+        .with_min_side(Some(64))
+        .with_min_long_side(Some(128));
+    let decoded = RawDecoder::default().decode(&bytes, &request).unwrap();
+    assert_eq!(decoded.decoded_from, Some(DecodedFrom::Preview));
+    // The 256x192 JPEG at half scale (DCT scaling with libjpeg-turbo, full size without),
+    // turned by Orientation 8.
+    let (w, h) = decoded.pixels.dimensions();
+    assert!((w, h) == (96, 128) || (w, h) == (192, 256), "{w}x{h}");
+    assert_eq!((decoded.stored_width, decoded.stored_height), (192, 256));
+    let developed = RawDecoder::new(RawPolicy::Develop)
+        .decode(&bytes, &DecodeRequest::default())
+        .unwrap();
+    assert_eq!(developed.pixels.dimensions(), (192, 256));
+    let reduced = image::imageops::resize(&developed.pixels, w, h, image::imageops::Triangle);
+    let diff = common::mean_abs_diff(&decoded.pixels, &reduced);
+    assert!(diff < 12.0, "preview vs developed: {diff:.1}");
+}
+
 #[tokio::test]
 async fn records_say_where_the_pixels_came_from() {
     let dir = common::testdata().join("raw");
@@ -133,5 +155,17 @@ async fn records_say_where_the_pixels_came_from() {
         assert_eq!(exif.camera_make.as_deref(), Some("Photon"));
         assert_eq!(exif.camera_model.as_deref(), Some("Bayer Test Camera"));
         assert_eq!(exif.iso, Some(200));
+    }
+}
+
+#[test]
+fn camera_fields_come_from_raws_under_their_own_tiff_magic() {
+    // Olympus ORF (IIRO) and Panasonic RW2 (IIU) are TIFF structures with another magic number.
+    for magic in [b"IIRO", b"IIU\0"] {
+        let mut raw = fixture("plain.dng");
+        raw[..4].copy_from_slice(magic);
+        let exif = photon_core::read_exif(&raw).expect("EXIF from the raw's own TIFF structure");
+        assert_eq!(exif.camera_make.as_deref(), Some("Photon"));
+        assert_eq!(exif.shutter_speed, Some(0.008));
     }
 }

@@ -144,6 +144,19 @@ pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
     })
 }
 
+/// Width and height a JPEG's first frame header declares.
+pub(super) fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
+    header_segments(b).find_map(|(marker, payload)| {
+        let frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        let size = |at: usize| {
+            Some(u32::from(u16::from_be_bytes(
+                payload.get(at..at + 2)?.try_into().ok()?,
+            )))
+        };
+        frame.then(|| Some((size(3)?, size(1)?))).flatten()
+    })
+}
+
 /// The record's format for a JPEG: `mpo` for a Multi-Picture Object (an APP2 `MPF` segment in
 /// the first image's header: stereo cameras, and many phones for their depth maps), whose first
 /// image is the primary one and decodes as any JPEG; else `jpeg`.

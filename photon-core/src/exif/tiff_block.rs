@@ -10,7 +10,8 @@ fn parse(bytes: &[u8]) -> Option<exif::Exif> {
         .or_else(|e| e.distill_partial_result(|_| {}))
         .ok()
         .or_else(|| prefixed_webp_exif(bytes))
-        .or_else(|| jxl_exif(bytes))?;
+        .or_else(|| jxl_exif(bytes))
+        .or_else(|| raw_with_own_magic(bytes))?;
     ifd0_table_fits(exif.buf()).then_some(exif)
 }
 
@@ -38,6 +39,25 @@ fn prefixed_webp_exif(bytes: &[u8]) -> Option<exif::Exif> {
         at += 8 + size + (size & 1);
     }
     None
+}
+
+/// Olympus ORF and Panasonic RW2: TIFF structures under their own magic numbers (`IIRO`,
+/// `IIRS`, `MMOR`, `IIU\0`), which the container reader refuses; read as TIFF with the standard
+/// one. Only the start of the file is copied: the directories and EXIF sit there, the sensor
+/// data after them.
+fn raw_with_own_magic(bytes: &[u8]) -> Option<exif::Exif> {
+    const METADATA_SPAN: usize = 4 << 20;
+    let standard: &[u8; 4] = match bytes.get(..4)? {
+        b"IIRO" | b"IIRS" | b"IIU\0" => b"II*\0",
+        b"MMOR" => b"MM\0*",
+        _ => return None,
+    };
+    let mut tiff = bytes[..bytes.len().min(METADATA_SPAN)].to_vec();
+    tiff[..4].copy_from_slice(standard);
+    lenient_reader()
+        .read_raw(tiff)
+        .or_else(|e| e.distill_partial_result(|_| {}))
+        .ok()
 }
 
 /// The `Exif` box of a JPEG XL container.

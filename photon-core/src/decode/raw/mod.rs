@@ -1,6 +1,8 @@
 //! Camera raws through rawler: the largest embedded preview when it serves every stage, else
 //! the sensor data developed.
 
+mod previews;
+
 use super::{DecodeError, DecodeRequest, DecodedFrom, DecodedImage, Decoder, RawPolicy};
 use crate::orientation::apply_orientation;
 use image::{DynamicImage, RgbImage};
@@ -73,7 +75,8 @@ impl RawDecoder {
         check_limits(width, height, req)?;
         let orientation = u8::try_from(header.orientation.to_u16()).unwrap_or(1);
         let preview = match self.policy {
-            RawPolicy::PreviewFirst => largest_preview(&*decoder, &source, &params, req),
+            RawPolicy::PreviewFirst => embedded_jpeg_preview(bytes, req)
+                .or_else(|| largest_preview(&*decoder, &source, &params, req)),
             RawPolicy::Develop => None,
         };
         let (pixels, from) = match preview {
@@ -99,8 +102,23 @@ fn developed_size(raw: &rawler::RawImage) -> (u32, u32) {
     )
 }
 
-/// The largest of the previews the file embeds that serves the request; none when the full
-/// size is asked for.
+/// The largest embedded JPEG that serves the request, decoded by the JPEG decoder at the scale
+/// the stages need (`TurboJpegDecoder`'s DCT scaling with the `turbojpeg` feature).
+fn embedded_jpeg_preview(bytes: &[u8], req: &DecodeRequest) -> Option<RgbImage> {
+    let (_, jpeg) = previews::embedded_jpegs(bytes)
+        .into_iter()
+        .filter_map(|jpeg| Some((super::integrity::jpeg_size(jpeg)?, jpeg)))
+        .filter(|((w, h), _)| req.serves(*w, *h))
+        .max_by_key(|((w, h), _)| u64::from(*w) * u64::from(*h))?;
+    #[cfg(feature = "turbojpeg")]
+    let decoded = super::TurboJpegDecoder.decode(jpeg, req);
+    #[cfg(not(feature = "turbojpeg"))]
+    let decoded = super::ImageCrateDecoder.decode(jpeg, req);
+    decoded.ok().map(|image| image.pixels)
+}
+
+/// The largest of the previews rawler finds (CR3's, ORF's, uncompressed DNG previews) that
+/// serves the request; none when the full size is asked for.
 fn largest_preview(
     decoder: &dyn RawlerDecoder,
     source: &RawSource,
