@@ -77,7 +77,7 @@ fn value(tiff: &TiffBytes<'_>, e: &Entry, i: usize) -> Option<usize> {
     tiff.uint(start.checked_add(i.checked_mul(size)?)?, size)
 }
 
-fn find<'e>(entries: &'e [Entry], tag: usize) -> Option<&'e Entry> {
+fn find(entries: &[Entry], tag: usize) -> Option<&Entry> {
     entries.iter().find(|e| e.tag == tag)
 }
 
