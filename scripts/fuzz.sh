@@ -15,7 +15,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(decode resume_reader)
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz@0.13.2
 export RUSTC_BOOTSTRAP=1
-seeds_decode=(testdata/photos testdata/exif testdata/orientation testdata/heif testdata/jxl testdata/hostile testdata/fuzz/decode)
+seeds_decode=(testdata/photos testdata/exif testdata/orientation testdata/heif testdata/jxl testdata/variants testdata/raw testdata/hostile testdata/fuzz/decode)
 seeds_resume_reader=(testdata/fuzz/resume_reader)
 status=0
 for target in "${targets[@]}"; do

@@ -147,6 +147,10 @@ fn build_corpus(dir: &Path) -> Vec<PathBuf> {
             "dng",
             std::fs::read(testdata().join("raw/preview.dng")).unwrap(),
         ),
+        (
+            "dng",
+            std::fs::read(testdata().join("raw/jpeg_preview.dng")).unwrap(),
+        ),
     ];
     let mut rng = fastrand::Rng::with_seed(6);
     for (base, (ext, bytes)) in bases.iter().enumerate() {

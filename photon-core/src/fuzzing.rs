@@ -33,21 +33,51 @@ pub fn decode_bytes(bytes: &[u8]) {
         &crate::decode::HeifDecoder,
         #[cfg(feature = "jxl")]
         &crate::decode::JxlDecoder,
+        #[cfg(feature = "libtiff")]
+        &crate::decode::LibTiffDecoder,
     ];
-    for decoder in decoders {
-        if let Ok(decoded) = decoder.decode(bytes, &request) {
-            let (w, h) = decoded.pixels.dimensions();
-            assert!(w > 0 && h > 0, "empty {w}x{h} image");
-            assert!(
-                decoded.stored_width <= 2048 && decoded.stored_height <= 2048,
-                "{}x{} passed 2048x2048 limits",
-                decoded.stored_width,
-                decoded.stored_height
-            );
-            let upright = crate::orientation::apply_orientation(decoded.pixels, orientation);
-            let _ = crate::perceptual_hash::perceptual_hash(&upright);
-        }
+    let results = decoders
+        .iter()
+        .map(|decoder| decoder.decode(bytes, &request))
+        .chain(raw_decode(bytes, &request));
+    for decoded in results.flatten() {
+        let (w, h) = decoded.pixels.dimensions();
+        assert!(w > 0 && h > 0, "empty {w}x{h} image");
+        assert!(
+            decoded.stored_width <= 2048 && decoded.stored_height <= 2048,
+            "{}x{} passed 2048x2048 limits",
+            decoded.stored_width,
+            decoded.stored_height
+        );
+        let upright = crate::orientation::apply_orientation(decoded.pixels, orientation);
+        let _ = crate::perceptual_hash::perceptual_hash(&upright);
     }
+}
+
+/// The raw decoder, both ways. rawler asserts and indexes freely on hostile input, and
+/// `RawDecoder` catches that and reports the file as malformed; libFuzzer's panic hook would
+/// count each caught panic as a crash, so it is silenced for these calls (this target runs on
+/// one thread). Its own code (the preview walk, the limits) still runs under the fuzzer.
+#[cfg(feature = "raw")]
+fn raw_decode(
+    bytes: &[u8],
+    request: &DecodeRequest,
+) -> Vec<Result<crate::decode::DecodedImage, crate::decode::DecodeError>> {
+    use crate::decode::{RawDecoder, RawPolicy};
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results = [RawPolicy::PreviewFirst, RawPolicy::Develop]
+        .map(|policy| RawDecoder::new(policy).decode(bytes, request));
+    std::panic::set_hook(hook);
+    results.into()
+}
+
+#[cfg(not(feature = "raw"))]
+fn raw_decode(
+    _: &[u8],
+    _: &DecodeRequest,
+) -> Vec<Result<crate::decode::DecodedImage, crate::decode::DecodeError>> {
+    Vec::new()
 }
 
 /// Arbitrary bytes as an earlier run's JSON Lines output. Panics if the reader keeps anything

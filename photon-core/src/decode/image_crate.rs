@@ -2,6 +2,7 @@
 
 use super::integrity::{
     JpegEnd, gif_first_frame_size, jpeg_end, jpeg_format_name, png_metadata_check, tiff_camera_raw,
+    tiff_tiled_planar,
 };
 use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 use image::{ImageError, ImageFormat, ImageReader, error::LimitErrorKind};
@@ -61,6 +62,12 @@ impl Decoder for ImageCrateDecoder {
                     return Err(DecodeError::UnsupportedFormat(format!(
                         ": a camera raw ({raw}), which this build does not develop"
                     )));
+                }
+                if tiff_tiled_planar(bytes) {
+                    return Err(DecodeError::UnsupportedFormat(
+                        ": a tiled TIFF with separate sample planes (read with the libtiff feature)"
+                            .into(),
+                    ));
                 }
             }
             _ => {}

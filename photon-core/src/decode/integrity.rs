@@ -217,6 +217,30 @@ pub(super) fn camera_raw_signature(b: &[u8]) -> bool {
     cr3 || SIGNATURES.iter().any(|s| b.starts_with(s)) || tiff_camera_raw(b).is_some()
 }
 
+/// Whether a TIFF's first image is tiled with its samples in separate planes, which the `tiff`
+/// crate 0.11 cannot lay out (it asserts and panics); libtiff reads them.
+pub(super) fn tiff_tiled_planar(b: &[u8]) -> bool {
+    const TILE_WIDTH: usize = 322;
+    const PLANAR_CONFIGURATION: usize = 284;
+    let Some(tiff) = TiffBytes::new(b) else {
+        return false;
+    };
+    let read = |at: usize, n: usize| tiff.uint(at, n);
+    let Some(ifd0) = read(4, 4) else {
+        return false;
+    };
+    let entries = read(ifd0, 2).unwrap_or(0).min(512);
+    let (mut tiled, mut planar) = (false, false);
+    for entry in (0..entries).map(|i| ifd0 + 2 + 12 * i) {
+        match read(entry, 2) {
+            Some(TILE_WIDTH) => tiled = true,
+            Some(PLANAR_CONFIGURATION) => planar = read(entry + 8, 2) == Some(2),
+            _ => {}
+        }
+    }
+    tiled && planar
+}
+
 /// Refuses a PNG whose text or ICC chunks inflate beyond `max_chunk` bytes. Inflation stops at
 /// the cap, so checking a bomb costs at most `max_chunk` of memory.
 pub(super) fn png_metadata_check(b: &[u8], max_chunk: u64) -> Result<(), String> {
