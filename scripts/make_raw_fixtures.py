@@ -10,6 +10,9 @@ what LibRaw (rawpy), the reference raw reader, develops from them.
   (NewSubFileType 1) with Orientation 6 (the camera held upright), the sensor data in a SubIFD.
 - jpeg_preview.dng: the same with a full-size 256x192 JPEG preview (Compression 7), as most
   cameras' DNGs carry, and Orientation 8.
+- unknown_camera.nef: a Nikon raw from a camera model no raw library knows (NIKON Z 99), with
+  the camera's 256x192 JPEG (JPEGInterchangeFormat in IFD0) and Orientation 6: what a brand-new
+  camera's files look like to a reader.
 
 The camera's colour space is linear sRGB (ColorMatrix1 is XYZ to linear sRGB under D65, the
 white balance neutral), so a correct develop gives back the photo. `expected.tsv` holds LibRaw's
@@ -188,6 +191,27 @@ def jpeg_preview_dng(photo, preview_jpeg, size):
     return tiff.finish(tiff.directory(entries))
 
 
+def unknown_camera_nef(photo, preview_jpeg):
+    """A Nikon raw from a camera no raw library knows yet: IFD0 a reduced-resolution image whose
+    JPEGInterchangeFormat is the camera's full-size JPEG, Orientation 6, the sensor data in a
+    SubIFD."""
+    tiff = TiffWriter()
+    raw = tiff.directory(raw_entries(tiff, bayer(linear(photo)), 0))
+    jpeg = tiff.blob(preview_jpeg)
+    entries = {
+        254: (LONG, [1]),
+        256: (LONG, [256]),
+        257: (LONG, [192]),
+        271: (ASCII, "NIKON CORPORATION"),
+        272: (ASCII, "NIKON Z 99"),
+        274: (SHORT, [6]),
+        330: (LONG, [raw]),
+        513: (LONG, [jpeg]),
+        514: (LONG, [len(preview_jpeg)]),
+    }
+    return tiff.finish(tiff.directory(entries))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "testdata", "raw")
     os.makedirs(out, exist_ok=True)
@@ -201,6 +225,7 @@ def main():
         "preview.dng": preview_dng(full, small),
         "jpeg_preview.dng": jpeg_preview_dng(full, jpeg.getvalue(), (256, 192)),
     }
+    unknown = {"unknown_camera.nef": unknown_camera_nef(full, jpeg.getvalue())}
     lines = ["file\twidth\theight\tmean_r\tmean_g\tmean_b"]
     for name, data in files.items():
         path = os.path.join(out, name)
@@ -210,6 +235,9 @@ def main():
             rgb = raw.postprocess(use_camera_wb=True, no_auto_bright=True, output_bps=8)
         means = rgb.reshape(-1, 3).mean(axis=0)
         lines.append(f"{name}\t{rgb.shape[1]}\t{rgb.shape[0]}\t" + "\t".join(f"{m:.2f}" for m in means))
+    for name, data in unknown.items():  # LibRaw does not know the camera either
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
     with open(os.path.join(out, "expected.tsv"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

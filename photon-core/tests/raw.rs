@@ -169,3 +169,23 @@ fn camera_fields_come_from_raws_under_their_own_tiff_magic() {
         assert_eq!(exif.shutter_speed, Some(0.008));
     }
 }
+
+#[tokio::test]
+async fn a_camera_the_raw_reader_does_not_know_still_shows_its_own_jpeg() {
+    let pipeline = Pipeline::builder()
+        .decoder(default_decoder_with(RawPolicy::Develop))
+        .build();
+    let record = pipeline
+        .process(common::testdata().join("raw/unknown_camera.nef"))
+        .await;
+    let Record::Image(image) = &record else {
+        panic!("{record:?}");
+    };
+    let json = serde_json::to_value(image).unwrap();
+    assert_eq!(json["decoded_from"], "preview", "no sensor data to develop");
+    assert_eq!(image.format, "raw");
+    // The 256x192 JPEG turned by the raw's Orientation 6.
+    assert_eq!((image.width, image.height), (192, 256));
+    let exif = image.exif.as_ref().unwrap();
+    assert_eq!(exif.camera_model.as_deref(), Some("NIKON Z 99"));
+}

@@ -198,23 +198,30 @@ pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
     raw
 }
 
-/// Whether `b` starts the way a camera raw does: a TIFF-based raw (see [`tiff_camera_raw`]), or
-/// the signature of one of the raw containers that are not TIFF (CR3, RAF, ORF, RW2, X3F, MRW,
-/// CRW). A cheap gate before asking the raw reader.
+/// The container of a camera raw, from its first bytes: a TIFF-based raw (see
+/// [`tiff_camera_raw`]), or the signature of one of the raw containers that are not TIFF. A cheap
+/// gate before asking the raw reader, and the record's format when that reader does not know the
+/// camera.
 #[cfg_attr(not(feature = "raw"), allow(dead_code))]
-pub(super) fn camera_raw_signature(b: &[u8]) -> bool {
-    const SIGNATURES: [&[u8]; 8] = [
-        b"FUJIFILMCCD-RAW",
-        b"IIRO",
-        b"IIRS",
-        b"MMOR",
-        b"IIU\0",
-        b"FOVb",
-        b"\0MRM",
-        b"II\x1a\0\0\0HEAPCCDR",
+pub(super) fn camera_raw_format(b: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 8] = [
+        (b"FUJIFILMCCD-RAW", "raf"),
+        (b"IIRO", "orf"),
+        (b"IIRS", "orf"),
+        (b"MMOR", "orf"),
+        (b"IIU\0", "rw2"),
+        (b"FOVb", "x3f"),
+        (b"\0MRM", "mrw"),
+        (b"II\x1a\0\0\0HEAPCCDR", "crw"),
     ];
-    let cr3 = b.get(4..12) == Some(b"ftypcrx ".as_slice());
-    cr3 || SIGNATURES.iter().any(|s| b.starts_with(s)) || tiff_camera_raw(b).is_some()
+    if b.get(4..12) == Some(b"ftypcrx ".as_slice()) {
+        return Some("cr3");
+    }
+    SIGNATURES
+        .iter()
+        .find(|(signature, _)| b.starts_with(signature))
+        .map(|(_, format)| *format)
+        .or_else(|| tiff_camera_raw(b))
 }
 
 /// Whether a TIFF's first image is tiled with its samples in separate planes, which the `tiff`

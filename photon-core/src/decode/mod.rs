@@ -82,7 +82,7 @@ struct DefaultDecoder {
 impl Decoder for DefaultDecoder {
     fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
         #[cfg(feature = "raw")]
-        if integrity::camera_raw_signature(bytes) && raw::is_camera_raw(bytes) {
+        if integrity::camera_raw_format(bytes).is_some() {
             return RawDecoder::new(self.raw).decode(bytes, req);
         }
         #[cfg(feature = "heif")]

@@ -42,15 +42,6 @@ impl RawDecoder {
     }
 }
 
-/// Whether rawler recognises `bytes` as a camera raw it can read.
-pub(super) fn is_camera_raw(bytes: &[u8]) -> bool {
-    catch_unwind(|| {
-        let source = RawSource::new_from_slice(bytes);
-        rawler::get_decoder(&source).is_ok()
-    })
-    .unwrap_or(false)
-}
-
 impl Decoder for RawDecoder {
     fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
         // rawler's parsers and develop steps assert and index freely on hostile input.
@@ -65,23 +56,41 @@ impl Decoder for RawDecoder {
 impl RawDecoder {
     fn decode_raw(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
         let source = RawSource::new_from_slice(bytes);
-        let decoder = rawler::get_decoder(&source).map_err(unsupported)?;
+        match rawler::get_decoder(&source) {
+            Ok(decoder) => self.decode_known(&*decoder, &source, bytes, req),
+            // A camera rawler does not know yet, or a structure it cannot follow: the camera's
+            // own JPEG still shows the picture.
+            Err(e) => preview_only(bytes, req).unwrap_or_else(|| Err(unsupported(e))),
+        }
+    }
+
+    fn decode_known(
+        &self,
+        decoder: &dyn RawlerDecoder,
+        source: &RawSource,
+        bytes: &[u8],
+        req: &DecodeRequest,
+    ) -> Result<DecodedImage, DecodeError> {
         let format = format!("{:?}", decoder.format_hint()).to_ascii_lowercase();
         let params = RawDecodeParams::default();
-        let header = decoder
-            .raw_image(&source, &params, true)
-            .map_err(malformed)?;
+        let header = match decoder.raw_image(source, &params, true) {
+            Ok(header) => header,
+            Err(e) => return preview_only(bytes, req).unwrap_or_else(|| Err(malformed(e))),
+        };
         let (width, height) = developed_size(&header);
         check_limits(width, height, req)?;
         let orientation = u8::try_from(header.orientation.to_u16()).unwrap_or(1);
         let preview = match self.policy {
             RawPolicy::PreviewFirst => embedded_jpeg_preview(bytes, req)
-                .or_else(|| largest_preview(&*decoder, &source, &params, req)),
+                .or_else(|| largest_preview(decoder, source, &params, req)),
             RawPolicy::Develop => None,
         };
         let (pixels, from) = match preview {
             Some(preview) => (preview, DecodedFrom::Preview),
-            None => (develop(&*decoder, &source, &params)?, DecodedFrom::Raw),
+            None => match develop(decoder, source, &params) {
+                Ok(pixels) => (pixels, DecodedFrom::Raw),
+                Err(e) => return preview_only(bytes, req).unwrap_or(Err(e)),
+            },
         };
         let upright = apply_orientation(pixels, orientation);
         let (width, height) = crate::orientation::upright_size(width, height, orientation);
@@ -90,6 +99,34 @@ impl RawDecoder {
             .upright()
             .from_rendition(from))
     }
+}
+
+/// The largest embedded JPEG, whatever its size, for a raw whose sensor data cannot be read:
+/// its own size is then the stored one, and the pipeline turns it by the raw's EXIF orientation.
+/// `None` when the file embeds no JPEG.
+fn preview_only(bytes: &[u8], req: &DecodeRequest) -> Option<Result<DecodedImage, DecodeError>> {
+    let (_, jpeg) = sized_jpegs(bytes).max_by_key(|((w, h), _)| u64::from(*w) * u64::from(*h))?;
+    let format = super::integrity::camera_raw_format(bytes).unwrap_or("raw");
+    Some(decode_jpeg(jpeg, req).map(|mut image| {
+        image.format = format.to_owned();
+        image.from_rendition(DecodedFrom::Preview)
+    }))
+}
+
+/// The embedded JPEGs with the size their frame headers declare.
+fn sized_jpegs(bytes: &[u8]) -> impl Iterator<Item = ((u32, u32), &[u8])> {
+    previews::embedded_jpegs(bytes)
+        .into_iter()
+        .filter_map(|jpeg| Some((super::integrity::jpeg_size(jpeg)?, jpeg)))
+}
+
+/// A JPEG through the JPEG decoder at the scale the stages need (`TurboJpegDecoder`'s DCT
+/// scaling with the `turbojpeg` feature).
+fn decode_jpeg(jpeg: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+    #[cfg(feature = "turbojpeg")]
+    return super::TurboJpegDecoder.decode(jpeg, req);
+    #[cfg(not(feature = "turbojpeg"))]
+    super::ImageCrateDecoder.decode(jpeg, req)
 }
 
 /// The size of the developed image: the camera's default crop, else its active area.
@@ -102,19 +139,12 @@ fn developed_size(raw: &rawler::RawImage) -> (u32, u32) {
     )
 }
 
-/// The largest embedded JPEG that serves the request, decoded by the JPEG decoder at the scale
-/// the stages need (`TurboJpegDecoder`'s DCT scaling with the `turbojpeg` feature).
+/// The largest embedded JPEG that serves the request, decoded at the scale the stages need.
 fn embedded_jpeg_preview(bytes: &[u8], req: &DecodeRequest) -> Option<RgbImage> {
-    let (_, jpeg) = previews::embedded_jpegs(bytes)
-        .into_iter()
-        .filter_map(|jpeg| Some((super::integrity::jpeg_size(jpeg)?, jpeg)))
+    let (_, jpeg) = sized_jpegs(bytes)
         .filter(|((w, h), _)| req.serves(*w, *h))
         .max_by_key(|((w, h), _)| u64::from(*w) * u64::from(*h))?;
-    #[cfg(feature = "turbojpeg")]
-    let decoded = super::TurboJpegDecoder.decode(jpeg, req);
-    #[cfg(not(feature = "turbojpeg"))]
-    let decoded = super::ImageCrateDecoder.decode(jpeg, req);
-    decoded.ok().map(|image| image.pixels)
+    decode_jpeg(jpeg, req).ok().map(|image| image.pixels)
 }
 
 /// The largest of the previews rawler finds (CR3's, ORF's, uncompressed DNG previews) that
