@@ -85,16 +85,7 @@ impl Decoder for ImageCrateDecoder {
                     None => return Err(from_image_error(e)),
                 }
             }
-            Err(e) if format == ImageFormat::Bmp => match super::bmp_repair::repaired_bmp(bytes) {
-                Some((repaired, flip)) => {
-                    let mut image = self.decode(&repaired, req)?;
-                    if flip {
-                        image.pixels = image::imageops::flip_vertical(&image.pixels);
-                    }
-                    return Ok(image);
-                }
-                None => return Err(from_image_error(e)),
-            },
+            Err(e) if format == ImageFormat::Bmp => return decode_bmp_repaired(bytes, req, e),
             Err(e) if format == ImageFormat::Jpeg => {
                 match super::integrity::jpeg_without_header_gaps(bytes) {
                     Some(repaired) => return self.decode(&repaired, req),
@@ -139,6 +130,30 @@ pub(super) fn looks_like_tga(b: &[u8]) -> bool {
         && width > 0
         && height > 0
         && header[17] & 0xC0 == 0 // interleaving, never used
+}
+
+/// A BMP the `image` crate refused: with its header rewritten into a form it reads, or, for
+/// RLE data whose runs go wrong, decoded as far as the runs go.
+fn decode_bmp_repaired(
+    bytes: &[u8],
+    req: &DecodeRequest,
+    refusal: ImageError,
+) -> Result<DecodedImage, DecodeError> {
+    if let Some((repaired, flip)) = super::bmp_repair::repaired_bmp(bytes) {
+        let mut image = ImageCrateDecoder.decode(&repaired, req)?;
+        if flip {
+            image.pixels = image::imageops::flip_vertical(&image.pixels);
+        }
+        return Ok(image);
+    }
+    let corrupt_rle = refusal.to_string().contains("RLE");
+    let limits = &req.limits;
+    let max_pixels =
+        (limits.max_alloc / 4).min(u64::from(limits.max_width) * u64::from(limits.max_height));
+    match super::bmp_rle::decode_lenient_rle(bytes, max_pixels) {
+        Some(pixels) if corrupt_rle => Ok(DecodedImage::new(pixels, "bmp")),
+        _ => Err(from_image_error(refusal)),
+    }
 }
 
 /// Lowercase name of an `image` format, as records report it.

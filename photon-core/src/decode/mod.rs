@@ -1,6 +1,7 @@
 //! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
 
 mod bmp_repair;
+mod bmp_rle;
 mod gif_grey;
 #[cfg(feature = "heif")]
 mod heif;
