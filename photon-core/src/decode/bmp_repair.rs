@@ -12,7 +12,10 @@ const OS2_V2_INFO_HEADER: u32 = 64;
 pub(super) fn repaired_bmp(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
     let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     let info_size = u32_at(FILE_HEADER)?;
-    if !bytes.starts_with(b"BM") || info_size < WINDOWS_INFO_HEADER {
+    // Every field read or written below lies in the file header and the first 40 bytes of the
+    // info header (and, for OS/2 2.x, the 24 bytes dropped after them).
+    let needed = FILE_HEADER + info_size.min(OS2_V2_INFO_HEADER) as usize;
+    if !bytes.starts_with(b"BM") || info_size < WINDOWS_INFO_HEADER || bytes.len() < needed {
         return None;
     }
     let mut fixed = bytes.to_vec();
@@ -77,5 +80,11 @@ mod tests {
         assert!(flip);
         assert_eq!(i32::from_le_bytes(rle[22..26].try_into().unwrap()), 4);
         assert!(repaired_bmp(b"BM").is_none());
+        // Cut anywhere inside the headers: nothing to repair, and no panic.
+        for whole in [header(64, 3, -4, 1), header(40, 3, -4, 1)] {
+            for cut in 0..whole.len() {
+                let _ = repaired_bmp(&whole[..cut]);
+            }
+        }
     }
 }
