@@ -189,3 +189,23 @@ async fn a_camera_the_raw_reader_does_not_know_still_shows_its_own_jpeg() {
     let exif = image.exif.as_ref().unwrap();
     assert_eq!(exif.camera_model.as_deref(), Some("NIKON Z 99"));
 }
+
+#[test]
+fn anything_but_a_camera_raw_is_refused_before_the_raw_reader_sees_it() {
+    // rawler also parses plain JPEGs, and looped forever on one the fuzzer found: a JPEG (or
+    // anything else that is not a raw) handed straight to `RawDecoder` is refused at once.
+    let jpeg = common::fixture("photos", "dog.jpg");
+    let mut broken = jpeg.clone();
+    broken.truncate(4437);
+    for bytes in [jpeg, broken, b"not an image".to_vec()] {
+        for policy in [RawPolicy::PreviewFirst, RawPolicy::Develop] {
+            let error = RawDecoder::new(policy)
+                .decode(&bytes, &DecodeRequest::default())
+                .unwrap_err();
+            assert!(
+                matches!(error, photon_core::DecodeError::UnsupportedFormat(_)),
+                "{error}"
+            );
+        }
+    }
+}

@@ -145,6 +145,7 @@ pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
 }
 
 /// Width and height a JPEG's first frame header declares.
+#[cfg_attr(not(feature = "raw"), allow(dead_code))]
 pub(super) fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     header_segments(b).find_map(|(marker, payload)| {
         let frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);

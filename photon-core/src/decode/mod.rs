@@ -73,6 +73,23 @@ pub enum DecodedFrom {
     Raw,
 }
 
+impl DecodedFrom {
+    /// The name records write: `preview` or `raw`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecodedFrom::Preview => "preview",
+            DecodedFrom::Raw => "raw",
+        }
+    }
+
+    /// The rendition named `name` as records write it.
+    pub fn from_name(name: &str) -> Option<DecodedFrom> {
+        [DecodedFrom::Preview, DecodedFrom::Raw]
+            .into_iter()
+            .find(|from| from.as_str() == name)
+    }
+}
+
 /// The decoder [`default_decoder`] returns.
 #[derive(Debug, Clone, Copy)]
 struct DefaultDecoder {

@@ -55,6 +55,11 @@ impl Decoder for RawDecoder {
 
 impl RawDecoder {
     fn decode_raw(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        // rawler also takes plain JPEGs, and its JPEG parser can loop forever on a broken one:
+        // only what is recognised as a camera raw goes to it.
+        if super::integrity::camera_raw_format(bytes).is_none() {
+            return Err(DecodeError::UnsupportedFormat("not a camera raw".into()));
+        }
         let source = RawSource::new_from_slice(bytes);
         match rawler::get_decoder(&source) {
             Ok(decoder) => self.decode_known(&*decoder, &source, bytes, req),
