@@ -32,6 +32,12 @@ pub enum Command {
     /// writable), 130 when interrupted (the output holds every record finished before).
     #[command(verbatim_doc_comment)]
     Process(ProcessArgs),
+    /// Copy a records file into the other format: JSON Lines to Parquet or back, losslessly.
+    ///
+    /// IN's format is read from its content; OUT's from --format, else its extension
+    /// (.parquet for Parquet, anything else JSON Lines). For Parquet, the records must carry
+    /// one model's embeddings (or none). OUT appears only complete.
+    Convert(ConvertArgs),
     /// Rank the images of a records file against a text query (CLIP/SigLIP models).
     ///
     /// The records must carry embeddings from the image tower of --model; the query is embedded
@@ -91,9 +97,25 @@ pub struct ProcessArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write records to FILE instead of standard output.
+    /// Write records to FILE instead of standard output: JSON Lines, or Parquet when FILE
+    /// ends in .parquet (or with --format parquet).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Output format [default: from --output's extension, else jsonl]. Parquet is written in
+    /// parts beside FILE (FILE.parts/, each complete once named *.parquet) and merged into
+    /// FILE when the run ends, so a killed run loses at most the part in progress.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Most records in one Parquet part: what a killed run can lose at worst.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub part_rows: u32,
+
+    /// Largest Parquet row group, in MiB (encoded). Writing holds one in memory; engines read
+    /// row groups in parallel.
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub row_group_mib: u32,
 
     /// Images processed at once [default: number of cores].
     #[arg(short, long, value_name = "N")]
@@ -231,6 +253,53 @@ pub struct ProcessArgs {
     pub quiet: bool,
 }
 
+/// A records file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// JSON Lines: one record per line, each durable once written.
+    Jsonl,
+    /// Parquet (zstd), the embedding a fixed-size float32 list.
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format asked for, else the one `path`'s extension names.
+    pub fn chosen(format: Option<OutputFormat>, path: Option<&std::path::Path>) -> Self {
+        match (format, path) {
+            (Some(format), _) => format,
+            (None, Some(path)) => match photon_arrow::RecordFormat::from_extension(path) {
+                photon_arrow::RecordFormat::Parquet => OutputFormat::Parquet,
+                _ => OutputFormat::Jsonl,
+            },
+            (None, None) => OutputFormat::Jsonl,
+        }
+    }
+
+    /// The library's name for it.
+    pub fn record_format(self) -> photon_arrow::RecordFormat {
+        match self {
+            OutputFormat::Jsonl => photon_arrow::RecordFormat::Jsonl,
+            OutputFormat::Parquet => photon_arrow::RecordFormat::Parquet,
+        }
+    }
+}
+
+/// Arguments of `photon convert`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConvertArgs {
+    /// Records file to read (JSON Lines or Parquet).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+
+    /// File to write.
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Format of OUT [default: from its extension].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+}
+
 /// Where camera raws' pixels come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RawSource {
@@ -252,7 +321,7 @@ pub enum Order {
 /// Arguments of `photon search`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SearchArgs {
-    /// Records written by `photon process --model DIR`.
+    /// Records written by `photon process --model DIR` (JSON Lines or Parquet).
     #[arg(value_name = "RECORDS")]
     pub records: PathBuf,
 

@@ -1,8 +1,10 @@
-//! `photon`: a folder of photos in, one JSON record per image out.
+//! `photon`: a folder of photos in, one record per image out (JSON Lines or Parquet).
 
 mod args;
+mod convert;
 mod model_setup;
 mod models;
+mod output;
 mod process;
 mod report;
 mod search;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         match cli.command {
             args::Command::Process(args) => process::run(args).await,
             args::Command::Search(args) => search::run(args).await,
+            args::Command::Convert(args) => convert::run(&args),
             args::Command::Models { action } => {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),

@@ -1,13 +1,12 @@
-//! `photon process`: walk the inputs, run the pipeline into a JSON Lines sink, report, and
+//! `photon process`: walk the inputs, run the pipeline into the output's sink, report, and
 //! turn the outcome into an exit status.
 
 use crate::args::{Order, ProcessArgs, RawSource};
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
 use photon_core::{
-    JsonlSink, NotImages, OutputOrder, Pipeline, RawPolicy, ResumeIndex, RunError, RunOptions,
-    RunSummary, Sink, SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions,
-    default_decoder_with, walk,
+    NotImages, OutputOrder, Pipeline, RawPolicy, ResumeIndex, RunError, RunOptions, RunSummary,
+    SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions, default_decoder_with, walk,
 };
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,7 +33,6 @@ pub async fn run(args: ProcessArgs) -> ExitCode {
 }
 
 async fn process(args: ProcessArgs) -> Result<u8, String> {
-    let (mut sink, resume) = open_output(&args)?;
     let (inputs, not_images) = collect_inputs(&args).await?;
     if args.list_not_images {
         for path in not_images.paths() {
@@ -42,6 +40,7 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
         }
     }
     let model = crate::model_setup::load(&args).await?;
+    let (mut sink, resume) = crate::output::open(&args, &model)?;
     let pipeline = build_pipeline(&args, model);
     let reporter = Reporter::new(inputs.len() as u64, args.quiet, args.print_tags);
     let options = run_options(&args, resume, inputs.len() as u64, &reporter);
@@ -60,34 +59,6 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
         ));
     }
     Ok(exit_code(&summary))
-}
-
-/// Where records go, and what an earlier run into the same file recorded.
-type Output = (Box<dyn Sink + Send>, Option<Arc<ResumeIndex>>);
-
-/// The sink: a new file, a file an earlier run is resumed into (with what it recorded), or
-/// standard output.
-fn open_output(args: &ProcessArgs) -> Result<Output, String> {
-    let shown =
-        |path: &std::path::Path, e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    match (&args.output, args.skip_existing) {
-        (Some(path), true) => {
-            let (sink, index, report) = JsonlSink::resume(path).map_err(|e| shown(path, &e))?;
-            if report.bad_lines > 0 && !args.quiet {
-                eprintln!(
-                    "photon: {} unreadable lines in {} left as they are",
-                    report.bad_lines,
-                    path.display()
-                );
-            }
-            Ok((Box::new(sink), Some(Arc::new(index))))
-        }
-        (Some(path), false) => {
-            let sink = JsonlSink::create(path).map_err(|e| shown(path, &e))?;
-            Ok((Box::new(sink), None))
-        }
-        (None, _) => Ok((Box::new(JsonlSink::new(std::io::stdout())), None)),
-    }
 }
 
 /// Every input under the paths, walked on a blocking thread, and the files passed over as not

@@ -2,9 +2,7 @@
 
 use crate::args::SearchArgs;
 use crate::model_setup::text_encoder;
-use photon_core::{
-    TextTokenizer, embed_text, load_model_dir, load_text_dir, rank_records, read_jsonl,
-};
+use photon_core::{TextTokenizer, embed_text, load_model_dir, load_text_dir, rank_records};
 use std::process::ExitCode;
 
 pub async fn run(args: SearchArgs) -> ExitCode {
@@ -20,10 +18,11 @@ pub async fn run(args: SearchArgs) -> ExitCode {
 async fn search(args: &SearchArgs) -> Result<(), String> {
     let vision = load_model_dir(&args.model).map_err(|e| e.to_string())?;
     let query = embed_query(args).await?;
-    let file = std::fs::File::open(&args.records)
+    let records = photon_arrow::read_records(&args.records)
         .map_err(|e| format!("{}: {e}", args.records.display()))?;
-    // Lines that are not records (a torn tail, another tool's output) are not ranked.
-    let records = read_jsonl(std::io::BufReader::new(file)).filter_map(Result::ok);
+    // JSON Lines lines that are not records (a torn tail, another tool's output) are not
+    // ranked.
+    let records = records.filter_map(Result::ok);
     let ranking = rank_records(records, &vision.id, &query, args.top);
     if ranking.other_model > 0 {
         eprintln!(

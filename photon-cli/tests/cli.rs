@@ -548,6 +548,28 @@ fn zero_shot_tags_and_text_search_with_a_clip_model() {
             .collect::<Vec<_>>(),
         "both engines rank alike"
     );
+    // The same records as Parquet rank the same.
+    let parquet = dir.path().join("clip.parquet");
+    let converted = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["convert", out.to_str().unwrap(), parquet.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(converted.success());
+    let from_parquet = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["search", parquet.to_str().unwrap(), "a photo of a cat"])
+        .args(["--model", clip.to_str().unwrap(), "--top", "3", "--json"])
+        .env("ORT_DYLIB_PATH", photon_parity_library())
+        .output()
+        .unwrap();
+    let parquet_hits: Vec<Value> = String::from_utf8(from_parquet.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        parquet_hits, hits,
+        "Parquet records rank as JSON Lines ones"
+    );
     let plain = String::from_utf8(search(&["--top", "1"]).stdout).unwrap();
     assert!(
         plain

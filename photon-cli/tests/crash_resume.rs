@@ -1,6 +1,7 @@
 //! Crash safety: `photon process -o FILE` killed with SIGKILL at random moments, again and again,
 //! then resumed with `--skip-existing`, ends with every input recorded exactly once, no torn or
-//! duplicated line, and records identical to a clean run's.
+//! duplicated line, and records identical to a clean run's. The same with Parquet: every file
+//! named `*.parquet` readable after every kill, and one file holding each input once at the end.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -21,6 +22,9 @@ fn photon(dir: &Path, out: &Path) -> Command {
             "--parallel",
             "2",
             "--skip-existing",
+            // Small Parquet parts, so that kills land between and inside many of them.
+            "--part-rows",
+            "8",
             "-o",
         ])
         .arg(out)
@@ -30,8 +34,50 @@ fn photon(dir: &Path, out: &Path) -> Command {
     command
 }
 
-/// The records in `out` by path; every line but (after a kill) the last must parse.
+/// The records in `out` (JSON Lines, or Parquet with its finished parts); see the format's
+/// reader.
 fn records(out: &Path, allow_torn_tail: bool) -> Vec<Value> {
+    if out.extension().is_some_and(|e| e == "parquet") {
+        parquet_records(out)
+    } else {
+        jsonl_records(out, allow_torn_tail)
+    }
+}
+
+/// The rows of `out.parquet` and of every finished part beside it; each must read whole. A
+/// file that vanishes while it is listed (a running merge removing parts) is passed over.
+fn parquet_records(out: &Path) -> Vec<Value> {
+    let parts = PathBuf::from(format!("{}.parts", out.display()));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&parts)
+        .map(|dir| dir.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+    files.sort();
+    files.insert(0, out.to_owned());
+    let mut records = Vec::new();
+    for file in files {
+        if !file.exists() {
+            continue;
+        }
+        let reader = match photon_arrow::read_records(&file) {
+            Ok(reader) => reader,
+            Err(photon_arrow::ArrowRecordError::Io(e))
+                if e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                continue;
+            }
+            Err(e) => panic!("{} is unreadable: {e}", file.display()),
+        };
+        for record in reader {
+            let record = record.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            records.push(serde_json::to_value(record).unwrap());
+        }
+    }
+    records
+}
+
+/// The records in `out` by path; every line but (after a kill) the last must parse.
+fn jsonl_records(out: &Path, allow_torn_tail: bool) -> Vec<Value> {
     let text = std::fs::read_to_string(out).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let mut records = Vec::new();
@@ -51,6 +97,15 @@ fn records(out: &Path, allow_torn_tail: bool) -> Vec<Value> {
 
 #[test]
 fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
+    kill_and_resume("out.jsonl");
+}
+
+#[test]
+fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing_in_parquet() {
+    kill_and_resume("out.parquet");
+}
+
+fn kill_and_resume(output: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("photos");
     std::fs::create_dir(&dir).unwrap();
@@ -78,7 +133,7 @@ fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
     // Kill a run at a random moment, seven times over, each resuming the last: once during
     // start-up, then each time after a random share of the remaining inputs has been written,
     // plus a random few milliseconds.
-    let out = tmp.path().join("out.jsonl");
+    let out = tmp.path().join(output);
     let mut rng = fastrand::Rng::with_seed(42);
     let mut kills = Vec::new();
     for round in 0..7 {

@@ -44,6 +44,11 @@ impl Stage {
         Stage::Tag,
     ];
 
+    /// The stage named `name` as records write it (`decode`, `perceptual_hash`, ...).
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|stage| stage.as_str() == name)
+    }
+
     /// The stage's name as it appears in records.
     pub fn as_str(self) -> &'static str {
         match self {

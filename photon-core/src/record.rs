@@ -138,7 +138,48 @@ impl Record {
     }
 }
 
+impl ModelProvenance {
+    /// The model `id` run by the engine `backend`.
+    pub fn new(id: impl Into<String>, backend: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            backend: backend.into(),
+        }
+    }
+}
+
 impl ImageRecord {
+    /// A record with the fields every processed image has, and none of the optional ones; for
+    /// readers of other formats (Parquet, a database) that rebuild records field by field.
+    pub fn new(
+        file_path: impl Into<String>,
+        file_size: u64,
+        content_hash: impl Into<String>,
+        (width, height): (u32, u32),
+        format: impl Into<String>,
+    ) -> Self {
+        let file_path = file_path.into();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            file_name: None,
+            file_size,
+            file_mtime_ns: None,
+            content_hash: content_hash.into(),
+            width,
+            height,
+            format: format.into(),
+            decoded_from: None,
+            exif: None,
+            perceptual_hash: None,
+            thumbnail: None,
+            thumbnail_path: None,
+            embedding: None,
+            tags: None,
+            model: None,
+            file_path,
+        }
+    }
+
     /// Turns a record that failed at a later stage (embedding, tagging) into an error record that
     /// keeps what identifies the input.
     pub fn into_error(self, error: ItemError) -> Record {

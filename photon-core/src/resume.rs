@@ -124,12 +124,30 @@ impl ResumeIndex {
     }
 
     fn insert_key(&mut self, key: RecordKey) {
-        self.seen.insert(
+        self.insert(
             key.file_path,
+            key.file_size,
+            key.file_mtime_ns,
+            key.content_hash,
+        );
+    }
+
+    /// Adds what one earlier record says about its input (its `file_path`, `file_size`,
+    /// `file_mtime_ns` and `content_hash`), for outputs that are not JSON Lines. Inserted in
+    /// the order they were written: a later record for the same path replaces an earlier one.
+    pub fn insert(
+        &mut self,
+        file_path: String,
+        file_size: Option<u64>,
+        file_mtime_ns: Option<i64>,
+        content_hash: Option<String>,
+    ) {
+        self.seen.insert(
+            file_path,
             Seen {
-                size: key.file_size,
-                mtime_ns: key.file_mtime_ns,
-                content_hash: key.content_hash,
+                size: file_size,
+                mtime_ns: file_mtime_ns,
+                content_hash,
             },
         );
     }

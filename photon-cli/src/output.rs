@@ -1,0 +1,72 @@
+//! Where `photon process` writes: a JSON Lines or Parquet file (new, or resumed with what an
+//! earlier run recorded), or standard output.
+
+use crate::args::{OutputFormat, ProcessArgs};
+use crate::model_setup::ModelSetup;
+use photon_arrow::{ParquetOptions, ParquetSink, RecordSchema};
+use photon_core::{JsonlSink, ResumeIndex, Sink};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Where records go, and what an earlier run into the same file recorded.
+pub type Output = (Box<dyn Sink + Send>, Option<Arc<ResumeIndex>>);
+
+/// The sink `args` ask for. A Parquet table's schema names the model, so it is opened once the
+/// model is loaded.
+pub fn open(args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
+    let format = OutputFormat::chosen(args.format, args.output.as_deref());
+    match (&args.output, format) {
+        (Some(path), OutputFormat::Jsonl) => open_jsonl(path, args),
+        (Some(path), OutputFormat::Parquet) => open_parquet(path, args, model),
+        (None, OutputFormat::Jsonl) => Ok((Box::new(JsonlSink::new(std::io::stdout())), None)),
+        (None, OutputFormat::Parquet) => {
+            Err("Parquet needs a file: add -o FILE.parquet".to_owned())
+        }
+    }
+}
+
+fn shown(path: &Path, e: &dyn std::fmt::Display) -> String {
+    format!("{}: {e}", path.display())
+}
+
+fn open_jsonl(path: &Path, args: &ProcessArgs) -> Result<Output, String> {
+    if !args.skip_existing {
+        let sink = JsonlSink::create(path).map_err(|e| shown(path, &e))?;
+        return Ok((Box::new(sink), None));
+    }
+    let (sink, index, report) = JsonlSink::resume(path).map_err(|e| shown(path, &e))?;
+    if report.bad_lines > 0 && !args.quiet {
+        eprintln!(
+            "photon: {} unreadable lines in {} left as they are",
+            report.bad_lines,
+            path.display()
+        );
+    }
+    Ok((Box::new(sink), Some(Arc::new(index))))
+}
+
+fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
+    let schema = match &model.embedder {
+        Some(embedder) => {
+            RecordSchema::for_model(embedder.spec().id.clone(), embedder.spec().embedding_dim)
+        }
+        None => RecordSchema::without_model(),
+    };
+    let options = ParquetOptions::default()
+        .part_rows(args.part_rows as usize)
+        .row_group_bytes(args.row_group_mib as usize * (1 << 20));
+    if !args.skip_existing {
+        let sink = ParquetSink::create(path, schema, options).map_err(|e| shown(path, &e))?;
+        return Ok((Box::new(sink), None));
+    }
+    let (sink, index, found) =
+        ParquetSink::resume(path, schema, options).map_err(|e| shown(path, &e))?;
+    if found.parts > 0 && !args.quiet {
+        eprintln!(
+            "photon: continuing an interrupted run: {} finished parts in {}.parts",
+            found.parts,
+            path.display()
+        );
+    }
+    Ok((Box::new(sink), Some(Arc::new(index))))
+}
