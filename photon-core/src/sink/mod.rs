@@ -15,8 +15,9 @@ use crate::record::Record;
 /// # The contract
 ///
 /// - **Durability is the sink's to state.** Each implementation documents which records survive
-///   a crash (a `SIGKILL`, a power cut) at any moment: [`JsonlSink`] keeps every record whose
-///   `write` returned; a columnar sink that writes row groups keeps every finished part. A
+///   a crash (a `SIGKILL`, a power cut) at any moment: a line sink such as [`JsonlSink`] keeps
+///   every record whose `write` returned; a columnar sink (`photon-arrow`'s `ParquetSink`)
+///   keeps every finished part, a few hundred records at a time. A
 ///   crash must never leave a file that its readers cannot open, and must never lose what an
 ///   earlier run wrote to the same destination.
 /// - **`write` either takes the record whole or fails.** On error, nothing of that record may be
