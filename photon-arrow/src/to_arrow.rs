@@ -141,10 +141,7 @@ pub fn to_record_batch(
             records.iter().map(Record::file_path),
         )),
         rows.strings(|i| i.file_name.as_deref(), |_| None),
-        rows.int64(
-            |i| Some(to_i64(i.file_size)),
-            |e| e.file_size.map(to_i64),
-        ),
+        rows.int64(|i| Some(to_i64(i.file_size)), |e| e.file_size.map(to_i64)),
         rows.int64(|i| i.file_mtime_ns, |e| e.file_mtime_ns),
         rows.strings(
             |i| Some(i.content_hash.as_str()),
