@@ -240,3 +240,85 @@ fn a_disk_that_fills_mid_part_keeps_the_earlier_parts_and_exits_2() {
     assert_eq!(records(&out).len(), 4);
     assert!(!parts.exists());
 }
+
+#[test]
+fn ctrl_c_merges_what_was_done_and_a_resume_finishes_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("many");
+    std::fs::create_dir(&photos).unwrap();
+    let originals: Vec<PathBuf> = std::fs::read_dir(testdata().join("photos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for i in 0..40 {
+        let from = &originals[i % originals.len()];
+        let ext = from.extension().unwrap().to_str().unwrap();
+        std::fs::copy(from, photos.join(format!("{i:03}.{ext}"))).unwrap();
+    }
+    let out = tmp.path().join("out.parquet");
+    let parts = tmp.path().join("out.parquet.parts");
+    // A slow run (one image at a time, large thumbnails) with parts of two records, interrupted
+    // once two parts are done.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["process", photos.to_str().unwrap(), "--no-embedding"])
+        .args([
+            "--parallel",
+            "1",
+            "--thumbnail-size",
+            "1024",
+            "--part-rows",
+            "2",
+        ])
+        .args(["-o", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let finished_parts = || {
+        std::fs::read_dir(&parts).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            })
+            .count()
+        })
+    };
+    while finished_parts() < 2 {
+        assert!(start.elapsed().as_secs() < 60, "no parts");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(!parts.exists(), "the parts are merged on the way out");
+    let interrupted = records(&out).len();
+    assert!((4..40).contains(&interrupted), "{interrupted} records");
+
+    let run = photon(&[
+        "process",
+        photos.to_str().unwrap(),
+        "--no-embedding",
+        "--skip-existing",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains(&format!("{interrupted} skipped")),
+        "{}",
+        stderr(&run)
+    );
+    let all = records(&out);
+    let mut paths: Vec<&str> = all
+        .iter()
+        .map(|r| r["file_path"].as_str().unwrap())
+        .collect();
+    paths.dedup();
+    assert_eq!(
+        (all.len(), paths.len()),
+        (40, 40),
+        "every input exactly once"
+    );
+}
