@@ -1,0 +1,112 @@
+//! The tagger a model folder allows: a classifier's from its logits and labels, or zero-shot
+//! from a CLIP/SigLIP text tower and a label bank cached beside the models.
+
+use crate::engine::text_encoder;
+use crate::load::SetupError;
+use crate::options::ModelOptions;
+use photon_core::{
+    ClassifierTagger, LabelBank, ModelSpec, Tagger, TextTokenizer, WordNet, ZeroShotScoring,
+    ZeroShotTagger, load_text_dir, read_labels, read_vocabulary, wordnet_vocabulary,
+};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Label texts embedded per text-model call while building a bank.
+const BANK_BATCH: usize = 64;
+
+pub(crate) async fn for_model(
+    spec: &ModelSpec,
+    dir: &Path,
+    options: &ModelOptions,
+) -> Result<Option<Arc<dyn Tagger>>, SetupError> {
+    if let (Some(_), Some(labels)) = (&spec.logits_output, &spec.labels_file) {
+        let labels = read_labels(labels)
+            .map_err(|e| SetupError::Tagging(format!("{}: {e}", labels.display())))?;
+        let tagger = ClassifierTagger::new(labels, wordnet(options, false)?, options.tags)
+            .with_paths(options.tags.path_depth > 0);
+        return Ok(Some(Arc::new(tagger)));
+    }
+    if dir.join("onnx/text_model.onnx").is_file() {
+        return Ok(Some(zero_shot(dir, options).await?));
+    }
+    Ok(None)
+}
+
+/// WordNet when paths or de-duplication want it, or `required` (the default vocabulary).
+fn wordnet(options: &ModelOptions, required: bool) -> Result<Option<WordNet>, SetupError> {
+    if !required && !options.wants_wordnet() {
+        return Ok(None);
+    }
+    let path = &options.wordnet;
+    match WordNet::open(path) {
+        Ok(w) => Ok(Some(w)),
+        Err(e) if required => Err(SetupError::Tagging(format!(
+            "the default zero-shot vocabulary needs WordNet at {} ({e}): apt-get install wordnet-base, or pass a vocabulary",
+            path.display()
+        ))),
+        Err(e) => {
+            options.note(&format!(
+                "no WordNet at {} ({e}): tags without paths (apt-get install wordnet-base)",
+                path.display()
+            ));
+            Ok(None)
+        }
+    }
+}
+
+async fn zero_shot(dir: &Path, options: &ModelOptions) -> Result<Arc<dyn Tagger>, SetupError> {
+    let tagging = |e: &dyn std::fmt::Display| SetupError::Tagging(e.to_string());
+    let mut text = load_text_dir(dir).map_err(|e| tagging(&e))?;
+    text.logit_scale = options.logit_scale.or(text.logit_scale);
+    text.logit_bias = options.logit_bias.or(text.logit_bias);
+    let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| tagging(&e))?;
+    let wordnet = wordnet(options, options.vocabulary.is_none())?;
+    let vocabulary = match (&options.vocabulary, &wordnet) {
+        (Some(file), _) => read_vocabulary(file)
+            .map_err(|e| SetupError::Tagging(format!("{}: {e}", file.display())))?,
+        (None, Some(wordnet)) => wordnet_vocabulary(wordnet),
+        (None, None) => {
+            return Err(SetupError::Tagging(
+                "no zero-shot vocabulary: pass one or install wordnet-base".into(),
+            ));
+        }
+    };
+    let scoring = ZeroShotScoring::for_model(&text);
+    let encoder = {
+        let (text, backend, sessions, threads) = (
+            text.clone(),
+            options.backend,
+            options.sessions,
+            options.threads,
+        );
+        tokio::task::spawn_blocking(move || text_encoder(text, backend, sessions, threads))
+            .await
+            .map_err(SetupError::engine)??
+    };
+    let progress = options.label_progress.clone();
+    let (bank, built) = LabelBank::load_or_build(
+        &options.label_cache,
+        encoder.as_ref(),
+        &tokenizer,
+        vocabulary,
+        &options.prompt_template,
+        BANK_BATCH,
+        |done, total| {
+            if let Some(progress) = &progress {
+                progress(done, total);
+            }
+        },
+    )
+    .await
+    .map_err(|e| tagging(&e))?;
+    if built {
+        options.note(&format!(
+            "embedded {} zero-shot labels into {}",
+            bank.len(),
+            options.label_cache.display()
+        ));
+    }
+    let tagger = ZeroShotTagger::new(Arc::new(bank), scoring, wordnet, options.tags)
+        .with_paths(options.tags.path_depth > 0);
+    Ok(Arc::new(tagger))
+}
