@@ -206,10 +206,14 @@ pub(crate) fn exif_fields() -> Fields {
     ])
 }
 
+// Nested fields are all declared nullable, as pyarrow declares its own: a child declared
+// non-null under a null parent (an image's `error`) is valid Arrow, but pyarrow's Parquet writer
+// refuses it once tables are concatenated (Ray Data's `write_parquet` does). Photon fills every
+// child of a present parent all the same, and its reader refuses one that is missing.
 pub(crate) fn tag_fields() -> Fields {
     Fields::from(vec![
-        Field::new("name", DataType::Utf8, false),
-        Field::new("confidence", DataType::Float32, false),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("confidence", DataType::Float32, true),
         Field::new("path", DataType::Utf8, true),
     ])
 }
@@ -218,21 +222,21 @@ pub(crate) fn tags_type() -> DataType {
     DataType::List(Arc::new(Field::new(
         "item",
         DataType::Struct(tag_fields()),
-        false,
+        true,
     )))
 }
 
 pub(crate) fn model_fields() -> Fields {
     Fields::from(vec![
-        Field::new("id", DataType::Utf8, false),
-        Field::new("backend", DataType::Utf8, false),
+        Field::new("id", DataType::Utf8, true),
+        Field::new("backend", DataType::Utf8, true),
     ])
 }
 
 pub(crate) fn error_fields() -> Fields {
     Fields::from(vec![
-        Field::new("stage", DataType::Utf8, false),
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("message", DataType::Utf8, false),
+        Field::new("stage", DataType::Utf8, true),
+        Field::new("kind", DataType::Utf8, true),
+        Field::new("message", DataType::Utf8, true),
     ])
 }

@@ -339,7 +339,7 @@ fn tags_column(records: &[Record]) -> Result<ListArray, ArrowRecordError> {
     let values = StructArray::try_new(tag_fields(), columns, None)?;
     let offsets = OffsetBuffer::from_lengths(lists.iter().map(|l| l.map_or(0, <[Tag]>::len)));
     let nulls = NullBuffer::from_iter(lists.iter().map(Option::is_some));
-    let item = Arc::new(Field::new("item", DataType::Struct(tag_fields()), false));
+    let item = Arc::new(Field::new("item", DataType::Struct(tag_fields()), true));
     Ok(ListArray::try_new(
         item,
         offsets,

@@ -3,6 +3,7 @@
 use crate::load::SetupError;
 use photon_backend_common::{Engine, Parallelism};
 use photon_core::{Embedder, ModelSpec, TextEncoder, TextSpec};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The inference engine a model runs on.
@@ -26,10 +27,21 @@ impl Backend {
         }
     }
 
-    fn engine(self, sessions: u32, threads: Option<u32>) -> Box<dyn Engine> {
+    /// The engine, with ONNX Runtime's library found in `models` (its wheel there, or
+    /// `ORT_DYLIB_PATH`) when given, else where the models folder of the environment says.
+    pub(crate) fn engine(
+        self,
+        sessions: u32,
+        threads: Option<u32>,
+        models: Option<&Path>,
+    ) -> Box<dyn Engine> {
         let parallelism = Parallelism::new(sessions as usize, threads.map(|t| t as usize));
         match self {
-            Backend::Ort => Box::new(photon_ort::OrtOptions::from(parallelism)),
+            Backend::Ort => {
+                let mut options = photon_ort::OrtOptions::from(parallelism);
+                options.library = models.and_then(|m| photon_ort::runtime_library_in(m).ok());
+                Box::new(options)
+            }
             Backend::Tract => Box::new(photon_tract::TractOptions::from(parallelism)),
         }
     }
@@ -44,7 +56,7 @@ pub fn image_encoder(
     threads: Option<u32>,
 ) -> Result<Arc<dyn Embedder>, SetupError> {
     backend
-        .engine(sessions, threads)
+        .engine(sessions, threads, None)
         .image_encoder(spec)
         .map_err(SetupError::engine)
 }
@@ -57,7 +69,7 @@ pub fn text_encoder(
     threads: Option<u32>,
 ) -> Result<Arc<dyn TextEncoder>, SetupError> {
     backend
-        .engine(sessions, threads)
+        .engine(sessions, threads, None)
         .text_encoder(spec)
         .map_err(SetupError::engine)
 }

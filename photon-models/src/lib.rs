@@ -26,5 +26,5 @@ mod options;
 mod tagger;
 
 pub use engine::{Backend, image_encoder, text_encoder};
-pub use load::{LoadedModel, SetupError, load_model};
+pub use load::{LoadedModel, SetupError, TextTower, load_model, load_text_tower};
 pub use options::{LabelProgressFn, ModelOptions, NoticeFn};

@@ -1,6 +1,5 @@
 //! [`load_model`]: a folder into an embedder and its tagger.
 
-use crate::engine::image_encoder;
 use crate::options::ModelOptions;
 use photon_core::{Embedder, Tagger, load_model_dir};
 use std::path::Path;
@@ -54,15 +53,15 @@ pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedMode
         spec = spec.with_max_batch(max);
     }
     let embedder = {
-        let (spec, backend, sessions, threads) = (
-            spec.clone(),
-            options.backend,
-            options.sessions,
-            options.threads,
-        );
-        tokio::task::spawn_blocking(move || image_encoder(spec, backend, sessions, threads))
+        let engine =
+            options
+                .backend
+                .engine(options.sessions, options.threads, options.models.as_deref());
+        let spec = spec.clone();
+        tokio::task::spawn_blocking(move || engine.image_encoder(spec))
             .await
-            .map_err(SetupError::engine)??
+            .map_err(SetupError::engine)?
+            .map_err(SetupError::engine)?
     };
     let tagger = if options.tagging {
         crate::tagger::for_model(&spec, dir, options).await?
@@ -70,4 +69,48 @@ pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedMode
         None
     };
     Ok(LoadedModel { embedder, tagger })
+}
+
+/// A CLIP/SigLIP text tower with its tokenizer, for embedding queries.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TextTower {
+    /// Text to token ids, as the model was trained.
+    pub tokenizer: Arc<photon_core::TextTokenizer>,
+    /// The text model on its engine.
+    pub encoder: Arc<dyn photon_core::TextEncoder>,
+}
+
+impl std::fmt::Debug for TextTower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextTower")
+            .field("model", &self.encoder.spec().id)
+            .finish()
+    }
+}
+
+impl TextTower {
+    /// The L2-normalised embeddings of `texts`, in the image tower's space.
+    pub async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, photon_core::TextError> {
+        photon_core::embed_text(self.encoder.as_ref(), &self.tokenizer, texts).await
+    }
+}
+
+/// Loads the text tower of the model folder `dir` (`onnx/text_model.onnx` and its tokenizer).
+pub async fn load_text_tower(dir: &Path, options: &ModelOptions) -> Result<TextTower, SetupError> {
+    let text = photon_core::load_text_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
+    let tokenizer =
+        photon_core::TextTokenizer::from_spec(&text).map_err(|e| SetupError::Model(e.into()))?;
+    let engine =
+        options
+            .backend
+            .engine(options.sessions, options.threads, options.models.as_deref());
+    let encoder = tokio::task::spawn_blocking(move || engine.text_encoder(text))
+        .await
+        .map_err(SetupError::engine)?
+        .map_err(SetupError::engine)?;
+    Ok(TextTower {
+        tokenizer: Arc::new(tokenizer),
+        encoder,
+    })
 }

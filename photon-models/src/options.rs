@@ -36,6 +36,10 @@ pub struct ModelOptions {
     pub logit_bias: Option<f32>,
     /// WordNet's noun database (Debian `wordnet-base`).
     pub wordnet: PathBuf,
+    /// The models folder when it is not the environment's (`$PHOTON_MODELS`): ONNX Runtime's
+    /// library is found there. Set it with [`models_dir`](Self::models_dir), which also moves
+    /// the label cache.
+    pub models: Option<PathBuf>,
     /// Where zero-shot label banks are cached.
     pub label_cache: PathBuf,
     /// Notices for people; `None` drops them.
@@ -58,6 +62,7 @@ impl Default for ModelOptions {
             logit_scale: None,
             logit_bias: None,
             wordnet: PathBuf::from(DEBIAN_DATA_NOUN),
+            models: None,
             label_cache: photon_core::models_dir().join(".label-banks"),
             notice: None,
             label_progress: None,
@@ -97,6 +102,14 @@ impl ModelOptions {
     /// Sets or clears the batch cap.
     pub fn max_batch(mut self, max: Option<usize>) -> Self {
         self.max_batch = max;
+        self
+    }
+
+    /// Takes ONNX Runtime and caches label banks in `dir` rather than the environment's
+    /// models folder.
+    pub fn models_dir(mut self, dir: PathBuf) -> Self {
+        self.label_cache = dir.join(".label-banks");
+        self.models = Some(dir);
         self
     }
 

@@ -1,7 +1,6 @@
 //! The tagger a model folder allows: a classifier's from its logits and labels, or zero-shot
 //! from a CLIP/SigLIP text tower and a label bank cached beside the models.
 
-use crate::engine::text_encoder;
 use crate::load::SetupError;
 use crate::options::ModelOptions;
 use photon_core::{
@@ -73,15 +72,15 @@ async fn zero_shot(dir: &Path, options: &ModelOptions) -> Result<Arc<dyn Tagger>
     };
     let scoring = ZeroShotScoring::for_model(&text);
     let encoder = {
-        let (text, backend, sessions, threads) = (
-            text.clone(),
-            options.backend,
-            options.sessions,
-            options.threads,
-        );
-        tokio::task::spawn_blocking(move || text_encoder(text, backend, sessions, threads))
+        let engine =
+            options
+                .backend
+                .engine(options.sessions, options.threads, options.models.as_deref());
+        let text = text.clone();
+        tokio::task::spawn_blocking(move || engine.text_encoder(text))
             .await
-            .map_err(SetupError::engine)??
+            .map_err(SetupError::engine)?
+            .map_err(SetupError::engine)?
     };
     let progress = options.label_progress.clone();
     let (bank, built) = LabelBank::load_or_build(

@@ -32,11 +32,7 @@ def check_schema():
         ("aperture", pa.float64()), ("shutter_speed", pa.float64()), ("focal_length", pa.float64()),
         ("orientation", pa.uint8()),
     ])
-    tag = pa.struct([
-        pa.field("name", utf8, nullable=False),
-        pa.field("confidence", pa.float32(), nullable=False),
-        pa.field("path", utf8),
-    ])
+    tag = pa.struct([("name", utf8), ("confidence", pa.float32()), ("path", utf8)])
     expected = pa.schema([
         pa.field("schema_version", pa.uint32(), nullable=False),
         pa.field("file_path", utf8, nullable=False),
@@ -45,9 +41,9 @@ def check_schema():
         ("format", utf8), ("decoded_from", utf8), ("exif", exif), ("perceptual_hash", utf8),
         ("thumbnail", pa.binary()), ("thumbnail_path", utf8),
         ("embedding", pa.list_(pa.float32(), dim)),
-        ("tags", pa.list_(pa.field("item", tag, nullable=False))),
-        ("model", pa.struct([pa.field("id", utf8, nullable=False), pa.field("backend", utf8, nullable=False)])),
-        ("error", pa.struct([pa.field(n, utf8, nullable=False) for n in ("stage", "kind", "message")])),
+        ("tags", pa.list_(tag)),
+        ("model", pa.struct([("id", utf8), ("backend", utf8)])),
+        ("error", pa.struct([(n, utf8) for n in ("stage", "kind", "message")])),
     ])
     assert schema.remove_metadata().equals(expected), f"schema differs:\n{schema}\nexpected:\n{expected}"
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items() if k != b"ARROW:schema"}

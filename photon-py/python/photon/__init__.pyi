@@ -1,0 +1,3 @@
+from ._photon import Pipeline as Pipeline, __version__ as __version__
+
+__all__ = ["Pipeline", "__version__"]

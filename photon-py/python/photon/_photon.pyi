@@ -1,0 +1,66 @@
+"""Type stubs of the extension module; the docs of each member are on the class itself."""
+
+from os import PathLike
+from typing import Optional, Sequence, Union
+
+import numpy
+import pyarrow
+
+__version__: str
+
+_Path = Union[str, "PathLike[str]"]
+
+class Pipeline:
+    """Runs Photon over images: content hash, metadata, perceptual hash, thumbnail, embedding and
+    tags, one row per input in a ``pyarrow.Table`` with the Parquet output's schema.
+
+    Args:
+        models_dir: where models and ONNX Runtime are installed (``photon models fetch``);
+            default ``$PHOTON_MODELS`` or ``./models``.
+        model: a model folder (Photon's layout, or a Hugging Face CLIP/SigLIP export); default
+            EfficientNet-Lite0 from ``models_dir`` when installed, else no embeddings.
+        backend: ``"ort"`` (ONNX Runtime) or ``"tract"`` (pure Rust).
+        thumbnail_size: longest side of the JPEG thumbnails, 1-4096; ``None`` for none.
+        exif: read camera metadata.
+        perceptual_hash: compute the 64-bit DCT hash.
+        embedding: run the model (``False``: no embeddings, no tags).
+        tags: tag images (a classifier's labels, or zero-shot with a CLIP/SigLIP text tower).
+        parallel: images decoded at once; default the number of cores.
+        threads: model threads; given, the model runs as one session of that many threads
+            (a Ray actor's CPU allotment), else as two sessions sharing the cores.
+
+    Raises:
+        ValueError: an argument out of range, or a model folder that does not exist.
+        RuntimeError: the model or ONNX Runtime could not be loaded.
+    """
+
+    def __init__(
+        self,
+        models_dir: Optional[_Path] = None,
+        model: Optional[_Path] = None,
+        backend: str = "ort",
+        thumbnail_size: Optional[int] = 256,
+        exif: bool = True,
+        perceptual_hash: bool = True,
+        embedding: bool = True,
+        tags: bool = True,
+        parallel: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> None: ...
+    def process(self, paths: Sequence[_Path]) -> pyarrow.Table:
+        """Processes image files; one row per path, in order. A file that cannot be read or
+        decoded is an error row (``error.stage``, ``error.kind``, ``error.message``), never an
+        exception. The GIL is released while the images are processed."""
+    def process_bytes(self, data: Sequence[bytes], names: Sequence[str]) -> pyarrow.Table:
+        """Processes encoded images held in memory, each named by ``names`` (the rows'
+        ``file_path``); one row per image, in order."""
+    def embed_text(self, texts: Sequence[str]) -> numpy.ndarray:
+        """Embeds texts with the model's text tower (CLIP/SigLIP) into its image embeddings'
+        space: float32, shape ``(len(texts), dim)``, rows L2-normalised. Raises ``ValueError``
+        when the model has no text tower."""
+    @property
+    def schema(self) -> pyarrow.Schema:
+        """The schema of the tables this pipeline returns."""
+    @property
+    def model_id(self) -> Optional[str]:
+        """The id of the model behind the embeddings, or ``None`` without a model."""

@@ -1,0 +1,9 @@
+from typing import Any, Optional
+
+import pyarrow as pa
+
+class Photon:
+    def __init__(self, threads: Optional[int] = None, **pipeline: Any) -> None: ...
+    def __call__(self, batch: Any) -> pa.Table: ...
+    @property
+    def schema(self) -> pa.Schema: ...

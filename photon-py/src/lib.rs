@@ -1,0 +1,186 @@
+//! `photon._photon`, the extension module behind the `photon` Python package: a [`Pipeline`]
+//! whose results cross into Python as Arrow record batches through the C data interface, with
+//! the GIL released while Rust works.
+
+mod options;
+
+use arrow_pyarrow::ToPyArrow;
+use futures_util::StreamExt;
+use options::PipelineArgs;
+use photon_arrow::{RecordSchema, to_record_batch};
+use photon_core::{OutputOrder, Record, RunOptions, Source};
+use photon_models::TextTower;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::path::PathBuf;
+
+/// Runs Photon over images: content hash, metadata, perceptual hash, thumbnail, embedding and
+/// tags, one row per input in a `pyarrow.Table` with the Parquet output's schema.
+///
+/// Args:
+///     models_dir: where models and ONNX Runtime are installed (`photon models fetch`);
+///         default `$PHOTON_MODELS` or `./models`.
+///     model: a model folder (Photon's layout, or a Hugging Face CLIP/SigLIP export); default
+///         EfficientNet-Lite0 from `models_dir` when installed, else no embeddings.
+///     backend: "ort" (ONNX Runtime) or "tract" (pure Rust).
+///     thumbnail_size: longest side of the JPEG thumbnails, 1-4096; None for none.
+///     exif: read camera metadata.
+///     perceptual_hash: compute the 64-bit DCT hash.
+///     embedding: run the model (False: no embeddings, no tags).
+///     tags: tag images (a classifier's labels, or zero-shot with a text tower).
+///     parallel: images decoded at once; default the number of cores.
+///     threads: model threads; given, one session of that many threads runs the model (a Ray
+///         actor's CPU allotment), else two sessions share the cores.
+///
+/// A file that cannot be read or decoded becomes an error row, never an exception. A bad
+/// argument raises ValueError; a model or ONNX Runtime that cannot load, RuntimeError.
+#[pyclass(module = "photon._photon", name = "Pipeline", frozen)]
+struct Pipeline {
+    pipeline: photon_core::Pipeline,
+    schema: RecordSchema,
+    runtime: tokio::runtime::Runtime,
+    parallel: usize,
+    text: Option<TextTower>,
+}
+
+#[pymethods]
+impl Pipeline {
+    #[new]
+    #[pyo3(signature = (
+        models_dir=None, model=None, backend="ort", thumbnail_size=Some(256), exif=true,
+        perceptual_hash=true, embedding=true, tags=true, parallel=None, threads=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        models_dir: Option<PathBuf>,
+        model: Option<PathBuf>,
+        backend: &str,
+        thumbnail_size: Option<u32>,
+        exif: bool,
+        perceptual_hash: bool,
+        embedding: bool,
+        tags: bool,
+        parallel: Option<usize>,
+        threads: Option<u32>,
+    ) -> PyResult<Self> {
+        let args = PipelineArgs {
+            models_dir,
+            model,
+            backend: backend.to_owned(),
+            thumbnail_size,
+            exif,
+            perceptual_hash,
+            embedding,
+            tags,
+            parallel,
+            threads,
+        };
+        let built = py.detach(move || args.build())?;
+        Ok(Self {
+            pipeline: built.pipeline,
+            schema: built.schema,
+            runtime: built.runtime,
+            parallel: built.parallel,
+            text: built.text,
+        })
+    }
+
+    /// Processes image files; returns a `pyarrow.Table`, one row per path, in order.
+    fn process<'py>(&self, py: Python<'py>, paths: Vec<PathBuf>) -> PyResult<Bound<'py, PyAny>> {
+        let sources = paths.into_iter().map(Source::Path).collect();
+        self.run(py, sources)
+    }
+
+    /// Processes images held in memory (`bytes`), each named by `names`; returns a
+    /// `pyarrow.Table`, one row per image, in order.
+    fn process_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        data: Vec<Bound<'py, PyBytes>>,
+        names: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if data.len() != names.len() {
+            return Err(PyValueError::new_err(format!(
+                "{} images but {} names",
+                data.len(),
+                names.len()
+            )));
+        }
+        let sources = data
+            .iter()
+            .zip(names)
+            .map(|(bytes, name)| Source::Bytes {
+                name,
+                bytes: bytes.as_bytes().to_vec(),
+            })
+            .collect();
+        self.run(py, sources)
+    }
+
+    /// Embeds texts with the model's text tower into its image embeddings' space; returns a
+    /// float32 `numpy.ndarray` of shape `(len(texts), dim)`, rows L2-normalised.
+    fn embed_text<'py>(&self, py: Python<'py>, texts: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+        let text = self.text.as_ref().ok_or_else(|| {
+            PyValueError::new_err("the model has no text tower (onnx/text_model.onnx)")
+        })?;
+        let dim = text.encoder.spec().embedding_dim;
+        let vectors = py.detach(|| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            self.runtime.block_on(text.embed(&refs))
+        });
+        let vectors = vectors.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let flat: Vec<u8> = vectors
+            .iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let numpy = py.import("numpy")?;
+        let array = numpy.call_method1("frombuffer", (PyBytes::new(py, &flat), "<f4"))?;
+        array
+            .call_method1("reshape", ((vectors.len(), dim),))?
+            .call_method0("copy")
+    }
+
+    /// The schema of the tables this pipeline returns (`pyarrow.Schema`).
+    #[getter]
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.schema.arrow().as_ref().to_pyarrow(py)
+    }
+
+    /// The id of the model behind the embeddings, or `None` without a model.
+    #[getter]
+    fn model_id(&self) -> Option<String> {
+        self.schema.model_id().map(str::to_owned)
+    }
+}
+
+impl Pipeline {
+    /// Runs `sources` with the GIL released, and hands the records to Python as one table.
+    fn run<'py>(&self, py: Python<'py>, sources: Vec<Source>) -> PyResult<Bound<'py, PyAny>> {
+        let records: Vec<Record> = py.detach(|| {
+            let options = RunOptions::default()
+                .parallel(self.parallel)
+                .order(OutputOrder::Input);
+            let inputs = futures_util::stream::iter(sources);
+            self.runtime
+                .block_on(self.pipeline.run(inputs, options).collect())
+        });
+        let batch = py
+            .detach(|| to_record_batch(&self.schema, &records))
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let batch = batch.to_pyarrow(py)?;
+        py.import("pyarrow")?
+            .getattr("Table")?
+            .call_method1("from_batches", (vec![batch],))
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _photon(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Pipeline>()?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,129 @@
+"""`photon.Pipeline`: the same records as the CLI, error rows for bad files, exceptions for bad
+arguments, the GIL released while Rust works, and text embeddings."""
+
+import os
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import photon
+from conftest import ROOT, TESTDATA, hostile, photos
+
+
+@pytest.fixture(scope="module")
+def pipeline(models_dir):
+    return photon.Pipeline(models_dir=models_dir)
+
+
+def by_path(table):
+    return {row["file_path"]: row for row in table.to_pylist()}
+
+
+def test_the_table_holds_the_clis_records(pipeline, models_dir, photon_cli, tmp_path):
+    out = tmp_path / "cli.parquet"
+    env = dict(os.environ, PHOTON_MODELS=str(models_dir))
+    run = subprocess.run(
+        [photon_cli, "process", *photos(), "-o", out, "-q"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    cli = by_path(pq.read_table(out))
+    table = pipeline.process(photos())
+    assert table.schema.equals(pq.read_schema(out), check_metadata=False)
+    assert table.schema.metadata[b"model_id"] == pq.read_schema(out).metadata[b"model_id"]
+    assert pipeline.model_id.startswith("efficientnet-lite0@")
+    ours = by_path(table)
+    assert list(ours) == photos(), "one row per path, in order"
+    assert ours.keys() == cli.keys()
+    for path, row in ours.items():
+        expected = cli[path]
+        for field in ("content_hash", "file_size", "width", "height", "format", "perceptual_hash", "exif"):
+            assert row[field] == expected[field], (path, field)
+        assert row["thumbnail"] == expected["thumbnail"], path
+        np.testing.assert_allclose(row["embedding"], expected["embedding"], atol=1e-5)
+        assert [t["name"] for t in row["tags"]] == [t["name"] for t in expected["tags"]]
+
+
+def test_hostile_files_become_error_rows(pipeline):
+    table = pipeline.process(hostile() + [str(TESTDATA / "no-such-file.jpg")])
+    rows = table.to_pylist()
+    assert len(rows) == len(hostile()) + 1
+    for row in rows[:-1]:
+        assert row["error"]["stage"] == "decode", row["file_path"]
+        assert row["embedding"] is None and row["width"] is None
+    assert rows[-1]["error"]["stage"] == "read"
+    assert rows[-1]["error"]["kind"] == "not_found"
+
+
+def test_bytes_give_the_same_rows_as_files(pipeline):
+    files = photos()[:3]
+    data = [open(p, "rb").read() for p in files]
+    names = [os.path.basename(p) for p in files]
+    from_bytes = pipeline.process_bytes(data, names).to_pylist()
+    from_files = pipeline.process(files).to_pylist()
+    for b, f, name in zip(from_bytes, from_files, names):
+        assert b["file_path"] == name
+        assert (b["content_hash"], b["width"], b["thumbnail"]) == (f["content_hash"], f["width"], f["thumbnail"])
+        np.testing.assert_allclose(b["embedding"], f["embedding"], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"backend": "cuda"}, "backend"),
+        ({"thumbnail_size": 0}, "thumbnail_size"),
+        ({"parallel": 0}, "parallel"),
+        ({"model": "/no/such/model"}, "no model folder"),
+        ({"model": str(TESTDATA / "models" / "tiny-clip"), "embedding": False}, "embedding=False"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        photon.Pipeline(**kwargs)
+
+
+def test_bad_calls_raise_and_the_pipeline_still_works(pipeline):
+    with pytest.raises(ValueError, match="names"):
+        pipeline.process_bytes([b"abc"], ["a", "b"])
+    with pytest.raises(TypeError):
+        pipeline.process(42)
+    with pytest.raises(ValueError, match="text tower"):
+        pipeline.embed_text(["a cat"])
+    assert pipeline.process(photos()[:1]).num_rows == 1
+
+
+def test_the_gil_is_released_while_a_batch_runs(pipeline):
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.monotonic()
+    pipeline.process(photos() * 3)
+    elapsed = time.monotonic() - start
+    done.set()
+    counter.join()
+    # A thread starved of the GIL would tick a handful of times; a free one about once a
+    # millisecond.
+    assert ticks > elapsed * 1000 * 0.3, (ticks, elapsed)
+
+
+def test_text_embeddings_from_a_clip_model(models_dir):
+    clip = photon.Pipeline(model=TESTDATA / "models" / "tiny-clip", models_dir=models_dir, tags=False)
+    vectors = clip.embed_text(["a photo of a cat", "a photo of a dog", "espresso"])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 24)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    images = clip.process(photos())
+    assert images.schema.field("embedding").type.list_size == 24
+    # The query ranks images as the CLI's `photon search` does: by cosine.
+    scores = np.array(images.column("embedding").to_pylist()) @ vectors[0]
+    assert scores.shape == (len(photos()),)
