@@ -6,7 +6,8 @@ EfficientNet-Lite0, every stage), release builds, side by side in one run:
 - `photon.Pipeline.process` over the same paths, timed around the call (the pipeline is built
   first, as the CLI loads its model first);
 - a Ray Data job on a local cluster: read_binary_files -> map_batches(photon.ray.Photon) on two
-  one-CPU actors -> write_parquet, wall time from the job's start, actors' start-up included;
+  one-CPU actors (files read in 4 blocks) -> write_parquet, wall time from the job's start,
+  actors' start-up included;
   the per-batch overhead is the job's wall time beyond the CLI's, per batch.
 
 Usage: python benches/python_throughput.py [--photon target/release/photon] [--rounds 3]
@@ -44,11 +45,11 @@ def python(files, models):
     return len(files) / (time.monotonic() - start)
 
 
-def ray_job(files, models, out, batch_size):
+def ray_job(files, models, out, batch_size, blocks):
     import ray
     import photon.ray
     start = time.monotonic()
-    ray.data.read_binary_files(files, include_paths=True).map_batches(
+    ray.data.read_binary_files(files, include_paths=True, override_num_blocks=blocks).map_batches(
         photon.ray.Photon, fn_constructor_kwargs={"models_dir": str(models)},
         compute=ray.data.ActorPoolStrategy(size=2), num_cpus=1, batch_size=batch_size,
         batch_format="pyarrow").write_parquet(out)
@@ -61,6 +62,7 @@ def main():
     parser.add_argument("--models", default=os.environ.get("PHOTON_MODELS", str(ROOT / "models")))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--blocks", type=int, default=4, help="read blocks (2 per actor)")
     args = parser.parse_args()
     corpus = ROOT / "target/bench/corpus-x10-small"
     files = sorted(str(p) for p in corpus.rglob("*") if p.is_file())
@@ -72,7 +74,7 @@ def main():
         for round_ in range(args.rounds):
             rate, wall = cli(args.photon, files, args.models, f"{tmp}/cli.parquet")
             py = python(files, args.models)
-            ray_wall = ray_job(files, args.models, f"{tmp}/ray{round_}", args.batch_size)
+            ray_wall = ray_job(files, args.models, f"{tmp}/ray{round_}", args.batch_size, args.blocks)
             print(f"round {round_ + 1}: CLI {rate:.1f} images/s ({wall:.1f} s wall), "
                   f"Pipeline.process {py:.1f} images/s, Ray job {ray_wall:.1f} s wall")
             cli_rates.append(rate); cli_walls.append(wall); py_rates.append(py); ray_walls.append(ray_wall)

@@ -31,7 +31,12 @@ def main() -> None:
     else:
         # Logical CPUs beyond the cores: the read tasks need some beside the actors.
         ray.init(num_cpus=max(4, args.actors + 2), include_dashboard=False)
-    records = ray.data.read_binary_files(args.input, include_paths=True).map_batches(
+    # A few read blocks per actor: left to itself, Ray makes a read task per few files, whose
+    # scheduling costs more than the reading (docs/benchmarks.md).
+    files = ray.data.read_binary_files(
+        args.input, include_paths=True, override_num_blocks=2 * args.actors
+    )
+    records = files.map_batches(
         photon.ray.Photon,
         fn_constructor_kwargs={"models_dir": os.path.abspath(args.models_dir)},
         compute=ray.data.ActorPoolStrategy(size=args.actors),

@@ -5,7 +5,8 @@ It takes the batches of ``ray.data.read_binary_files(paths, include_paths=True)`
 schema of ``photon process -o out.parquet``::
 
     import ray, photon.ray
-    ds = ray.data.read_binary_files("s3://bucket/photos/", include_paths=True)
+    ds = ray.data.read_binary_files("s3://bucket/photos/", include_paths=True,
+                                    override_num_blocks=8)  # a few per actor
     records = ds.map_batches(
         photon.ray.Photon,
         fn_constructor_kwargs={"models_dir": "/opt/photon/models"},
