@@ -2,6 +2,7 @@
 //! whose results cross into Python as Arrow record batches through the C data interface, with
 //! the GIL released while Rust works.
 
+mod inputs;
 mod options;
 
 use arrow_pyarrow::ToPyArrow;
@@ -93,14 +94,20 @@ impl Pipeline {
         self.run(py, sources)
     }
 
-    /// Processes images held in memory (`bytes`), each named by `names`; returns a
-    /// `pyarrow.Table`, one row per image, in order.
+    /// Processes images held in memory, each named by `names`; returns a `pyarrow.Table`, one
+    /// row per image, in order.
+    ///
+    /// `data` is a list of `bytes` or a pyarrow binary array (a table's column, as Ray Data's
+    /// `read_binary_files` makes), `names` a list of `str` or a pyarrow string array. Arrow
+    /// arrays cross through the C data interface, with no Python object per image.
     fn process_bytes<'py>(
         &self,
         py: Python<'py>,
-        data: Vec<Bound<'py, PyBytes>>,
-        names: Vec<String>,
+        data: &Bound<'py, PyAny>,
+        names: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let data = inputs::image_bytes(data)?;
+        let names = inputs::names(names)?;
         if data.len() != names.len() {
             return Err(PyValueError::new_err(format!(
                 "{} images but {} names",
@@ -109,12 +116,9 @@ impl Pipeline {
             )));
         }
         let sources = data
-            .iter()
+            .into_iter()
             .zip(names)
-            .map(|(bytes, name)| Source::Bytes {
-                name,
-                bytes: bytes.as_bytes().to_vec(),
-            })
+            .map(|(bytes, name)| Source::Bytes { name, bytes })
             .collect();
         self.run(py, sources)
     }

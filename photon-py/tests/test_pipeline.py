@@ -7,6 +7,7 @@ import threading
 import time
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -68,6 +69,37 @@ def test_bytes_give_the_same_rows_as_files(pipeline):
         assert b["file_path"] == name
         assert (b["content_hash"], b["width"], b["thumbnail"]) == (f["content_hash"], f["width"], f["thumbnail"])
         np.testing.assert_allclose(b["embedding"], f["embedding"], atol=1e-6)
+
+
+@pytest.mark.parametrize("binary", [pa.binary(), pa.large_binary(), pa.binary_view()])
+def test_arrow_columns_give_the_same_rows_as_lists(pipeline, binary):
+    files = photos()[:3]
+    data = [open(p, "rb").read() for p in files]
+    names = [os.path.basename(p) for p in files]
+    from_lists = pipeline.process_bytes(data, names).to_pylist()
+    # A table's columns, in two chunks, as a Ray Data batch hands them over.
+    table = pa.concat_tables([
+        pa.table({"bytes": pa.array(data[:1], binary), "path": pa.array(names[:1], pa.large_string())}),
+        pa.table({"bytes": pa.array(data[1:], binary), "path": pa.array(names[1:], pa.large_string())}),
+    ])
+    assert table.column("bytes").num_chunks == 2
+    from_arrow = pipeline.process_bytes(table.column("bytes"), table.column("path")).to_pylist()
+    assert [r["file_path"] for r in from_arrow] == names
+    for a, b in zip(from_arrow, from_lists):
+        assert (a["content_hash"], a["width"], a["thumbnail"]) == (b["content_hash"], b["width"], b["thumbnail"])
+        np.testing.assert_array_equal(a["embedding"], b["embedding"])
+
+
+def test_arrow_nulls_and_wrong_types(pipeline):
+    rows = pipeline.process_bytes(pa.array([None, b"not an image"], pa.binary()), pa.array(["a", "b"])).to_pylist()
+    assert [r["error"]["stage"] for r in rows] == ["decode", "decode"]
+    assert rows[0]["file_size"] == 0
+    with pytest.raises(ValueError, match="nulls"):
+        pipeline.process_bytes(pa.array([b"x"]), pa.array([None], pa.string()))
+    with pytest.raises(TypeError, match="binary array"):
+        pipeline.process_bytes(pa.array([1, 2]), ["a", "b"])
+    with pytest.raises(TypeError, match="string array"):
+        pipeline.process_bytes(pa.array([b"x"]), pa.array([1]))
 
 
 @pytest.mark.parametrize(

@@ -51,9 +51,15 @@ class Pipeline:
         """Processes image files; one row per path, in order. A file that cannot be read or
         decoded is an error row (``error.stage``, ``error.kind``, ``error.message``), never an
         exception. The GIL is released while the images are processed."""
-    def process_bytes(self, data: Sequence[bytes], names: Sequence[str]) -> pyarrow.Table:
+    def process_bytes(
+        self,
+        data: Union[Sequence[bytes], pyarrow.Array, pyarrow.ChunkedArray],
+        names: Union[Sequence[str], pyarrow.Array, pyarrow.ChunkedArray],
+    ) -> pyarrow.Table:
         """Processes encoded images held in memory, each named by ``names`` (the rows'
-        ``file_path``); one row per image, in order."""
+        ``file_path``); one row per image, in order. ``data`` may be a pyarrow binary array
+        and ``names`` a string array (a table's columns): they cross through the C data
+        interface, with no Python object per image. A null image becomes an error row."""
     def embed_text(self, texts: Sequence[str]) -> numpy.ndarray:
         """Embeds texts with the model's text tower (CLIP/SigLIP) into its image embeddings'
         space: float32, shape ``(len(texts), dim)``, rows L2-normalised. Raises ``ValueError``

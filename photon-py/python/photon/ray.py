@@ -62,9 +62,9 @@ class Photon:
         """Processes one batch: a ``pyarrow.Table`` (``batch_format="pyarrow"``), a pandas
         DataFrame or a dict of columns, with ``bytes`` and ``path``."""
         if isinstance(batch, pa.Table):
-            data, paths = batch.column("bytes").to_pylist(), batch.column("path").to_pylist()
-        else:
-            data, paths = list(batch["bytes"]), list(batch["path"])
+            # The columns cross into Rust as Arrow arrays: no Python object per image.
+            return self._pipeline.process_bytes(batch.column("bytes"), batch.column("path"))
+        data, paths = list(batch["bytes"]), list(batch["path"])
         return self._pipeline.process_bytes(data, [str(p) for p in paths])
 
     @property
