@@ -1,17 +1,16 @@
-//! Find near-duplicate photos in a folder by perceptual hash.
+//! Find duplicate photos in a folder: exact copies and near duplicates, with the file to keep.
 //!
 //! ```sh
 //! cargo run -p examples --example near_duplicates -- testdata/photos
 //! ```
-//! Composes a lean pipeline (no thumbnails, no EXIF) and compares every pair of hashes.
+//! Composes a lean pipeline (no thumbnails, no EXIF, no model) and hands its records to
+//! `photon_core::dedup`, which finds near pairs by multi-index hashing rather than comparing
+//! every pair.
 
 use futures_util::StreamExt;
-use photon_core::PerceptualHash;
+use photon_core::dedup::{DedupOptions, find_duplicates};
 use photon_core::{Pipeline, Record, RunOptions};
 use photon_core::{WalkOptions, walk};
-
-/// Hashes at most this many bits apart count as near-duplicates.
-const MAX_DISTANCE: u32 = 10;
 
 #[tokio::main]
 async fn main() {
@@ -20,28 +19,25 @@ async fn main() {
         .unwrap_or_else(|| "testdata/photos".into());
     let pipeline = Pipeline::builder().thumbnail(None).exif(false).build();
     let inputs = futures_util::stream::iter(walk([&folder], &WalkOptions::default()));
-    let mut hashes: Vec<(String, PerceptualHash)> = Vec::new();
-    let mut records = std::pin::pin!(pipeline.run(inputs, RunOptions::default()));
-    while let Some(record) = records.next().await {
-        match record {
-            Record::Image(r) => {
-                if let Some(hash) = r.perceptual_hash.as_deref().and_then(|h| h.parse().ok()) {
-                    hashes.push((r.file_path, hash));
-                }
-            }
-            Record::Error(e) => eprintln!("skipped {}: {}", e.file_path, e.error),
+    let records: Vec<Record> = pipeline.run(inputs, RunOptions::default()).collect().await;
+    for record in &records {
+        if let Record::Error(e) = record {
+            eprintln!("skipped {}: {}", e.file_path, e.error);
         }
     }
-    hashes.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut pairs = 0;
-    for (i, (a, ha)) in hashes.iter().enumerate() {
-        for (b, hb) in &hashes[i + 1..] {
-            let distance = ha.distance(*hb);
-            if distance <= MAX_DISTANCE {
-                println!("{distance:2} bits  {a}  {b}");
-                pairs += 1;
-            }
+    let found = find_duplicates(records, &DedupOptions::default());
+    for group in &found.groups {
+        println!(
+            "{:?} ({:?}): keep {}",
+            group.kind, group.distance, group.keep
+        );
+        for file in group.files.iter().filter(|f| **f != group.keep) {
+            println!("    {file}");
         }
     }
-    println!("{} images, {pairs} near-duplicate pairs", hashes.len());
+    println!(
+        "{} images, {} duplicate groups",
+        found.images,
+        found.groups.len()
+    );
 }

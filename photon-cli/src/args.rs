@@ -38,11 +38,32 @@ pub enum Command {
     /// (.parquet for Parquet, anything else JSON Lines). For Parquet, the records must carry
     /// one model's embeddings (or none). OUT appears only complete.
     Convert(ConvertArgs),
-    /// Rank the images of a records file against a text query (CLIP/SigLIP models).
+    /// Find duplicate images in records: exact copies, near duplicates, similar images.
     ///
-    /// The records must carry embeddings from the image tower of --model; the query is embedded
-    /// by its text tower into the same space and images are ranked by cosine similarity.
+    /// Exact groups share a content hash; near groups are distinct files whose perceptual
+    /// hashes are at most --max-distance bits apart (re-encodes, resized copies, small edits);
+    /// with --similarity, similar groups are distinct files whose embeddings have at least that
+    /// cosine and are not near duplicates. Each group names the file to keep (--keep). Reads
+    /// JSON Lines and Parquet records; the last record of a path counts.
+    Dedup(DedupArgs),
+    /// Rank recorded images against a text query or an example image.
+    ///
+    /// A text query is embedded by the text tower of --model (CLIP/SigLIP), an example image
+    /// (--image) by the model's image tower; images are ranked by cosine similarity to it. The
+    /// records (or the index) must come from the same model: a mismatch is refused. Without
+    /// --index the search is exact, a scan of RECORDS; with it, a graph search.
+    ///
+    ///   photon search RECORDS "a red car" --model DIR
+    ///   photon search RECORDS --image photo.jpg
+    ///   photon search --index INDEX --image photo.jpg
+    #[command(verbatim_doc_comment)]
     Search(SearchArgs),
+    /// Build an index over records' embeddings, for fast search at millions of images.
+    Index {
+        /// What to do.
+        #[command(subcommand)]
+        action: IndexAction,
+    },
     /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
     ///
     /// Models live in $PHOTON_MODELS (default ./models), one folder each: Photon's layout
@@ -318,32 +339,99 @@ pub enum Order {
     Input,
 }
 
+/// Arguments of `photon dedup`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DedupArgs {
+    /// Records written by `photon process` (JSON Lines or Parquet), one file or several.
+    #[arg(value_name = "RECORDS", required = true)]
+    pub records: Vec<PathBuf>,
+
+    /// Near duplicates: perceptual hashes at most this many bits apart (of 64).
+    #[arg(long, value_name = "BITS", default_value_t = photon_core::dedup::DEFAULT_MAX_DISTANCE,
+          value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub max_distance: u32,
+
+    /// Similar images too: embeddings (same model) with at least this cosine, -1 to 1.
+    #[arg(long, value_name = "COS", allow_negative_numbers = true)]
+    pub similarity: Option<f32>,
+
+    /// Which file of a group to keep: largest (pixels, then bytes), oldest, newest,
+    /// shortest-path.
+    #[arg(long, value_name = "POLICY", default_value = "largest")]
+    pub keep: photon_core::dedup::KeepPolicy,
+
+    /// One JSON object per group: {"kind", "keep", "files", "distance"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `photon search`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["records", "index"])))]
 pub struct SearchArgs {
-    /// Records written by `photon process --model DIR` (JSON Lines or Parquet).
+    /// Records written by `photon process` (JSON Lines or Parquet), searched exactly.
     #[arg(value_name = "RECORDS")]
-    pub records: PathBuf,
+    pub records: Option<PathBuf>,
 
-    /// The query.
-    #[arg(value_name = "TEXT")]
-    pub query: String,
+    /// The text query (CLIP/SigLIP models), unless --image is given.
+    #[arg(value_name = "TEXT", required_unless_present_any = ["image", "index"])]
+    pub query: Option<String>,
 
-    /// The CLIP/SigLIP model folder the records were made with.
-    #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    /// Search by example: rank by similarity to this image, embedded by the records' model.
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    pub image: Option<PathBuf>,
+
+    /// Search an index `photon index build` made instead of a records file.
+    #[arg(long, value_name = "INDEX")]
+    pub index: Option<PathBuf>,
+
+    /// The model folder the records were made with: a CLIP/SigLIP folder for a text query;
+    /// for --image, default the installed EfficientNet-Lite0.
+    #[arg(long, value_name = "DIR", required_unless_present = "image")]
+    pub model: Option<PathBuf>,
 
     /// How many results.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
-    /// One JSON object per result instead of `score<TAB>path` lines.
+    /// One JSON object per result ({"file_path", "score"}) instead of `score<TAB>path` lines.
     #[arg(long)]
     pub json: bool,
 
-    /// Inference engine for the text tower.
+    /// Inference engine for the query's model.
     #[arg(long, value_enum, default_value_t = Backend::Ort)]
     pub backend: Backend,
+}
+
+/// What `photon index` does.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum IndexAction {
+    /// Build an HNSW index over the embeddings of a records file, for `photon search --index`.
+    ///
+    /// The index is a folder holding the graph, the files' paths and the model's id; it appears
+    /// complete or not at all. The last record of a path counts; records of other models than
+    /// the first embedding's are left out, and counted.
+    Build(IndexBuildArgs),
+}
+
+/// Arguments of `photon index build`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IndexBuildArgs {
+    /// Records written by `photon process` with a model (JSON Lines or Parquet).
+    #[arg(value_name = "RECORDS")]
+    pub records: PathBuf,
+
+    /// The index folder to write.
+    #[arg(short, long, value_name = "INDEX")]
+    pub output: PathBuf,
+
+    /// Links per node (HNSW's M): more is better recall, a bigger index, a slower build.
+    #[arg(long, value_name = "M", default_value_t = 16)]
+    pub connectivity: usize,
+
+    /// Store full-precision vectors (twice the size) rather than half-precision.
+    #[arg(long)]
+    pub full_precision: bool,
 }
 
 impl ProcessArgs {

@@ -2,6 +2,7 @@
 
 mod args;
 mod convert;
+mod dedup;
 mod model_setup;
 mod models;
 mod output;
@@ -28,7 +29,11 @@ fn main() -> ExitCode {
         match cli.command {
             args::Command::Process(args) => process::run(args).await,
             args::Command::Search(args) => search::run(args).await,
+            args::Command::Dedup(args) => dedup::run(&args),
             args::Command::Convert(args) => convert::run(&args),
+            args::Command::Index {
+                action: args::IndexAction::Build(args),
+            } => search::build_index(&args),
             args::Command::Models { action } => {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),

@@ -55,6 +55,7 @@
 mod analyze;
 mod content_hash;
 mod decode;
+pub mod dedup;
 mod error;
 mod exif;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -69,7 +70,7 @@ mod progress;
 mod record;
 mod resize;
 mod resume;
-mod search;
+pub mod search;
 mod sink;
 mod source;
 mod tag;

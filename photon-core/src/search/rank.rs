@@ -14,6 +14,12 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+impl SearchHit {
+    pub(crate) fn new(file_path: String, score: f32) -> Self {
+        Self { file_path, score }
+    }
+}
+
 /// The best matches for a query, and what could not be ranked.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
