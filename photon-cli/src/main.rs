@@ -5,6 +5,7 @@ mod convert;
 mod dedup;
 mod model_setup;
 mod models;
+mod models_show;
 mod output;
 mod process;
 mod report;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             args::Command::Models { action } => {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),
+                    args::ModelsAction::Show { dir } => models_show::show(&dir),
                     args::ModelsAction::Fetch { python, force } => models::fetch(&python, force),
                 };
                 match result {

@@ -125,11 +125,13 @@ pub use thumbnail::{ThumbnailError, ThumbnailOptions, ThumbnailOutput, encode_th
 
 // Models.
 pub use model::{
-    DESCRIPTOR_FILE, EmbedError, Embedder, ImageBatch, ModelFamily, ModelOutput, ModelSpec,
-    ModelSpecError, efficientnet_lite0, load_model_dir, models_dir,
+    DESCRIPTOR_FILE, ElementType, EmbedError, Embedder, Filled, GraphInterface, ImageBatch, Layout,
+    ModelFamily, ModelFolder, ModelOutput, ModelSpec, ModelSpecError, TensorDecl, ValueSource,
+    describe_model_dir, efficientnet_lite0, load_model_dir, models_dir,
 };
 pub use text::{
-    TextEncoder, TextError, TextSpec, TextTokenizer, TokenBatch, embed_text, load_text_dir,
+    TextEncoder, TextError, TextSpec, TextTokenizer, TokenBatch, TokenType, embed_text,
+    has_text_tower, load_text_dir,
 };
 
 // Tags.

@@ -96,7 +96,7 @@ impl TextTower {
     }
 }
 
-/// Loads the text tower of the model folder `dir` (`onnx/text_model.onnx` and its tokenizer).
+/// Loads the text tower of the model folder `dir` (its text model and tokenizer, in any layout).
 pub async fn load_text_tower(dir: &Path, options: &ModelOptions) -> Result<TextTower, SetupError> {
     let text = photon_core::load_text_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
     let tokenizer =

@@ -25,7 +25,7 @@ pub(crate) async fn for_model(
             .with_paths(options.tags.path_depth > 0);
         return Ok(Some(Arc::new(tagger)));
     }
-    if dir.join("onnx/text_model.onnx").is_file() {
+    if photon_core::has_text_tower(dir) {
         return Ok(Some(zero_shot(dir, options).await?));
     }
     Ok(None)

@@ -127,7 +127,9 @@ impl Pipeline {
     /// float32 `numpy.ndarray` of shape `(len(texts), dim)`, rows L2-normalised.
     fn embed_text<'py>(&self, py: Python<'py>, texts: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
         let text = self.text.as_ref().ok_or_else(|| {
-            PyValueError::new_err("the model has no text tower (onnx/text_model.onnx)")
+            PyValueError::new_err(
+                "the model has no text tower (onnx/text_model.onnx or textual/model.onnx)",
+            )
         })?;
         let dim = text.encoder.spec().embedding_dim;
         let vectors = py.detach(|| {

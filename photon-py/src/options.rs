@@ -71,7 +71,7 @@ impl PipelineArgs {
         let (model, text) = match &dir {
             Some(dir) => runtime.block_on(async {
                 let model = load_model(dir, &options).await;
-                let text = if dir.join("onnx/text_model.onnx").is_file() {
+                let text = if photon_core::has_text_tower(dir) {
                     Some(load_text_tower(dir, &options).await)
                 } else {
                     None

@@ -4,9 +4,9 @@ use crate::session_pool::{SessionPool, check_io, load_sessions};
 use crate::{OrtError, OrtOptions, backend};
 use async_trait::async_trait;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::{DynValue, Tensor};
 use photon_backend_common::{existing_model_file, split_rows};
-use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch};
+use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch, TokenType};
 
 /// A text tower on ONNX Runtime.
 pub struct OrtTextEncoder {
@@ -38,25 +38,58 @@ impl OrtTextEncoder {
     }
 }
 
+/// Runs the texts of `tokens` in runs of at most `spec.max_batch`.
 fn run(
     session: &mut Session,
     spec: &TextSpec,
     tokens: TokenBatch,
 ) -> Result<Vec<Vec<f32>>, EmbedError> {
-    let shape = [tokens.len as i64, tokens.seq_len as i64];
-    let ids = Tensor::from_array((shape, tokens.ids)).map_err(backend)?;
-    let outputs = match (&spec.attention_mask, tokens.attention_mask) {
-        (Some(name), Some(mask)) => {
-            let mask = Tensor::from_array((shape, mask)).map_err(backend)?;
-            session.run(ort::inputs![spec.input_ids.as_str() => ids, name.as_str() => mask])
-        }
-        _ => session.run(ort::inputs![spec.input_ids.as_str() => ids]),
+    let per_call = spec.max_batch.unwrap_or(tokens.len).max(1);
+    let seq = tokens.seq_len;
+    let mut vectors = Vec::with_capacity(tokens.len);
+    for start in (0..tokens.len).step_by(per_call) {
+        let rows = start..(start + per_call).min(tokens.len);
+        let n = rows.len();
+        let ids = &tokens.ids[rows.start * seq..rows.end * seq];
+        let mask = tokens
+            .attention_mask
+            .as_ref()
+            .map(|m| &m[rows.start * seq..rows.end * seq]);
+        vectors.extend(run_rows(session, spec, n, seq, ids, mask)?);
     }
-    .map_err(backend)?;
+    Ok(vectors)
+}
+
+fn run_rows(
+    session: &mut Session,
+    spec: &TextSpec,
+    n: usize,
+    seq: usize,
+    ids: &[i64],
+    mask: Option<&[i64]>,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let shape = [n as i64, seq as i64];
+    let mut inputs = vec![(spec.input_ids.clone(), token_tensor(spec, shape, ids)?)];
+    if let (Some(name), Some(mask)) = (&spec.attention_mask, mask) {
+        inputs.push((name.clone(), token_tensor(spec, shape, mask)?));
+    }
+    let outputs = session.run(inputs).map_err(backend)?;
     let (_, data) = outputs[spec.output.as_str()]
         .try_extract_tensor::<f32>()
         .map_err(backend)?;
-    split_rows(data, tokens.len, &spec.output)
+    split_rows(data, n, &spec.output)
+}
+
+/// Token ids (or a mask) in the integer type the tower takes.
+fn token_tensor(spec: &TextSpec, shape: [i64; 2], values: &[i64]) -> Result<DynValue, EmbedError> {
+    match spec.input_type {
+        TokenType::I32 => {
+            let narrow: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+            Tensor::from_array((shape, narrow)).map(Tensor::into_dyn)
+        }
+        _ => Tensor::from_array((shape, values.to_vec())).map(Tensor::into_dyn),
+    }
+    .map_err(backend)
 }
 
 #[async_trait]

@@ -4,7 +4,7 @@
 use crate::{TractError, TractOptions, backend};
 use async_trait::async_trait;
 use photon_backend_common::{BatchSlots, existing_model_file, split_rows};
-use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch};
+use photon_core::{EmbedError, TextEncoder, TextSpec, TokenBatch, TokenType};
 use std::path::Path;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -25,7 +25,7 @@ impl std::fmt::Debug for TractTextEncoder {
 }
 
 impl TractTextEncoder {
-    /// Loads and optimises `spec.model_file` for int64 inputs `[1, max_len]`.
+    /// Loads and optimises `spec.model_file` for token inputs `[1, max_len]`.
     pub fn new(spec: TextSpec, options: &TractOptions) -> Result<Self, TractError> {
         let file = existing_model_file(Some(&spec.model_file))?.to_path_buf();
         crate::set_matmul_threads(options.matmul_threads);
@@ -51,7 +51,7 @@ fn text_plan(file: &Path, spec: &TextSpec) -> TractResult<Arc<TypedRunnableModel
         crate::set_input_fact(
             &mut model,
             name,
-            InferenceFact::dt_shape(i64::datum_type(), tvec![1, spec.max_len]),
+            InferenceFact::dt_shape(token_datum(spec), tvec![1, spec.max_len]),
         )?;
     }
     model.select_outputs_by_name([spec.output.as_str()])?;
@@ -66,15 +66,10 @@ fn run(
     let mut vectors = Vec::with_capacity(tokens.len);
     for i in 0..tokens.len {
         let range = i * tokens.seq_len..(i + 1) * tokens.seq_len;
-        let ids = Tensor::from_shape(&[1, tokens.seq_len], &tokens.ids[range.clone()])
-            .map_err(backend)?;
+        let ids = token_tensor(spec, &tokens.ids[range.clone()])?;
         let mut inputs: TVec<TValue> = tvec![ids.into()];
         if let (Some(_), Some(mask)) = (&spec.attention_mask, &tokens.attention_mask) {
-            inputs.push(
-                Tensor::from_shape(&[1, tokens.seq_len], &mask[range])
-                    .map_err(backend)?
-                    .into(),
-            );
+            inputs.push(token_tensor(spec, &mask[range])?.into());
         }
         let outputs = plan.run(inputs).map_err(backend)?;
         let view = outputs[0].to_plain_array_view::<f32>().map_err(backend)?;
@@ -82,6 +77,27 @@ fn run(
         vectors.extend(split_rows(&data, 1, &spec.output)?);
     }
     Ok(vectors)
+}
+
+/// The tensor type of the tower's token inputs.
+fn token_datum(spec: &TextSpec) -> DatumType {
+    match spec.input_type {
+        TokenType::I32 => i32::datum_type(),
+        _ => i64::datum_type(),
+    }
+}
+
+/// One sequence `[1, len]` in the tower's integer type.
+fn token_tensor(spec: &TextSpec, values: &[i64]) -> Result<Tensor, EmbedError> {
+    let shape = [1, values.len()];
+    match spec.input_type {
+        TokenType::I32 => {
+            let narrow: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+            Tensor::from_shape(&shape, &narrow)
+        }
+        _ => Tensor::from_shape(&shape, values),
+    }
+    .map_err(backend)
 }
 
 #[async_trait]

@@ -2,7 +2,9 @@
 //! `onnx/vision_model.onnx`, `config.json`, and `preprocessor_config.json` when present.
 
 use super::ModelFamily;
-use super::hf_config::{HfConfig, Tower, folder_name};
+use super::folder::{Filled, HF_VISION, ModelFile, ValueSource};
+use super::hf_config::{HfConfig, Tower};
+use super::onnx_graph::{ElementType, TensorDecl};
 use super::spec::{ModelSpec, ModelSpecError, invalid, read_json};
 use crate::preprocess::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
 use serde_json::Value;
@@ -16,28 +18,142 @@ const CLIP_MEAN_STD: ([f32; 3], [f32; 3]) = (
 /// SigLIP's: every channel to [-1, 1].
 const SIGLIP_MEAN_STD: ([f32; 3], [f32; 3]) = ([0.5; 3], [0.5; 3]);
 
-/// The spec of the vision tower in `dir`. SigLIP (no projection) embeds with `pooler_output` of
-/// `hidden_size`; CLIP with `image_embeds` of `projection_dim`.
-pub(super) fn hf_vision_tower(dir: &Path) -> Result<ModelSpec, ModelSpecError> {
-    let config = HfConfig::read(dir)?;
+/// The spec of the vision tower in `dir`, with the gaps its config left. The embedding is
+/// `image_embeds` when the export has it (CLIP's projection; SigLIP's equals its pooled output),
+/// else `pooler_output` (SigLIP's attention-pooling head; for CLIP the unprojected state, good
+/// for comparing images but not for text). Sizes the config leaves out come from the graph,
+/// then transformers' defaults.
+pub(super) fn hf_vision_tower(dir: &Path) -> Result<(ModelSpec, Vec<Filled>), ModelSpecError> {
+    let mut config = HfConfig::read(dir)?;
     let family = config.family();
-    let dim = config.embedding_dim(Tower::Vision)?;
-    let image_size = config.count(Tower::Vision, "image_size").unwrap_or(224) as u32;
+    let file = ModelFile::read(dir.join(HF_VISION))?;
+    let input = image_input(&file)?;
+    let output = ["image_embeds", "pooler_output"]
+        .into_iter()
+        .find_map(|name| file.graph.output(name))
+        .ok_or_else(|| {
+            invalid(
+                &file.path,
+                format!(
+                    "no `image_embeds` or `pooler_output` output (it has {:?}): export the vision \
+                     tower with its pooling head (transformers' CLIPVisionModelWithProjection or \
+                     SiglipVisionModel)",
+                    file.graph.output_names()
+                ),
+            )
+        })?;
+    let declared = output.last_dim().map(|d| (d, file.path.as_path()));
+    let dim = config.embedding_dim(Tower::Vision, declared)?;
+    let image_size = image_size(&mut config, input, &file.path)?;
     let processor = ProcessorConfig::read(dir)?;
+    if processor.json.is_null() {
+        let source = match family {
+            ModelFamily::Clip => "transformers CLIPImageProcessor",
+            _ => "transformers SiglipImageProcessor",
+        };
+        config.filled.push(Filled {
+            field: "preprocessor_config.json".into(),
+            value: "size, crop, mean and std".into(),
+            source: ValueSource::Default(source),
+        });
+    }
     let preprocessing = processor.preprocessing(family, image_size)?;
-    let output = match family {
-        ModelFamily::Clip => "image_embeds",
-        _ => "pooler_output",
-    };
+    check_input_size(input, &preprocessing, &file.path)?;
     let fallback = match family {
         ModelFamily::Clip => "clip",
         _ => "siglip",
     };
-    Ok(
-        ModelSpec::new(folder_name(dir, fallback), preprocessing, dim)
-            .with_model_file(dir.join("onnx/vision_model.onnx"))
-            .with_io_names("pixel_values", output, None),
-    )
+    let mut spec = ModelSpec::new(file.id(dir, fallback, ""), preprocessing, dim).with_io_names(
+        &input.name,
+        &output.name,
+        None,
+    );
+    if input.batch_dim() == Some(1) {
+        spec = spec.with_max_batch(1);
+    }
+    Ok((spec.with_model_file(file.path), config.filled))
+}
+
+/// The image input: `pixel_values`, or the only input; float NCHW with three channels.
+pub(super) fn image_input(file: &ModelFile) -> Result<&TensorDecl, ModelSpecError> {
+    let graph = &file.graph;
+    let input = match graph.input("pixel_values") {
+        Some(input) => input,
+        None if graph.inputs.len() == 1 => &graph.inputs[0],
+        None => {
+            let names: Vec<&str> = graph.inputs.iter().map(|t| t.name.as_str()).collect();
+            return Err(invalid(
+                &file.path,
+                format!("no `pixel_values` input (it has {names:?})"),
+            ));
+        }
+    };
+    let why = match (input.element, input.dims.len(), input.dims.get(1)) {
+        (Some(ElementType::U8), ..) => {
+            "takes uint8 pixels (a graph that normalises them itself); Photon feeds float32 NCHW"
+        }
+        (Some(ElementType::F32 | ElementType::F16) | None, 4, Some(Some(3) | None)) => "",
+        (_, 3, _) => {
+            "takes patches (SigLIP 2 NaFlex), not NCHW images; export a fixed-resolution model"
+        }
+        _ => "is not a float NCHW image with 3 channels",
+    };
+    if why.is_empty() {
+        Ok(input)
+    } else {
+        Err(invalid(&file.path, format!("input `{}` {why}", input.name)))
+    }
+}
+
+/// Fails when the graph fixes an input size other than the one preprocessing makes.
+pub(super) fn check_input_size(
+    input: &TensorDecl,
+    preprocessing: &crate::Preprocessing,
+    file: &Path,
+) -> Result<(), ModelSpecError> {
+    let made = [preprocessing.height, preprocessing.width].map(u64::from);
+    let fixed = [2, 3].map(|i| input.dims.get(i).copied().flatten());
+    match fixed {
+        [Some(h), Some(w)] if [h, w] != made => Err(invalid(
+            file,
+            format!(
+                "input `{}` is {w}x{h} but the preprocessing config makes {}x{}",
+                input.name, made[1], made[0]
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The model's input side: the config's `image_size`, else what the graph declares (its
+/// height), else transformers' default (SigLIP 2's from its patch grid).
+fn image_size(
+    config: &mut HfConfig,
+    input: &TensorDecl,
+    file: &Path,
+) -> Result<u32, ModelSpecError> {
+    let declared = input.dims.get(2).copied().flatten();
+    if let Some(explicit) = config.explicit(Tower::Vision, "image_size") {
+        return Ok(explicit as u32);
+    }
+    if let Some(height) = declared {
+        config.note(
+            Tower::Vision,
+            "image_size",
+            height,
+            ValueSource::Graph(file.into()),
+        );
+        return Ok(height as u32);
+    }
+    if let Some(size) = config.count(Tower::Vision, "image_size") {
+        return Ok(size as u32);
+    }
+    let patches = config.count(Tower::Vision, "num_patches");
+    let patch = config.count(Tower::Vision, "patch_size");
+    match (patches, patch) {
+        (Some(n), Some(p)) => Ok(((n as f64).sqrt() as u64 * p) as u32),
+        _ => Err(invalid(config.path(), "no vision_config.image_size")),
+    }
 }
 
 /// `preprocessor_config.json`, or nothing (every value then takes the family's default).

@@ -2,14 +2,22 @@
 //! model folder), what it is given ([`ImageBatch`]), what it returns ([`ModelOutput`]), and the
 //! [`Embedder`] plugin trait that runs it.
 
+mod defaults;
+pub(crate) mod folder;
 pub(crate) mod hf_config;
 mod hf_vision;
+mod immich;
+mod onnx_graph;
 mod spec;
 
+pub use folder::{Filled, Layout, ModelFolder, ValueSource, describe_model_dir};
+pub(crate) use immich::immich_text_tower;
+pub use onnx_graph::{ElementType, GraphInterface, TensorDecl};
 pub use spec::{
     DESCRIPTOR_FILE, ModelFamily, ModelSpec, ModelSpecError, efficientnet_lite0, load_model_dir,
     models_dir,
 };
+pub(crate) use spec::{invalid, read_json};
 
 use crate::error::{Stage, StageError};
 use async_trait::async_trait;

@@ -1,12 +1,11 @@
 //! [`ModelSpec`], everything an engine needs to know about an image model, and where specs come
 //! from: presets for known models, and model folders.
 //!
-//! A model folder is either
-//! - Photon's own layout: `photon-model.json` (a serialised [`ModelSpec`], paths relative to the
-//!   folder) next to the model file, as `photon models fetch` writes for EfficientNet-Lite0; or
-//! - the common Hugging Face ONNX layout of a CLIP or SigLIP vision tower:
-//!   `onnx/vision_model.onnx`, `config.json`, and `preprocessor_config.json` when present.
+//! A model folder is in one of the [`Layout`]s: Photon's own (`photon-model.json`, a serialised
+//! [`ModelSpec`] with paths relative to the folder, as `photon models fetch` writes for
+//! EfficientNet-Lite0), Hugging Face's ONNX layout, or immich's.
 
+use super::folder::{Filled, Layout};
 use crate::preprocess::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -119,8 +118,10 @@ impl ModelSpec {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ModelSpecError {
-    /// Neither layout was found.
-    #[error("no model in {0}: expected {DESCRIPTOR_FILE} or onnx/vision_model.onnx")]
+    /// No layout Photon reads was found.
+    #[error(
+        "no model in {0}: expected {DESCRIPTOR_FILE}, onnx/vision_model.onnx (Hugging Face) or visual/model.onnx (immich)"
+    )]
     NotAModel(PathBuf),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -162,21 +163,32 @@ pub fn efficientnet_lite0(dir: &Path) -> ModelSpec {
         .with_labels_file(dir.join("labels.tsv"))
 }
 
-/// Loads the spec of the model in `dir` (either layout). The id gets the first 12 hex digits
-/// of the model file's BLAKE3, so records name the exact weights that made them.
+/// Loads the spec of the image tower in `dir`, in any [`Layout`]. The id gets the first 12 hex
+/// digits of the model file's BLAKE3, so records name the exact weights that made them.
 pub fn load_model_dir(dir: &Path) -> Result<ModelSpec, ModelSpecError> {
+    let layout = Layout::of(dir).ok_or_else(|| ModelSpecError::NotAModel(dir.to_path_buf()))?;
+    image_tower(dir, layout).map(|(spec, _)| spec)
+}
+
+/// The image tower of a folder in `layout`, with the gaps its config left.
+pub(crate) fn image_tower(
+    dir: &Path,
+    layout: Layout,
+) -> Result<(ModelSpec, Vec<Filled>), ModelSpecError> {
+    match layout {
+        Layout::Photon => photon_descriptor(dir).map(|spec| (spec, Vec::new())),
+        Layout::HuggingFace => super::hf_vision::hf_vision_tower(dir),
+        Layout::Immich => super::immich::immich_vision_tower(dir),
+    }
+}
+
+/// `photon-model.json`: a serialised spec with paths relative to the folder.
+fn photon_descriptor(dir: &Path) -> Result<ModelSpec, ModelSpecError> {
     let descriptor = dir.join(DESCRIPTOR_FILE);
-    let mut spec = if descriptor.is_file() {
-        let mut spec: ModelSpec =
-            serde_json::from_value(read_json(&descriptor)?).map_err(|e| invalid(&descriptor, e))?;
-        spec.model_file = spec.model_file.map(|f| dir.join(f));
-        spec.labels_file = spec.labels_file.map(|f| dir.join(f));
-        spec
-    } else if dir.join("onnx/vision_model.onnx").is_file() {
-        super::hf_vision::hf_vision_tower(dir)?
-    } else {
-        return Err(ModelSpecError::NotAModel(dir.to_path_buf()));
-    };
+    let mut spec: ModelSpec =
+        serde_json::from_value(read_json(&descriptor)?).map_err(|e| invalid(&descriptor, e))?;
+    spec.model_file = spec.model_file.map(|f| dir.join(f));
+    spec.labels_file = spec.labels_file.map(|f| dir.join(f));
     if let Some(file) = &spec.model_file {
         let bytes = std::fs::read(file).map_err(|source| ModelSpecError::Io {
             path: file.clone(),
@@ -187,7 +199,7 @@ pub fn load_model_dir(dir: &Path) -> Result<ModelSpec, ModelSpecError> {
     Ok(spec)
 }
 
-pub(super) fn read_json(path: &Path) -> Result<Value, ModelSpecError> {
+pub(crate) fn read_json(path: &Path) -> Result<Value, ModelSpecError> {
     let text = std::fs::read_to_string(path).map_err(|source| ModelSpecError::Io {
         path: path.to_path_buf(),
         source,
@@ -195,7 +207,7 @@ pub(super) fn read_json(path: &Path) -> Result<Value, ModelSpecError> {
     serde_json::from_str(&text).map_err(|e| invalid(path, e))
 }
 
-pub(super) fn invalid(path: &Path, message: impl ToString) -> ModelSpecError {
+pub(crate) fn invalid(path: &Path, message: impl ToString) -> ModelSpecError {
     ModelSpecError::Invalid {
         path: path.to_path_buf(),
         message: message.to_string(),

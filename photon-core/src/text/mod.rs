@@ -3,9 +3,12 @@
 //! [`embed_text`] for search queries, in the same space as image embeddings.
 
 mod spec;
+mod special_tokens;
 mod tokenize;
 
-pub use spec::{TextSpec, load_text_dir};
+pub(crate) use spec::text_tower;
+pub use spec::{TextSpec, TokenType, has_text_tower, load_text_dir};
+pub(crate) use special_tokens::special_tokens;
 pub use tokenize::{TextTokenizer, TokenBatch};
 
 use crate::model::EmbedError;

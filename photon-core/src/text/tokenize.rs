@@ -31,6 +31,7 @@ pub struct TextTokenizer {
     max_len: usize,
     pad_id: u32,
     eos_id: u32,
+    canonicalize: bool,
 }
 
 impl TextTokenizer {
@@ -44,6 +45,7 @@ impl TextTokenizer {
             max_len: spec.max_len,
             pad_id: spec.pad_id,
             eos_id: spec.eos_id,
+            canonicalize: spec.canonicalize,
         })
     }
 
@@ -54,9 +56,16 @@ impl TextTokenizer {
         let mut ids = Vec::with_capacity(texts.len() * self.max_len);
         let mut mask = Vec::with_capacity(texts.len() * self.max_len);
         for text in texts {
+            let cleaned;
+            let text = if self.canonicalize {
+                cleaned = canonicalize(text);
+                cleaned.as_str()
+            } else {
+                text
+            };
             let encoding = self
                 .inner
-                .encode(*text, true)
+                .encode(text, true)
                 .map_err(|e| TextError::Tokenizer(e.to_string()))?;
             let mut tokens: Vec<u32> = encoding
                 .get_ids()
@@ -80,4 +89,18 @@ impl TextTokenizer {
             attention_mask: (self.family == ModelFamily::Clip).then_some(mask),
         })
     }
+}
+
+/// OpenCLIP's `canonicalize_text`: underscores to spaces, ASCII punctuation dropped, lower case,
+/// runs of white space to one space.
+fn canonicalize(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| if c == '_' { ' ' } else { c })
+        .filter(|c| !c.is_ascii_punctuation())
+        .collect();
+    kept.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

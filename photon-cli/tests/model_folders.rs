@@ -1,0 +1,307 @@
+//! Model folders as they are published and as other tools keep them: a Hugging Face folder whose
+//! `config.json` lists only `model_type`s, and immich's OpenCLIP layout, tag and search exactly
+//! as the complete folder of the same weights does; `photon models show` says how each was read.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
+}
+
+fn models() -> PathBuf {
+    std::env::var_os("PHOTON_MODELS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        PathBuf::from,
+    )
+}
+
+fn onnxruntime() -> PathBuf {
+    let capi = models().join("onnxruntime/onnxruntime/capi");
+    std::fs::read_dir(&capi)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", capi.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("libonnxruntime.so."))
+        .expect("ONNX Runtime installed by photon models fetch")
+}
+
+/// Runs photon with a fresh models folder of its own (so each run builds its own label bank).
+fn photon(args: &[&str], work: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(args)
+        .env("PHOTON_MODELS", work.join("models"))
+        .env("ORT_DYLIB_PATH", onnxruntime())
+        .output()
+        .unwrap()
+}
+
+fn ok(run: &Output) -> String {
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8(run.stdout.clone()).unwrap()
+}
+
+/// Copies `files` of the tiny model `source` into `dir/name`, with `written` text files.
+fn model_folder(
+    dir: &Path,
+    name: &str,
+    source: &str,
+    files: &[&str],
+    written: &[(&str, &str)],
+) -> PathBuf {
+    let folder = dir.join(name);
+    let source = testdata().join("models").join(source);
+    for file in files {
+        let to = folder.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(source.join(file), to).unwrap();
+    }
+    for (file, text) in written {
+        std::fs::write(folder.join(file), text).unwrap();
+    }
+    folder
+}
+
+const TOWERS: [&str; 4] = [
+    "onnx/vision_model.onnx",
+    "onnx/text_model.onnx",
+    "tokenizer.json",
+    "preprocessor_config.json",
+];
+
+/// What the records of a run say per file: embedding, tag names and confidences.
+fn tagged(records: &Path) -> Vec<(String, Vec<f64>, Vec<(String, f64)>)> {
+    let text = std::fs::read_to_string(records).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|r| {
+            assert!(r["error"].is_null(), "{r}");
+            let name = Path::new(r["file_path"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let embedding = r["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let tags = r["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    let name = t["name"].as_str().unwrap().to_owned();
+                    (name, t["confidence"].as_f64().unwrap())
+                })
+                .collect();
+            (name, embedding, tags)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
+}
+
+/// Tags (three per photo, from a small vocabulary) and the ranking of a text search.
+fn tags_and_search(
+    model: &Path,
+    work: &Path,
+    extra: &[&str],
+) -> (Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>) {
+    let vocabulary = work.join("vocabulary.txt");
+    std::fs::write(
+        &vocabulary,
+        "cat\ndog\ncar\nbeach\nespresso\nbird\nmountain\n",
+    )
+    .unwrap();
+    let out = work.join(format!(
+        "{}.jsonl",
+        model.file_name().unwrap().to_string_lossy()
+    ));
+    let photos = testdata().join("photos");
+    let mut args = vec![
+        "process",
+        photos.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--vocabulary",
+        vocabulary.to_str().unwrap(),
+        "--no-thumbnail",
+        "--min-confidence",
+        "0",
+        "--top-k",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&photon(&args, work));
+    let records = tagged(&out);
+    assert_eq!(records.len(), 7);
+    assert!(records.iter().all(|r| r.2.len() == 3));
+    let search = ok(&photon(
+        &[
+            "search",
+            out.to_str().unwrap(),
+            "a dog on the beach",
+            "--model",
+            model.to_str().unwrap(),
+            "--top",
+            "7",
+        ],
+        work,
+    ));
+    let ranking: Vec<String> = search
+        .lines()
+        .map(|l| {
+            let (score, path) = l.split_once('\t').unwrap();
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            format!("{name} {:.5}", score.parse::<f64>().unwrap())
+        })
+        .collect();
+    assert_eq!(ranking.len(), 7, "{search}");
+    (records, ranking)
+}
+
+fn assert_same(
+    a: &(Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>),
+    b: &(Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>),
+) {
+    assert_eq!(a.0.len(), b.0.len());
+    for (x, y) in a.0.iter().zip(&b.0) {
+        assert_eq!(x.0, y.0);
+        assert_eq!(x.1.len(), y.1.len());
+        let worst =
+            x.1.iter()
+                .zip(&y.1)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f64::max);
+        assert!(worst < 1e-5, "{}: embeddings differ by {worst}", x.0);
+        let names = |t: &[(String, f64)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&x.2), names(&y.2), "{}", x.0);
+        for ((_, p), (_, q)) in x.2.iter().zip(&y.2) {
+            assert!((p - q).abs() < 1e-4, "{}: {:?} vs {:?}", x.0, x.2, y.2);
+        }
+    }
+    assert_eq!(a.1, b.1, "search rankings");
+}
+
+#[test]
+fn a_published_minimal_siglip_folder_tags_and_searches_as_the_complete_one() {
+    let work = tempfile::tempdir().unwrap();
+    // google/siglip-base-patch16-224's config.json as published, and its special-tokens map
+    // (with the tiny tokenizer's tokens).
+    let minimal = model_folder(
+        work.path(),
+        "published",
+        "tiny-siglip",
+        &TOWERS,
+        &[
+            (
+                "config.json",
+                r#"{"architectures": ["SiglipModel"], "model_type": "siglip",
+                    "text_config": {"model_type": "siglip_text_model"},
+                    "vision_config": {"model_type": "siglip_vision_model"}}"#,
+            ),
+            (
+                "special_tokens_map.json",
+                r#"{"eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}"#,
+            ),
+        ],
+    );
+    // The published config has no logit scale or bias (they are weights): give the complete
+    // folder's on both runs.
+    let scale = ["--logit-scale", "2.3", "--logit-bias", "-1.5"];
+    let full = tags_and_search(&testdata().join("models/tiny-siglip"), work.path(), &scale);
+    let published = tags_and_search(&minimal, work.path(), &scale);
+    assert_same(&full, &published);
+
+    let show = ok(&photon(
+        &["models", "show", minimal.to_str().unwrap()],
+        work.path(),
+    ));
+    assert!(show.contains("layout:  Hugging Face"), "{show}");
+    assert!(
+        show.contains("text_config.pad_token_id = 0  (named in special_tokens_map.json)"),
+        "{show}"
+    );
+    assert!(
+        show.contains("vision_config.hidden_size = 32  (declared by onnx/vision_model.onnx)"),
+        "{show}"
+    );
+}
+
+#[test]
+fn a_minimal_clip_folder_tags_and_searches_as_the_complete_one() {
+    let work = tempfile::tempdir().unwrap();
+    let minimal = model_folder(
+        work.path(),
+        "published-clip",
+        "tiny-clip",
+        &TOWERS,
+        &[
+            (
+                "config.json",
+                r#"{"model_type": "clip", "text_config": {"model_type": "clip_text_model"},
+                    "vision_config": {"model_type": "clip_vision_model"}}"#,
+            ),
+            (
+                "tokenizer_config.json",
+                r#"{"bos_token": {"content": "<|startoftext|>"}, "eos_token": {"content": "<|endoftext|>"},
+                    "pad_token": "<|endoftext|>"}"#,
+            ),
+        ],
+    );
+    // The complete config's logit scale is CLIP's log 100, which is also the default.
+    let full = tags_and_search(&testdata().join("models/tiny-clip"), work.path(), &[]);
+    let published = tags_and_search(&minimal, work.path(), &[]);
+    assert_same(&full, &published);
+}
+
+#[test]
+fn an_immich_folder_tags_and_searches_as_its_hugging_face_twin() {
+    let work = tempfile::tempdir().unwrap();
+    // immich-siglip holds tiny-siglip's weights in immich's layout; OpenCLIP's config has only
+    // initial logit values, so both runs are given the trained ones.
+    let scale = ["--logit-scale", "2.3", "--logit-bias", "-1.5"];
+    let hf = tags_and_search(&testdata().join("models/tiny-siglip"), work.path(), &scale);
+    let immich = tags_and_search(
+        &testdata().join("models/immich-siglip"),
+        work.path(),
+        &scale,
+    );
+    assert_same(&hf, &immich);
+
+    let show = ok(&photon(
+        &[
+            "models",
+            "show",
+            testdata().join("models/immich-siglip").to_str().unwrap(),
+        ],
+        work.path(),
+    ));
+    assert!(show.contains("layout:  immich"), "{show}");
+    assert!(
+        show.contains("input `text` (int32, 64 tokens, pad 0, end 1)"),
+        "{show}"
+    );
+}
+
+#[test]
+fn models_show_refuses_what_is_not_a_model_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let run = photon(
+        &["models", "show", work.path().to_str().unwrap()],
+        work.path(),
+    );
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("visual/model.onnx (immich)"), "{stderr}");
+}

@@ -1,0 +1,166 @@
+//! Model folders as people have them on disk: which layout a folder is, what each of its towers
+//! is recognised as, and which values came from somewhere other than its own files.
+
+use super::hf_config::folder_name;
+use super::onnx_graph::GraphInterface;
+use super::spec::{DESCRIPTOR_FILE, ModelFamily, ModelSpec, ModelSpecError, invalid};
+use crate::text::TextSpec;
+use std::path::{Path, PathBuf};
+
+/// The layouts Photon reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Layout {
+    /// `photon-model.json` beside the model file (what `photon models fetch` writes).
+    Photon,
+    /// Hugging Face's ONNX layout: `onnx/vision_model.onnx`, `onnx/text_model.onnx`,
+    /// `config.json`, `preprocessor_config.json`, `tokenizer.json`.
+    HuggingFace,
+    /// immich's: `visual/model.onnx`, `textual/model.onnx`, OpenCLIP's `config.json`,
+    /// `visual/preprocess_cfg.json`, `textual/tokenizer.json`.
+    Immich,
+}
+
+impl Layout {
+    /// The layout of `dir`, by the files that mark it.
+    pub fn of(dir: &Path) -> Option<Layout> {
+        if dir.join(DESCRIPTOR_FILE).is_file() {
+            Some(Layout::Photon)
+        } else if dir.join(HF_VISION).is_file() {
+            Some(Layout::HuggingFace)
+        } else if dir.join(IMMICH_VISION).is_file() {
+            Some(Layout::Immich)
+        } else {
+            None
+        }
+    }
+
+    /// The text tower's model file in this layout, if the layout has one.
+    pub fn text_model(self, dir: &Path) -> Option<PathBuf> {
+        match self {
+            Layout::Photon => None,
+            Layout::HuggingFace => Some(dir.join(HF_TEXT)),
+            Layout::Immich => Some(dir.join(IMMICH_TEXT)),
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Layout::Photon => "Photon (photon-model.json)",
+            Layout::HuggingFace => "Hugging Face ONNX (onnx/*.onnx, config.json)",
+            Layout::Immich => "immich / OpenCLIP (visual/, textual/, config.json)",
+        })
+    }
+}
+
+pub(crate) const HF_VISION: &str = "onnx/vision_model.onnx";
+pub(crate) const HF_TEXT: &str = "onnx/text_model.onnx";
+pub(crate) const IMMICH_VISION: &str = "visual/model.onnx";
+pub(crate) const IMMICH_TEXT: &str = "textual/model.onnx";
+
+/// Where a value the folder's own config left out came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueSource {
+    /// A library's default (transformers' configuration class, OpenCLIP's preprocessing, ...).
+    Default(&'static str),
+    /// The shapes the ONNX graph declares.
+    Graph(PathBuf),
+    /// The tokenizer's files.
+    Tokenizer(PathBuf),
+}
+
+impl std::fmt::Display for ValueSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueSource::Default(source) => write!(f, "default of {source}"),
+            ValueSource::Graph(file) => write!(f, "declared by {}", file.display()),
+            ValueSource::Tokenizer(file) => write!(f, "named in {}", file.display()),
+        }
+    }
+}
+
+/// A value that filled a gap in a folder's config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Filled {
+    /// The field as the config would spell it (`text_config.pad_token_id`).
+    pub field: String,
+    /// The value used.
+    pub value: String,
+    /// Where it came from.
+    pub source: ValueSource,
+}
+
+/// What a model folder is recognised as.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ModelFolder {
+    /// Its layout.
+    pub layout: Layout,
+    /// The image tower.
+    pub image: ModelSpec,
+    /// The text tower: `None` when the folder has none, else the spec or why it is unusable.
+    pub text: Option<Result<TextSpec, ModelSpecError>>,
+    /// The values that did not come from the folder's config, image tower first.
+    pub filled: Vec<Filled>,
+}
+
+impl ModelFolder {
+    /// CLIP's or SigLIP's rules, when the folder holds such a model.
+    pub fn family(&self) -> Option<ModelFamily> {
+        match &self.text {
+            Some(Ok(text)) => Some(text.family),
+            _ => None,
+        }
+    }
+}
+
+/// Reads everything Photon can tell about the model folder `dir`: its layout, its image tower,
+/// its text tower if any, and every gap its config left that a default, the graph or the
+/// tokenizer filled. [`load_model_dir`](super::load_model_dir) and
+/// [`load_text_dir`](crate::load_text_dir) read the same way.
+pub fn describe_model_dir(dir: &Path) -> Result<ModelFolder, ModelSpecError> {
+    let layout = Layout::of(dir).ok_or_else(|| ModelSpecError::NotAModel(dir.to_path_buf()))?;
+    let (image, mut filled) = super::spec::image_tower(dir, layout)?;
+    let text = match layout.text_model(dir) {
+        Some(file) if file.is_file() => Some(crate::text::text_tower(dir, layout)),
+        _ => None,
+    };
+    if let Some(Ok((_, text_filled))) = &text {
+        filled.extend(text_filled.iter().cloned());
+    }
+    Ok(ModelFolder {
+        layout,
+        image,
+        text: text.map(|t| t.map(|(spec, _)| spec)),
+        filled,
+    })
+}
+
+/// A model file read once: its graph's interface and the id it gives the model.
+pub(crate) struct ModelFile {
+    pub(crate) path: PathBuf,
+    pub(crate) graph: GraphInterface,
+    /// The first 12 hex digits of the file's BLAKE3, so records name the exact weights.
+    pub(crate) hash: String,
+}
+
+impl ModelFile {
+    pub(crate) fn read(path: PathBuf) -> Result<Self, ModelSpecError> {
+        let bytes = std::fs::read(&path).map_err(|source| ModelSpecError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let graph = GraphInterface::parse(&bytes).map_err(|e| invalid(&path, e))?;
+        let hash = blake3::hash(&bytes).to_hex()[..12].to_owned();
+        Ok(Self { path, graph, hash })
+    }
+
+    /// `name@hash`, the model's id in records.
+    pub(crate) fn id(&self, dir: &Path, fallback: &str, suffix: &str) -> String {
+        format!("{}{suffix}@{}", folder_name(dir, fallback), self.hash)
+    }
+}

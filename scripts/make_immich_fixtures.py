@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Generate testdata/models/immich-siglip: the tiny SigLIP of testdata/models/tiny-siglip laid out
+as immich lays out its OpenCLIP exports, so Photon's immich reader is tested on the same weights
+whose Hugging Face layout it already reads:
+
+- config.json: OpenCLIP's (embed_dim, init_logit_bias, vision_cfg, text_cfg with context_length,
+  an hf_tokenizer_name naming SigLIP and the `canonicalize` cleaning);
+- visual/model.onnx: the vision tower with immich's names (input `image`, output `embedding`),
+  and visual/preprocess_cfg.json (OpenCLIP's PreprocessCfg: squash to 32, bilinear, mean/std 0.5);
+- textual/model.onnx: the text tower taking int32 `text` (cast to int64 inside) with output
+  `embedding`, and textual/tokenizer.json plus tokenizer_config.json naming the pad token.
+
+Usage: make_immich_fixtures.py TESTDATA_MODELS_DIR   (needs onnx)
+"""
+import json
+import os
+import shutil
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+
+def rename_io(model, renames):
+    """Renames graph inputs/outputs and every node edge that uses them."""
+    graph = model.graph
+    for value in list(graph.input) + list(graph.output):
+        if value.name in renames:
+            value.name = renames[value.name]
+    for node in graph.node:
+        node.input[:] = [renames.get(n, n) for n in node.input]
+        node.output[:] = [renames.get(n, n) for n in node.output]
+    return model
+
+
+def keep_outputs(model, names):
+    kept = [o for o in model.graph.output if o.name in names]
+    del model.graph.output[:]
+    model.graph.output.extend(kept)
+    return model
+
+
+def int32_tokens(model, old_input, new_input):
+    """Makes the token input int32 (as immich feeds it), cast to int64 for the original graph."""
+    graph = model.graph
+    original = next(i for i in graph.input if i.name == old_input)
+    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in original.type.tensor_type.shape.dim]
+    graph.input.remove(original)
+    graph.input.insert(0, helper.make_tensor_value_info(new_input, TensorProto.INT32, dims))
+    graph.node.insert(0, helper.make_node("Cast", [new_input], [old_input], to=TensorProto.INT64))
+    return model
+
+
+def main(models):
+    source = os.path.join(models, "tiny-siglip")
+    out = os.path.join(models, "immich-siglip")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(os.path.join(out, "visual"))
+    os.makedirs(os.path.join(out, "textual"))
+    hf = json.load(open(os.path.join(source, "config.json")))
+
+    vision = onnx.load(os.path.join(source, "onnx/vision_model.onnx"))
+    vision = keep_outputs(vision, {"pooler_output"})
+    vision = rename_io(vision, {"pixel_values": "image", "pooler_output": "embedding"})
+    onnx.checker.check_model(vision)
+    onnx.save(vision, os.path.join(out, "visual/model.onnx"))
+
+    text = onnx.load(os.path.join(source, "onnx/text_model.onnx"))
+    text = keep_outputs(text, {"pooler_output"})
+    text = rename_io(text, {"pooler_output": "embedding"})
+    text = int32_tokens(text, "input_ids", "text")
+    onnx.checker.check_model(text)
+    onnx.save(text, os.path.join(out, "textual/model.onnx"))
+
+    vocab = json.load(open(os.path.join(source, "tokenizer.json")))["model"]["vocab"]
+    config = {
+        "embed_dim": hf["vision_config"]["hidden_size"],
+        "init_logit_bias": -10,
+        "custom_text": True,
+        "vision_cfg": {"image_size": hf["vision_config"]["image_size"], "timm_model_name": "vit_tiny_patch8_siglip_32"},
+        "text_cfg": {"context_length": hf["text_config"]["max_position_embeddings"], "vocab_size": len(vocab),
+                     "hf_tokenizer_name": "timm/ViT-Tiny-SigLIP", "tokenizer_kwargs": {"clean": "canonicalize"},
+                     "width": hf["text_config"]["hidden_size"]},
+    }
+    json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
+    preprocess = {"size": [32, 32], "mode": "RGB", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+                  "interpolation": "bilinear", "resize_mode": "squash", "fill_color": 0}
+    json.dump(preprocess, open(os.path.join(out, "visual/preprocess_cfg.json"), "w"), indent=2)
+    shutil.copy(os.path.join(source, "tokenizer.json"), os.path.join(out, "textual/tokenizer.json"))
+    json.dump({"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"},
+              open(os.path.join(out, "textual/tokenizer_config.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
