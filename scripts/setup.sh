@@ -28,4 +28,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-cargo run -q -p photon-cli -- models fetch
+# Into ./models of the checkout (photon finds a ./models that holds models; elsewhere it uses
+# $PHOTON_MODELS or ~/.local/share/photon/models).
+PHOTON_MODELS="$PWD/models" cargo run -q -p photon-cli -- models fetch

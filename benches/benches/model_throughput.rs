@@ -2,11 +2,14 @@
 //! batch 1 and 8, in one run so the numbers compare.
 //!
 //! `cargo bench -p benches --bench model_throughput` (after scripts/setup.sh). Environment:
-//! `PHOTON_MODELS` (default ./models), `MODEL` (default efficientnet-lite0), `ITERS` (default 20).
+//! `PHOTON_MODELS` (default ./models), `MODEL` (a folder name there, or a path; default
+//! efficientnet-lite0), `ITERS` (default 20), `BATCHES` (default `1,8`), `DEVICE` (`cpu`, or
+//! `cuda[:N]` for ONNX Runtime's CUDA provider alone, as benches/gpu.sh runs it).
 
+use photon_backend_common::Device;
 use photon_core::load_model_dir;
 use photon_core::{Embedder, ImageBatch};
-use photon_ort::{OrtEmbedder, OrtOptions, runtime_library_in};
+use photon_ort::{OrtEmbedder, OrtOptions, gpu_runtime_library_in, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -19,8 +22,18 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let spec =
+    let device: Device = std::env::var("DEVICE")
+        .unwrap_or_else(|_| "cpu".into())
+        .parse()
+        .unwrap_or_else(|e| panic!("DEVICE: {e}"));
+    let batches: Vec<usize> = std::env::var("BATCHES")
+        .unwrap_or_else(|_| "1,8".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("BATCHES: numbers"))
+        .collect();
+    let mut spec =
         load_model_dir(&root.join(&model)).unwrap_or_else(|e| panic!("{e}: run scripts/setup.sh"));
+    spec = spec.with_max_batch(batches.iter().copied().max().unwrap_or(8));
     let photos = photo_tensors(&repo, &spec);
     let (w, h) = (spec.preprocessing.width, spec.preprocessing.height);
     let batch = |n: usize| {
@@ -29,24 +42,32 @@ fn main() {
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let mut options = OrtOptions::default();
-    options.library = runtime_library_in(&root).ok();
-    let ort = OrtEmbedder::new(spec.clone(), &options).expect("ort");
-    let tract = TractEmbedder::new(spec.clone(), &TractOptions::default()).expect("tract");
+    options.device = device;
+    options.library = match device {
+        Device::Cpu => runtime_library_in(&root).ok(),
+        _ => gpu_runtime_library_in(&root).ok(),
+    };
+    let ort = OrtEmbedder::new(spec.clone(), &options).unwrap_or_else(|e| panic!("ort: {e}"));
+    let mut engines: Vec<(&str, Box<dyn Embedder>)> = vec![("ort", Box::new(ort))];
+    if device == Device::Cpu {
+        let tract = TractEmbedder::new(spec.clone(), &TractOptions::default()).expect("tract");
+        engines.push(("tract", Box::new(tract)));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     println!(
-        "{} ({iters} iterations per cell, {cores} cores, {cores} threads per engine)",
+        "{} on {device} ({iters} iterations per cell, {cores} cores, {cores} threads per engine)",
         spec.id
     );
     println!(
         "{:<8} {:>7} {:>12} {:>10}",
         "backend", "batch", "images/s", "ms/image"
     );
-    for (name, engine) in [("ort", &ort as &dyn Embedder), ("tract", &tract)] {
-        for n in [1, 8] {
-            let per_image = seconds_per_image(&runtime, engine, &batch(n), iters);
+    for (name, engine) in &engines {
+        for &n in &batches {
+            let per_image = seconds_per_image(&runtime, engine.as_ref(), &batch(n), iters);
             println!(
                 "{name:<8} {n:>7} {:>12.1} {:>10.2}",
                 1.0 / per_image,

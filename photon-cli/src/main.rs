@@ -39,7 +39,9 @@ fn main() -> ExitCode {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),
                     args::ModelsAction::Show { dir } => models_show::show(&dir),
-                    args::ModelsAction::Fetch { python, force } => models::fetch(&python, force),
+                    args::ModelsAction::Fetch { python, force, gpu } => {
+                        models::fetch(&python, force, gpu)
+                    }
                 };
                 match result {
                     Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 use crate::args::{Backend, Dedup, ProcessArgs};
 use crate::models::DEFAULT_MODEL;
 use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec, models_dir};
+use photon_models::Device;
 use photon_models::{ModelOptions, load_model};
 use std::sync::Arc;
 
@@ -66,9 +67,9 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
             embedder: Some(model.embedder),
             tagger: model.tagger,
         }),
-        (Err(photon_models::SetupError::Engine(e)), None) => Err(format!(
-            "{e} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})"
-        )),
+        (Err(photon_models::SetupError::Engine(e)), None) if args.device == Device::Cpu => Err(
+            format!("{e} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})"),
+        ),
         (Err(e), _) => Err(e.to_string()),
     }
 }
@@ -77,6 +78,7 @@ fn options(args: &ProcessArgs, bar: &indicatif::ProgressBar) -> ModelOptions {
     let mut options = ModelOptions::default()
         .backend(args.backend.into())
         .parallelism(args.sessions(), args.threads)
+        .device(args.device)
         .max_batch(args.max_batch())
         .tagging(!args.no_tagging)
         .tags(tag_options(args));

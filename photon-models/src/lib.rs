@@ -28,3 +28,4 @@ mod tagger;
 pub use engine::{Backend, image_encoder, text_encoder};
 pub use load::{LoadedModel, SetupError, TextTower, load_model, load_text_tower};
 pub use options::{LabelProgressFn, ModelOptions, NoticeFn};
+pub use photon_backend_common::Device;

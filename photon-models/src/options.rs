@@ -1,6 +1,7 @@
 //! [`ModelOptions`]: how a model folder is loaded.
 
 use crate::engine::Backend;
+use photon_backend_common::Device;
 use photon_core::{DEBIAN_DATA_NOUN, DEFAULT_TEMPLATE, TagOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct ModelOptions {
     pub sessions: u32,
     /// Threads per session; `None` fills the cores.
     pub threads: Option<u32>,
+    /// Where the model runs; a device the engine cannot use fails the load.
+    pub device: Device,
     /// Most images per model call; `None` keeps the model's own.
     pub max_batch: Option<usize>,
     /// Whether to build a tagger at all.
@@ -54,6 +57,7 @@ impl Default for ModelOptions {
             backend: Backend::Ort,
             sessions: 1,
             threads: None,
+            device: Device::Cpu,
             max_batch: None,
             tagging: true,
             tags: TagOptions::default(),
@@ -76,6 +80,7 @@ impl std::fmt::Debug for ModelOptions {
             .field("backend", &self.backend)
             .field("sessions", &self.sessions)
             .field("threads", &self.threads)
+            .field("device", &self.device)
             .field("max_batch", &self.max_batch)
             .field("tagging", &self.tagging)
             .field("tags", &self.tags)
@@ -96,6 +101,12 @@ impl ModelOptions {
     pub fn parallelism(mut self, sessions: u32, threads: Option<u32>) -> Self {
         self.sessions = sessions.max(1);
         self.threads = threads;
+        self
+    }
+
+    /// Sets the device.
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
         self
     }
 

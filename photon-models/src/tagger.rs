@@ -26,7 +26,7 @@ pub(crate) async fn for_model(
         return Ok(Some(Arc::new(tagger)));
     }
     if photon_core::has_text_tower(dir) {
-        return Ok(Some(zero_shot(dir, options).await?));
+        return Ok(Some(zero_shot(spec, dir, options).await?));
     }
     Ok(None)
 }
@@ -53,9 +53,21 @@ fn wordnet(options: &ModelOptions, required: bool) -> Result<Option<WordNet>, Se
     }
 }
 
-async fn zero_shot(dir: &Path, options: &ModelOptions) -> Result<Arc<dyn Tagger>, SetupError> {
+async fn zero_shot(
+    image: &ModelSpec,
+    dir: &Path,
+    options: &ModelOptions,
+) -> Result<Arc<dyn Tagger>, SetupError> {
     let tagging = |e: &dyn std::fmt::Display| SetupError::Tagging(e.to_string());
     let mut text = load_text_dir(dir).map_err(|e| tagging(&e))?;
+    if text.embedding_dim != image.embedding_dim {
+        return Err(SetupError::Tagging(format!(
+            "the image embedding (`{}`, {} values) and the text embedding (`{}`, {}) are not one \
+             space, so zero-shot tags are undefined: export both towers with their projections, \
+             or turn tagging off (--no-tagging; tags=False in Python)",
+            image.embedding_output, image.embedding_dim, text.output, text.embedding_dim
+        )));
+    }
     text.logit_scale = options.logit_scale.or(text.logit_scale);
     text.logit_bias = options.logit_bias.or(text.logit_bias);
     let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| tagging(&e))?;
@@ -72,10 +84,12 @@ async fn zero_shot(dir: &Path, options: &ModelOptions) -> Result<Arc<dyn Tagger>
     };
     let scoring = ZeroShotScoring::for_model(&text);
     let encoder = {
-        let engine =
-            options
-                .backend
-                .engine(options.sessions, options.threads, options.models.as_deref());
+        let engine = options.backend.engine(
+            options.sessions,
+            options.threads,
+            options.device,
+            options.models.as_deref(),
+        )?;
         let text = text.clone();
         tokio::task::spawn_blocking(move || engine.text_encoder(text))
             .await

@@ -21,10 +21,14 @@ use std::path::PathBuf;
 ///
 /// Args:
 ///     models_dir: where models and ONNX Runtime are installed (`photon models fetch`);
-///         default `$PHOTON_MODELS` or `./models`.
-///     model: a model folder (Photon's layout, or a Hugging Face CLIP/SigLIP export); default
+///         default `$PHOTON_MODELS`, else `./models` when it holds models, else
+///         `~/.local/share/photon/models`.
+///     model: a model folder (Photon's layout, a Hugging Face CLIP/SigLIP export, or immich's
+///         layout); default
 ///         EfficientNet-Lite0 from `models_dir` when installed, else no embeddings.
 ///     backend: "ort" (ONNX Runtime) or "tract" (pure Rust).
+///     device: "cpu", or "cuda"/"cuda:N" (ONNX Runtime's CUDA provider from `photon models
+///         fetch --gpu`); a GPU that cannot be used raises RuntimeError, never falls back.
 ///     thumbnail_size: longest side of the JPEG thumbnails, 1-4096; None for none.
 ///     exif: read camera metadata.
 ///     perceptual_hash: compute the 64-bit DCT hash.
@@ -49,7 +53,7 @@ struct Pipeline {
 impl Pipeline {
     #[new]
     #[pyo3(signature = (
-        models_dir=None, model=None, backend="ort", thumbnail_size=Some(256), exif=true,
+        models_dir=None, model=None, backend="ort", device="cpu", thumbnail_size=Some(256), exif=true,
         perceptual_hash=true, embedding=true, tags=true, parallel=None, threads=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -58,6 +62,7 @@ impl Pipeline {
         models_dir: Option<PathBuf>,
         model: Option<PathBuf>,
         backend: &str,
+        device: &str,
         thumbnail_size: Option<u32>,
         exif: bool,
         perceptual_hash: bool,
@@ -70,6 +75,7 @@ impl Pipeline {
             models_dir,
             model,
             backend: backend.to_owned(),
+            device: device.to_owned(),
             thumbnail_size,
             exif,
             perceptual_hash,

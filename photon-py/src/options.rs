@@ -3,7 +3,7 @@
 
 use photon_arrow::RecordSchema;
 use photon_core::{ThumbnailOptions, default_decoder, models_dir};
-use photon_models::{Backend, ModelOptions, TextTower, load_model, load_text_tower};
+use photon_models::{Backend, Device, ModelOptions, TextTower, load_model, load_text_tower};
 use pyo3::PyResult;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use std::path::PathBuf;
@@ -11,11 +11,15 @@ use std::path::PathBuf;
 /// The default model, used when installed.
 const DEFAULT_MODEL: &str = "efficientnet-lite0";
 
+/// Images per model call on a GPU, as the CLI's default.
+const GPU_MAX_BATCH: usize = 64;
+
 /// `photon.Pipeline(...)`'s arguments.
 pub(crate) struct PipelineArgs {
     pub models_dir: Option<PathBuf>,
     pub model: Option<PathBuf>,
     pub backend: String,
+    pub device: String,
     pub thumbnail_size: Option<u32>,
     pub exif: bool,
     pub perceptual_hash: bool,
@@ -46,6 +50,7 @@ impl PipelineArgs {
                 self.backend
             ))
         })?;
+        let device: Device = self.device.parse().map_err(invalid)?;
         if let Some(size) = self.thumbnail_size
             && !(1..=4096).contains(&size)
         {
@@ -66,7 +71,7 @@ impl PipelineArgs {
             .enable_all()
             .build()
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start the runtime: {e}")))?;
-        let options = self.model_options(backend, cores);
+        let options = self.model_options(backend, cores).device(device);
         let dir = self.model_dir()?;
         let (model, text) = match &dir {
             Some(dir) => runtime.block_on(async {
@@ -137,6 +142,7 @@ impl PipelineArgs {
     /// many threads; otherwise the CLI's, two sessions sharing the cores.
     fn model_options(&self, backend: Backend, cores: usize) -> ModelOptions {
         let (sessions, threads, max_batch) = match self.threads {
+            _ if self.device != "cpu" => (1, self.threads, Some(GPU_MAX_BATCH)),
             Some(threads) => (1, Some(threads), None),
             None if cores >= 2 => (2, None, Some(1)),
             None => (1, None, None),

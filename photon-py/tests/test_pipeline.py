@@ -106,6 +106,7 @@ def test_arrow_nulls_and_wrong_types(pipeline):
     "kwargs, message",
     [
         ({"backend": "cuda"}, "backend"),
+        ({"device": "gpu"}, "cpu, cuda or cuda:N"),
         ({"thumbnail_size": 0}, "thumbnail_size"),
         ({"parallel": 0}, "parallel"),
         ({"model": "/no/such/model"}, "no model folder"),
@@ -115,6 +116,14 @@ def test_arrow_nulls_and_wrong_types(pipeline):
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         photon.Pipeline(**kwargs)
+
+
+def test_a_gpu_that_cannot_be_used_raises_and_never_falls_back(models_dir):
+    # This machine's ONNX Runtime is the CPU build: its CUDA provider cannot register.
+    with pytest.raises(RuntimeError, match="(cannot run on cuda:0|fetch --gpu)"):
+        photon.Pipeline(models_dir=str(models_dir), device="cuda")
+    with pytest.raises(RuntimeError, match="tract runs on the CPU only"):
+        photon.Pipeline(models_dir=str(models_dir), backend="tract", device="cuda")
 
 
 def test_bad_calls_raise_and_the_pipeline_still_works(pipeline):

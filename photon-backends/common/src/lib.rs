@@ -4,15 +4,18 @@
 //!
 //! - [`Engine`]: a backend by name, loading the image and text towers of a model.
 //! - [`Parallelism`]: sessions × threads per session, the layout every engine understands.
+//! - [`Device`]: the CPU or a CUDA GPU, refused by an engine that cannot use it.
 //! - [`existing_model_file`] and [`ModelFileError`]: the model-file checks and their messages.
 //! - [`output_names`], [`split_rows`] and [`image_outputs`]: which outputs an image model must
 //!   have, and turning `[N, ...]` outputs into one [`ModelOutput`](photon_core::ModelOutput) per image.
 //! - [`BatchSlots`]: bounds the batches running at once, each on Tokio's blocking pool.
 #![deny(missing_docs)]
 
+mod device;
 mod outputs;
 mod slots;
 
+pub use device::Device;
 pub use outputs::{image_outputs, output_names, split_rows};
 pub use slots::BatchSlots;
 

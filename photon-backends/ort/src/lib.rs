@@ -20,19 +20,22 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cuda;
+mod io;
 mod runtime;
 mod session_pool;
 mod text;
 
+pub use cuda::{GPU_RUNTIME_DIR, gpu_runtime_library_in};
+use io::GraphIo;
 use runtime::init_runtime;
 pub use runtime::{OrtError, runtime_library, runtime_library_in};
 pub use text::OrtTextEncoder;
 
 use async_trait::async_trait;
 use ort::session::Session;
-use ort::value::Tensor;
 use photon_backend_common::{
-    BoxError, Engine, Parallelism, existing_model_file, image_outputs, output_names,
+    BoxError, Device, Engine, Parallelism, existing_model_file, image_outputs, output_names,
 };
 use photon_core::{
     EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, TextEncoder, TextSpec,
@@ -55,6 +58,9 @@ pub struct OrtOptions {
     /// help an engine that has the cores to itself; in a pipeline the spinning takes CPU from
     /// decoding, so Photon turns it off unless asked.
     pub spin_wait: bool,
+    /// Where the model runs. [`Device::Cuda`] needs the GPU build of ONNX Runtime
+    /// ([`gpu_runtime_library_in`]); if its CUDA provider cannot register, loading fails.
+    pub device: Device,
 }
 
 impl Default for OrtOptions {
@@ -72,6 +78,7 @@ impl From<Parallelism> for OrtOptions {
             threads_per_session: parallelism.threads_per_session,
             library: None,
             spin_wait: false,
+            device: Device::Cpu,
         }
     }
 }
@@ -93,6 +100,7 @@ impl Engine for OrtOptions {
 /// An ONNX model on ONNX Runtime.
 pub struct OrtEmbedder {
     spec: ModelSpec,
+    io: GraphIo,
     pool: SessionPool,
 }
 
@@ -116,8 +124,10 @@ impl OrtEmbedder {
             &[spec.input_name.as_str()],
             &output_names(&spec),
         )?;
+        let io = GraphIo::of(&sessions[0], &spec.input_name, options.device);
         Ok(Self {
             spec,
+            io,
             pool: SessionPool::new(sessions),
         })
     }
@@ -127,23 +137,20 @@ impl OrtEmbedder {
 fn run_batch(
     session: &mut Session,
     spec: &ModelSpec,
+    io: &GraphIo,
     batch: ImageBatch,
 ) -> Result<Vec<ModelOutput>, EmbedError> {
     let n = batch.len;
-    let shape = batch.shape().map(|d| d as i64);
-    let input = Tensor::from_array((shape, batch.data)).map_err(backend)?;
+    let input = io.input(session, batch)?;
     let outputs = session
         .run(ort::inputs![spec.input_name.as_str() => input])
         .map_err(backend)?;
-    let flat = |name: &str| -> Result<&[f32], EmbedError> {
-        let (_, data) = outputs[name].try_extract_tensor::<f32>().map_err(backend)?;
-        Ok(data)
-    };
+    let embeddings = io.output(&outputs, &spec.embedding_output)?;
     let logits = match &spec.logits_output {
-        Some(name) => Some(flat(name)?),
+        Some(name) => Some(io.output(&outputs, name)?),
         None => None,
     };
-    image_outputs(spec, n, flat(&spec.embedding_output)?, logits)
+    image_outputs(spec, n, &embeddings, logits.as_deref())
 }
 
 /// ONNX Runtime's error as the cause of a backend error.
@@ -166,9 +173,9 @@ impl Embedder for OrtEmbedder {
     }
 
     async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
-        let spec = self.spec.clone();
+        let (spec, io) = (self.spec.clone(), self.io.clone());
         self.pool
-            .with_session(move |session| run_batch(session, &spec, batch))
+            .with_session(move |session| run_batch(session, &spec, &io, batch))
             .await
     }
 }

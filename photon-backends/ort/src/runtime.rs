@@ -1,7 +1,7 @@
 //! Finding and loading the ONNX Runtime library, once per process.
 
 use ort::environment::Environment;
-use photon_backend_common::ModelFileError;
+use photon_backend_common::{Device, ModelFileError};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use thiserror::Error;
@@ -17,6 +17,23 @@ pub enum OrtError {
          `onnxruntime==1.32.0`, or install the wheel with `pip install --target {0}/onnxruntime onnxruntime==1.32.0`"
     )]
     LibraryNotConfigured(PathBuf),
+    /// `--device cuda` was asked for but no GPU build of ONNX Runtime was found.
+    #[error(
+        "no GPU build of ONNX Runtime: run `photon models fetch --gpu` (installs the onnxruntime-gpu wheel and its \
+         CUDA/cuDNN wheels into {0}/onnxruntime-gpu), or point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so"
+    )]
+    GpuLibraryNotConfigured(PathBuf),
+    /// The execution provider for the device could not be registered; nothing falls back to
+    /// the CPU.
+    #[error(
+        "cannot run on {device}: {message}. Photon does not fall back to the CPU; use --device cpu to run there"
+    )]
+    Device {
+        /// The device asked for.
+        device: String,
+        /// ONNX Runtime's message.
+        message: String,
+    },
     /// The library could not be loaded.
     #[error(
         "cannot load ONNX Runtime from {path}: {message}. Point ORT_DYLIB_PATH at libonnxruntime.so.1.32.0 \
@@ -47,7 +64,8 @@ pub enum OrtError {
     Interface(String),
 }
 
-static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
+/// The environment and the library it was loaded from.
+static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), String>> = OnceLock::new();
 
 /// The ONNX Runtime library that will be loaded: `explicit`, else as
 /// [`runtime_library_in`] finds it in the models folder
@@ -71,8 +89,15 @@ pub fn runtime_library_in(models: &Path) -> Result<PathBuf, OrtError> {
 
 /// Loads ONNX Runtime and creates the process's one environment (ONNX Runtime allows only one,
 /// ever). Later calls return the same environment, or the same error.
-pub(crate) fn init_runtime(library: Option<&Path>) -> Result<&'static Environment, OrtError> {
-    let path = runtime_library(library)?;
+pub(crate) fn init_runtime(
+    library: Option<&Path>,
+    device: Device,
+) -> Result<(&'static Environment, PathBuf), OrtError> {
+    let path = match (library, device) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Device::Cpu) => runtime_library(None)?,
+        (None, _) => crate::cuda::gpu_runtime_library_in(&photon_core::models_dir())?,
+    };
     let result = ENVIRONMENT.get_or_init(|| {
         if !path.is_file() {
             return Err(format!("{} does not exist", path.display()));
@@ -81,12 +106,16 @@ pub(crate) fn init_runtime(library: Option<&Path>) -> Result<&'static Environmen
         builder
             .with_name("photon")
             .build()
+            .map(|environment| (environment, path.clone()))
             .map_err(|e| e.to_string())
     });
-    result.as_ref().map_err(|message| OrtError::Library {
-        path,
-        message: message.clone(),
-    })
+    match result {
+        Ok((environment, loaded)) => Ok((environment, loaded.clone())),
+        Err(message) => Err(OrtError::Library {
+            path,
+            message: message.clone(),
+        }),
+    }
 }
 
 /// The ONNX Runtime library inside a `pip install --target DIR onnxruntime` folder

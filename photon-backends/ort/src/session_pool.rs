@@ -3,7 +3,7 @@
 
 use crate::{OrtError, OrtOptions};
 use ort::session::Session;
-use photon_backend_common::BatchSlots;
+use photon_backend_common::{BatchSlots, Device};
 use photon_core::EmbedError;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -50,24 +50,32 @@ impl SessionPool {
 }
 
 /// `options.sessions` sessions of the model in `file`.
+/// On a GPU, each session runs the whole graph there: the CUDA provider must register, or
+/// loading fails.
 pub(crate) fn load_sessions(file: &Path, options: &OrtOptions) -> Result<Vec<Session>, OrtError> {
-    let env = crate::init_runtime(options.library.as_deref())?;
+    let (env, library) = crate::init_runtime(options.library.as_deref(), options.device)?;
+    let preload_failures = match options.device {
+        Device::Cuda(_) => crate::cuda::preload_cuda_libraries(&library),
+        _ => Vec::new(),
+    };
     let configure = |e: &dyn std::fmt::Display| OrtError::Session(e.to_string());
     (0..options.sessions.max(1))
         .map(|_| {
-            Session::builder(env)
+            let mut builder = Session::builder(env)
                 .map_err(|e| configure(&e))?
                 .with_intra_threads(options.threads_per_session.max(1))
                 .map_err(|e| configure(&e))?
                 .with_inter_threads(1)
                 .map_err(|e| configure(&e))?
                 .with_intra_op_spinning(options.spin_wait)
-                .map_err(|e| configure(&e))?
-                .commit_from_file(file)
-                .map_err(|e| OrtError::Load {
-                    file: file.to_path_buf(),
-                    message: e.to_string(),
-                })
+                .map_err(|e| configure(&e))?;
+            if let Device::Cuda(ordinal) = options.device {
+                builder = crate::cuda::register_cuda(builder, ordinal, &preload_failures)?;
+            }
+            builder.commit_from_file(file).map_err(|e| OrtError::Load {
+                file: file.to_path_buf(),
+                message: e.to_string(),
+            })
         })
         .collect()
 }

@@ -121,3 +121,47 @@ async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
         }
     }
 }
+
+/// Cosine of two vectors.
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+#[tokio::test]
+async fn a_float16_export_embeds_as_the_float32_one_on_both_engines() {
+    // tiny-siglip converted to float16 throughout, its input and output included.
+    let half = load_model_dir(&repo().join("testdata/models/tiny-siglip-fp16")).unwrap();
+    let full = load_model_dir(&model_dir()).unwrap();
+    let (ort, tract) = both_engines(&half);
+    let batch = test_batch(3);
+    let expected = reference();
+    let from_ort = embed(&ort, &batch).await;
+    let from_tract = embed(&tract, &batch).await;
+    let from_full = embed(
+        &photon_ort::OrtEmbedder::new(full, &ort_options()).unwrap(),
+        &batch,
+    )
+    .await;
+    assert_eq!((from_ort.len(), from_tract.len()), (3, 3));
+    for i in 0..3 {
+        let (o, t) = (&from_ort[i].embedding, &from_tract[i].embedding);
+        assert_eq!(o.len(), 32);
+        assert!(max_abs_diff(&from_full[i].embedding, &expected[i]) <= 1e-4);
+        assert!(
+            cosine(o, &expected[i]) > 0.999,
+            "ort fp16: {}",
+            cosine(o, &expected[i])
+        );
+        assert!(
+            cosine(t, &expected[i]) > 0.999,
+            "tract fp16: {}",
+            cosine(t, &expected[i])
+        );
+        assert!(
+            max_abs_diff(o, &expected[i]) > 0.0,
+            "float16 rounds somewhere"
+        );
+    }
+}

@@ -108,7 +108,13 @@ pub enum TractError {
     },
 }
 
-type Plan = Arc<TypedRunnableModel>;
+/// The optimised model and the element type of its image input (f32, or f16 for float16
+/// exports; the batch is converted at the edge).
+#[derive(Clone)]
+struct Plan {
+    model: Arc<TypedRunnableModel>,
+    input: DatumType,
+}
 
 /// An ONNX model on tract.
 pub struct TractEmbedder {
@@ -146,13 +152,18 @@ impl TractEmbedder {
     }
 }
 
-/// The optimised plan of an image model: input `[batch, 3, H, W]` f32, the spec's outputs.
+/// The optimised plan of an image model: input `[batch, 3, H, W]` of the float type the graph
+/// declares (f32 unless it says f16), the spec's outputs.
 fn image_plan(
     file: &std::path::Path,
     spec: &ModelSpec,
     batch_plan: BatchPlan,
 ) -> TractResult<Plan> {
-    let mut model = tract_onnx::onnx().model_for_path(file)?;
+    let mut model = crate::onnx_reader().model_for_path(file)?;
+    let input = match declared_datum(&model, &spec.input_name)? {
+        Some(dt) if dt == f16::datum_type() => dt,
+        _ => f32::datum_type(),
+    };
     let batch: TDim = match batch_plan {
         BatchPlan::PerImage => 1.into(),
         BatchPlan::Symbolic => model.sym("N").into(),
@@ -165,10 +176,11 @@ fn image_plan(
     set_input_fact(
         &mut model,
         &spec.input_name,
-        InferenceFact::dt_shape(f32::datum_type(), shape),
+        InferenceFact::dt_shape(input, shape),
     )?;
     model.select_outputs_by_name(output_names(spec))?;
-    model.into_optimized()?.into_runnable()
+    let model = model.into_optimized()?.into_runnable()?;
+    Ok(Plan { model, input })
 }
 
 fn run_batch(
@@ -194,10 +206,13 @@ fn run_once(
     shape: [usize; 4],
     data: &[f32],
 ) -> Result<Vec<ModelOutput>, EmbedError> {
-    let input = Tensor::from_shape(&shape, data).map_err(backend)?;
-    let outputs = plan.run(tvec!(input.into())).map_err(backend)?;
+    let input = Tensor::from_shape(&shape, data)
+        .and_then(|t| t.cast_to_dt(plan.input).map(|t| t.into_owned()))
+        .map_err(backend)?;
+    let outputs = plan.model.run(tvec!(input.into())).map_err(backend)?;
     let flat = |i: usize| -> Result<Vec<f32>, EmbedError> {
-        let view = outputs[i].to_plain_array_view::<f32>().map_err(backend)?;
+        let values = outputs[i].cast_to::<f32>().map_err(backend)?;
+        let view = values.to_plain_array_view::<f32>().map_err(backend)?;
         Ok(view.iter().copied().collect())
     };
     let logits = match spec.logits_output {
@@ -205,6 +220,16 @@ fn run_once(
         None => None,
     };
     image_outputs(spec, shape[0], &flat(0)?, logits.as_deref())
+}
+
+/// The element type the graph declares for the input called `name`, if it declares one.
+fn declared_datum(model: &InferenceModel, name: &str) -> TractResult<Option<DatumType>> {
+    let outlets = model.input_outlets()?;
+    let Some(outlet) = outlets.iter().find(|o| model.node(o.node).name == name) else {
+        return Ok(None);
+    };
+    use tract_onnx::tract_hir::infer::Factoid;
+    Ok(model.outlet_fact(*outlet)?.datum_type.concretize())
 }
 
 /// Fixes the type and shape of the input called `name`.
@@ -256,4 +281,11 @@ impl Embedder for TractEmbedder {
             .run(move || run_batch(&plan, &spec, per_image, batch))
             .await
     }
+}
+
+/// tract's ONNX reader, ignoring the graph's `value_info`: those intermediate shapes are hints
+/// that some exporters (float16 converters among them) write with a symbolic batch, which then
+/// contradicts the batch Photon fixes; tract infers every shape from the inputs anyway.
+fn onnx_reader() -> tract_onnx::model::Onnx {
+    tract_onnx::onnx().with_ignore_value_info(true)
 }

@@ -43,7 +43,7 @@ impl TractTextEncoder {
 
 /// The optimised plan of a text tower: token ids (and mask) `[1, max_len]`, the spec's output.
 fn text_plan(file: &Path, spec: &TextSpec) -> TractResult<Arc<TypedRunnableModel>> {
-    let mut model = tract_onnx::onnx().model_for_path(file)?;
+    let mut model = crate::onnx_reader().model_for_path(file)?;
     let names: Vec<&str> = std::iter::once(spec.input_ids.as_str())
         .chain(spec.attention_mask.as_deref())
         .collect();

@@ -43,7 +43,12 @@ pub(super) fn hf_vision_tower(dir: &Path) -> Result<(ModelSpec, Vec<Filled>), Mo
             )
         })?;
     let declared = output.last_dim().map(|d| (d, file.path.as_path()));
-    let dim = config.embedding_dim(Tower::Vision, declared)?;
+    let dim = if family == ModelFamily::Clip && output.name == "pooler_output" {
+        // CLIPVisionModel: the unprojected state, as wide as the tower.
+        unprojected_width(&mut config, declared)?
+    } else {
+        config.embedding_dim(Tower::Vision, declared)?
+    };
     let image_size = image_size(&mut config, input, &file.path)?;
     let processor = ProcessorConfig::read(dir)?;
     if processor.json.is_null() {
@@ -72,6 +77,29 @@ pub(super) fn hf_vision_tower(dir: &Path) -> Result<(ModelSpec, Vec<Filled>), Mo
         spec = spec.with_max_batch(1);
     }
     Ok((spec.with_model_file(file.path), config.filled))
+}
+
+/// The width of a CLIP vision tower exported without its projection: what the graph declares,
+/// else `vision_config.hidden_size` (or transformers' default).
+fn unprojected_width(
+    config: &mut HfConfig,
+    declared: Option<(u64, &Path)>,
+) -> Result<usize, ModelSpecError> {
+    if let Some((width, file)) = declared {
+        if config.explicit(Tower::Vision, "hidden_size").is_none() {
+            config.note(
+                Tower::Vision,
+                "hidden_size",
+                width,
+                ValueSource::Graph(file.into()),
+            );
+        }
+        return Ok(width as usize);
+    }
+    config
+        .count(Tower::Vision, "hidden_size")
+        .map(|w| w as usize)
+        .ok_or_else(|| invalid(config.path(), "no vision_config.hidden_size"))
 }
 
 /// The image input: `pixel_values`, or the only input; float NCHW with three channels.

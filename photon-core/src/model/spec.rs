@@ -15,13 +15,45 @@ use thiserror::Error;
 /// File name of Photon's model descriptor inside a model directory.
 pub const DESCRIPTOR_FILE: &str = "photon-model.json";
 
-/// Where Photon keeps model folders unless told otherwise: `$PHOTON_MODELS`, else `./models`.
+/// Where Photon keeps model folders unless told otherwise, so that `photon` finds them from any
+/// directory:
+/// 1. `$PHOTON_MODELS`;
+/// 2. `./models`, when it holds Photon's models (`onnxruntime/` or a model folder), as in a
+///    checkout after `scripts/setup.sh`;
+/// 3. the per-user data folder: `$XDG_DATA_HOME/photon/models`, else
+///    `~/.local/share/photon/models`;
+/// 4. `./models` when there is no home folder.
+///
 /// `photon models fetch` installs there, and the ONNX Runtime backend looks there for the
 /// runtime library the fetch installs.
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("PHOTON_MODELS")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("models"), PathBuf::from)
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("PHOTON_MODELS") {
+        return dir;
+    }
+    let local = PathBuf::from("models");
+    if holds_models(&local) {
+        return local;
+    }
+    let data_home = var("XDG_DATA_HOME")
+        .filter(|d| d.is_absolute())
+        .or_else(|| var("HOME").map(|home| home.join(".local/share")));
+    data_home.map_or(local, |data| data.join("photon/models"))
+}
+
+/// Whether `dir` holds what `photon models fetch` installs or any model folder (a folder of
+/// photos of fashion models does not count).
+fn holds_models(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .any(|p| p.ends_with("onnxruntime") || Layout::of(&p).is_some())
 }
 
 /// The family of a CLIP-style model, which decides its outputs, tokenisation and scoring.

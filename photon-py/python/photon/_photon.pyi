@@ -16,10 +16,15 @@ class Pipeline:
 
     Args:
         models_dir: where models and ONNX Runtime are installed (``photon models fetch``);
-            default ``$PHOTON_MODELS`` or ``./models``.
-        model: a model folder (Photon's layout, or a Hugging Face CLIP/SigLIP export); default
+            default ``$PHOTON_MODELS``, else ``./models`` when it holds models, else
+            ``~/.local/share/photon/models``.
+        model: a model folder (Photon's layout, a Hugging Face CLIP/SigLIP export, or immich's
+            layout); default
             EfficientNet-Lite0 from ``models_dir`` when installed, else no embeddings.
         backend: ``"ort"`` (ONNX Runtime) or ``"tract"`` (pure Rust).
+        device: ``"cpu"``, or ``"cuda"``/``"cuda:N"`` (ONNX Runtime's CUDA provider from
+            ``photon models fetch --gpu``); a GPU that cannot be used raises RuntimeError and
+            never falls back to the CPU.
         thumbnail_size: longest side of the JPEG thumbnails, 1-4096; ``None`` for none.
         exif: read camera metadata.
         perceptual_hash: compute the 64-bit DCT hash.
@@ -39,6 +44,7 @@ class Pipeline:
         models_dir: Optional[_Path] = None,
         model: Optional[_Path] = None,
         backend: str = "ort",
+        device: str = "cpu",
         thumbnail_size: Optional[int] = 256,
         exif: bool = True,
         perceptual_hash: bool = True,
