@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generate testdata/models/immich-siglip: the tiny SigLIP of testdata/models/tiny-siglip laid out
-as immich lays out its OpenCLIP exports, so Photon's immich reader is tested on the same weights
-whose Hugging Face layout it already reads:
+"""Generate testdata/models/immich-siglip and immich-clip: the tiny SigLIP and CLIP of
+testdata/models laid out as immich lays out its OpenCLIP exports, so Photon's immich reader is
+tested on the same weights whose Hugging Face layout it already reads. immich-siglip:
 
 - config.json: OpenCLIP's (embed_dim, init_logit_bias, vision_cfg, text_cfg with context_length,
   an hf_tokenizer_name naming SigLIP and the `canonicalize` cleaning);
@@ -9,6 +9,10 @@ whose Hugging Face layout it already reads:
   and visual/preprocess_cfg.json (OpenCLIP's PreprocessCfg: squash to 32, bilinear, mean/std 0.5);
 - textual/model.onnx: the text tower taking int32 `text` (cast to int64 inside) with output
   `embedding`, and textual/tokenizer.json plus tokenizer_config.json naming the pad token.
+
+immich-clip: the same for tiny-clip, whose text tower then takes the ids alone (its attention
+mask computed inside from the first end-of-text token, as OpenCLIP's towers need none), OpenAI
+preprocessing (shorter side, centre crop, bicubic), and `<|endoftext|>` as pad and end token.
 
 Usage: make_immich_fixtures.py TESTDATA_MODELS_DIR   (needs onnx)
 """
@@ -51,7 +55,80 @@ def int32_tokens(model, old_input, new_input):
     return model
 
 
+def mask_from_ids(model, ids, eos_id):
+    """Replaces the graph input `attention_mask` by one computed from the ids: 1 up to and
+    including the first end-of-text token, 0 after it. OpenCLIP's text towers take the ids alone
+    (a causal mask inside); this makes the tiny CLIP tower one of them."""
+    graph = model.graph
+    mask = next(i for i in graph.input if i.name == "attention_mask")
+    graph.input.remove(mask)
+    eos = helper.make_tensor("eos_id", TensorProto.INT64, [], [eos_id])
+    zero = helper.make_tensor("zero", TensorProto.INT64, [], [0])
+    axis = helper.make_tensor("axis_one", TensorProto.INT64, [], [1])
+    graph.initializer.extend([eos, zero, axis])
+    nodes = [
+        helper.make_node("Equal", [ids, "eos_id"], ["is_eos"]),
+        helper.make_node("Cast", ["is_eos"], ["is_eos_int"], to=TensorProto.INT64),
+        helper.make_node("CumSum", ["is_eos_int", "axis_one"], ["eos_seen"]),
+        helper.make_node("Sub", ["eos_seen", "is_eos_int"], ["eos_before"]),
+        helper.make_node("Equal", ["eos_before", "zero"], ["kept"]),
+        helper.make_node("Cast", ["kept"], ["attention_mask"], to=TensorProto.INT64),
+    ]
+    for i, node in enumerate(nodes):
+        graph.node.insert(i, node)
+    return model
+
+
+def immich_clip(models):
+    """testdata/models/immich-clip: tiny-clip as immich keeps openai's CLIP."""
+    source = os.path.join(models, "tiny-clip")
+    out = os.path.join(models, "immich-clip")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(os.path.join(out, "visual"))
+    os.makedirs(os.path.join(out, "textual"))
+    hf = json.load(open(os.path.join(source, "config.json")))
+    eos_id = hf["text_config"]["eos_token_id"]
+
+    vision = onnx.load(os.path.join(source, "onnx/vision_model.onnx"))
+    vision = keep_outputs(vision, {"image_embeds"})
+    vision = rename_io(vision, {"pixel_values": "image", "image_embeds": "embedding"})
+    onnx.checker.check_model(vision)
+    onnx.save(vision, os.path.join(out, "visual/model.onnx"))
+
+    text = onnx.load(os.path.join(source, "onnx/text_model.onnx"))
+    text = keep_outputs(text, {"text_embeds"})
+    text = rename_io(text, {"text_embeds": "embedding"})
+    text = mask_from_ids(text, "input_ids", eos_id)
+    text = int32_tokens(text, "input_ids", "text")
+    onnx.checker.check_model(text)
+    onnx.save(text, os.path.join(out, "textual/model.onnx"))
+
+    vocab = json.load(open(os.path.join(source, "tokenizer.json")))["model"]["vocab"]
+    config = {
+        "embed_dim": hf["projection_dim"],
+        "vision_cfg": {"image_size": hf["vision_config"]["image_size"], "layers": 2, "width": 32, "patch_size": 8},
+        "text_cfg": {"context_length": hf["text_config"]["max_position_embeddings"], "vocab_size": len(vocab),
+                     "width": hf["text_config"]["hidden_size"], "heads": 2, "layers": 2},
+    }
+    json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
+    # OpenCLIP's OpenAI preprocessing: shorter side, centre crop, bicubic, OpenAI mean/std.
+    preprocess = {"size": 32, "mode": "RGB", "mean": [0.48145466, 0.4578275, 0.40821073],
+                  "std": [0.26862954, 0.26130258, 0.27577711], "interpolation": "bicubic",
+                  "resize_mode": "shortest", "fill_color": 0}
+    json.dump(preprocess, open(os.path.join(out, "visual/preprocess_cfg.json"), "w"), indent=2)
+    shutil.copy(os.path.join(source, "tokenizer.json"), os.path.join(out, "textual/tokenizer.json"))
+    json.dump({"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
+               "unk_token": "<|endoftext|>"},
+              open(os.path.join(out, "textual/tokenizer_config.json"), "w"), indent=2)
+
+
 def main(models):
+    immich_siglip(models)
+    immich_clip(models)
+
+
+def immich_siglip(models):
+    """testdata/models/immich-siglip: tiny-siglip as immich keeps OpenCLIP's SigLIP."""
     source = os.path.join(models, "tiny-siglip")
     out = os.path.join(models, "immich-siglip")
     shutil.rmtree(out, ignore_errors=True)

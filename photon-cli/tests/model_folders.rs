@@ -264,7 +264,7 @@ fn a_minimal_clip_folder_tags_and_searches_as_the_complete_one() {
 }
 
 #[test]
-fn an_immich_folder_tags_and_searches_as_its_hugging_face_twin() {
+fn an_immich_siglip_folder_tags_and_searches_as_its_hugging_face_twin() {
     let work = tempfile::tempdir().unwrap();
     // immich-siglip holds tiny-siglip's weights in immich's layout; OpenCLIP's config has only
     // initial logit values, so both runs are given the trained ones.
@@ -469,4 +469,13 @@ fn a_clip_vision_export_without_its_projection_embeds_but_refuses_zero_shot() {
         32,
         "{record}"
     );
+}
+
+#[test]
+fn an_immich_clip_folder_tags_and_searches_as_its_hugging_face_twin() {
+    let work = tempfile::tempdir().unwrap();
+    // immich-clip: tiny-clip's weights, int32 ids alone (no mask input), OpenAI preprocessing.
+    let hf = tags_and_search(&testdata().join("models/tiny-clip"), work.path(), &[]);
+    let immich = tags_and_search(&testdata().join("models/immich-clip"), work.path(), &[]);
+    assert_same(&hf, &immich);
 }
