@@ -16,14 +16,7 @@ mkdir -p "$work"
 export PHOTON_MODELS="$PWD/models"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
-model=$work/siglip-base-shaped
-if [ ! -f "$model/onnx/vision_model.onnx" ]; then
-  if ! python3 -c "import numpy, onnx" 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check --target "$work/pydeps" numpy onnx
-    export PYTHONPATH="$PWD/$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
-  fi
-  python3 scripts/make_tiny_vit.py --base "$model"
-fi
+source benches/siglip_model.sh
 
 cargo build --release -q -p photon-cli
 photon=target/release/photon

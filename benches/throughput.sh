@@ -17,14 +17,7 @@ if ! command -v vipsthumbnail >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libvips-tools >/dev/null
 fi
 
-model=$work/siglip-base-shaped
-if [ ! -f "$model/onnx/vision_model.onnx" ]; then
-  if ! python3 -c "import numpy, onnx" 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check --target "$work/pydeps" numpy onnx
-    export PYTHONPATH="$PWD/$work/pydeps${PYTHONPATH:+:$PYTHONPATH}"
-  fi
-  python3 scripts/make_tiny_vit.py --base "$model"
-fi
+source benches/siglip_model.sh
 
 cargo build --release -q -p photon-cli
 # The HEIC set: the first 24 files of the 4000x3000 JPEG set re-encoded (pillow-heif, x265), once.

@@ -55,6 +55,26 @@ def int32_tokens(model, old_input, new_input):
     return model
 
 
+def export_towers(source, out, image_output, text_output, adapt_text):
+    """Writes out/visual/model.onnx and out/textual/model.onnx from the Hugging Face towers in
+    source: immich's names (`image`, `text`, `embedding`), one output each, int32 token ids;
+    `adapt_text` reshapes the text graph first."""
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(os.path.join(out, "visual"))
+    os.makedirs(os.path.join(out, "textual"))
+    vision = onnx.load(os.path.join(source, "onnx/vision_model.onnx"))
+    vision = keep_outputs(vision, {image_output})
+    vision = rename_io(vision, {"pixel_values": "image", image_output: "embedding"})
+    onnx.checker.check_model(vision)
+    onnx.save(vision, os.path.join(out, "visual/model.onnx"))
+    text = onnx.load(os.path.join(source, "onnx/text_model.onnx"))
+    text = keep_outputs(text, {text_output})
+    text = rename_io(text, {text_output: "embedding"})
+    text = int32_tokens(adapt_text(text), "input_ids", "text")
+    onnx.checker.check_model(text)
+    onnx.save(text, os.path.join(out, "textual/model.onnx"))
+
+
 def mask_from_ids(model, ids, eos_id):
     """Replaces the graph input `attention_mask` by one computed from the ids: 1 up to and
     including the first end-of-text token, 0 after it. OpenCLIP's text towers take the ids alone
@@ -83,25 +103,10 @@ def immich_clip(models):
     """testdata/models/immich-clip: tiny-clip as immich keeps openai's CLIP."""
     source = os.path.join(models, "tiny-clip")
     out = os.path.join(models, "immich-clip")
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(os.path.join(out, "visual"))
-    os.makedirs(os.path.join(out, "textual"))
     hf = json.load(open(os.path.join(source, "config.json")))
     eos_id = hf["text_config"]["eos_token_id"]
-
-    vision = onnx.load(os.path.join(source, "onnx/vision_model.onnx"))
-    vision = keep_outputs(vision, {"image_embeds"})
-    vision = rename_io(vision, {"pixel_values": "image", "image_embeds": "embedding"})
-    onnx.checker.check_model(vision)
-    onnx.save(vision, os.path.join(out, "visual/model.onnx"))
-
-    text = onnx.load(os.path.join(source, "onnx/text_model.onnx"))
-    text = keep_outputs(text, {"text_embeds"})
-    text = rename_io(text, {"text_embeds": "embedding"})
-    text = mask_from_ids(text, "input_ids", eos_id)
-    text = int32_tokens(text, "input_ids", "text")
-    onnx.checker.check_model(text)
-    onnx.save(text, os.path.join(out, "textual/model.onnx"))
+    export_towers(source, out, "image_embeds", "text_embeds",
+                  lambda text: mask_from_ids(text, "input_ids", eos_id))
 
     vocab = json.load(open(os.path.join(source, "tokenizer.json")))["model"]["vocab"]
     config = {
@@ -131,23 +136,8 @@ def immich_siglip(models):
     """testdata/models/immich-siglip: tiny-siglip as immich keeps OpenCLIP's SigLIP."""
     source = os.path.join(models, "tiny-siglip")
     out = os.path.join(models, "immich-siglip")
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(os.path.join(out, "visual"))
-    os.makedirs(os.path.join(out, "textual"))
     hf = json.load(open(os.path.join(source, "config.json")))
-
-    vision = onnx.load(os.path.join(source, "onnx/vision_model.onnx"))
-    vision = keep_outputs(vision, {"pooler_output"})
-    vision = rename_io(vision, {"pixel_values": "image", "pooler_output": "embedding"})
-    onnx.checker.check_model(vision)
-    onnx.save(vision, os.path.join(out, "visual/model.onnx"))
-
-    text = onnx.load(os.path.join(source, "onnx/text_model.onnx"))
-    text = keep_outputs(text, {"pooler_output"})
-    text = rename_io(text, {"pooler_output": "embedding"})
-    text = int32_tokens(text, "input_ids", "text")
-    onnx.checker.check_model(text)
-    onnx.save(text, os.path.join(out, "textual/model.onnx"))
+    export_towers(source, out, "pooler_output", "pooler_output", lambda text: text)
 
     vocab = json.load(open(os.path.join(source, "tokenizer.json")))["model"]["vocab"]
     config = {

@@ -53,12 +53,7 @@ pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedMode
         spec = spec.with_max_batch(max);
     }
     let embedder = {
-        let engine = options.backend.engine(
-            options.sessions,
-            options.threads,
-            options.device,
-            options.models.as_deref(),
-        )?;
+        let engine = options.engine()?;
         let spec = spec.clone();
         tokio::task::spawn_blocking(move || engine.image_encoder(spec))
             .await
@@ -103,12 +98,7 @@ pub async fn load_text_tower(dir: &Path, options: &ModelOptions) -> Result<TextT
     let text = photon_core::load_text_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
     let tokenizer =
         photon_core::TextTokenizer::from_spec(&text).map_err(|e| SetupError::Model(e.into()))?;
-    let engine = options.backend.engine(
-        options.sessions,
-        options.threads,
-        options.device,
-        options.models.as_deref(),
-    )?;
+    let engine = options.engine()?;
     let encoder = tokio::task::spawn_blocking(move || engine.text_encoder(text))
         .await
         .map_err(SetupError::engine)?

@@ -1,7 +1,8 @@
 //! [`ModelOptions`]: how a model folder is loaded.
 
 use crate::engine::Backend;
-use photon_backend_common::Device;
+use crate::load::SetupError;
+use photon_backend_common::{Device, Engine};
 use photon_core::{DEBIAN_DATA_NOUN, DEFAULT_TEMPLATE, TagOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -134,6 +135,17 @@ impl ModelOptions {
     pub fn tags(mut self, tags: TagOptions) -> Self {
         self.tags = tags;
         self
+    }
+
+    /// The engine these options ask for, on their device, with ONNX Runtime from their models
+    /// folder.
+    pub(crate) fn engine(&self) -> Result<Box<dyn Engine>, SetupError> {
+        self.backend.engine(
+            self.sessions,
+            self.threads,
+            self.device,
+            self.models.as_deref(),
+        )
     }
 
     pub(crate) fn note(&self, message: &str) {

@@ -84,12 +84,7 @@ async fn zero_shot(
     };
     let scoring = ZeroShotScoring::for_model(&text);
     let encoder = {
-        let engine = options.backend.engine(
-            options.sessions,
-            options.threads,
-            options.device,
-            options.models.as_deref(),
-        )?;
+        let engine = options.engine()?;
         let text = text.clone();
         tokio::task::spawn_blocking(move || engine.text_encoder(text))
             .await

@@ -22,8 +22,9 @@ pub(crate) struct GraphIo {
 }
 
 impl GraphIo {
-    /// Reads `session`'s declared types; `input` is the image input's name.
-    pub(crate) fn of(session: &Session, input: &str, device: Device) -> Self {
+    /// Reads `session`'s declared types; `input` is the image input's name. On a GPU it stages
+    /// one value in pinned memory, so a device without it fails here rather than every batch.
+    pub(crate) fn of(session: &Session, input: &str, device: Device) -> Result<Self, EmbedError> {
         let is_f16 =
             |dtype: &ort::value::ValueType| dtype.tensor_type() == Some(TensorElementType::Float16);
         let input_f16 = session
@@ -40,11 +41,14 @@ impl GraphIo {
             Device::Cuda(n) => Some(n),
             _ => None,
         };
-        Self {
+        if let Some(ordinal) = pinned {
+            pinned_input(session, ordinal, [1, 1, 1, 1], &[0.0])?;
+        }
+        Ok(Self {
             input_f16,
             f16_outputs,
             pinned,
-        }
+        })
     }
 
     /// The batch as the graph's input tensor.
@@ -99,7 +103,9 @@ fn pinned_input(
     .map_err(backend)?;
     let allocator = Allocator::new(session, info).map_err(backend)?;
     let mut tensor = Tensor::<f32>::new(&allocator, shape).map_err(backend)?;
-    let (_, staged) = tensor.extract_tensor_mut();
+    // The fallible form: a memory ONNX Runtime reports as not host-accessible is an error for
+    // this batch, not a panic.
+    let (_, staged) = tensor.try_extract_tensor_mut::<f32>().map_err(backend)?;
     staged.copy_from_slice(data);
     Ok(tensor.into_dyn())
 }

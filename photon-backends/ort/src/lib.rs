@@ -124,7 +124,12 @@ impl OrtEmbedder {
             &[spec.input_name.as_str()],
             &output_names(&spec),
         )?;
-        let io = GraphIo::of(&sessions[0], &spec.input_name, options.device);
+        let io = GraphIo::of(&sessions[0], &spec.input_name, options.device).map_err(|e| {
+            OrtError::Device {
+                device: options.device.to_string(),
+                message: format!("no pinned host memory: {e}"),
+            }
+        })?;
         Ok(Self {
             spec,
             io,

@@ -2,7 +2,7 @@
 //! is recognised as, and which values came from somewhere other than its own files.
 
 use super::hf_config::folder_name;
-use super::onnx_graph::GraphInterface;
+use super::onnx_graph::{GraphInterface, TensorDecl};
 use super::spec::{DESCRIPTOR_FILE, ModelFamily, ModelSpec, ModelSpecError, invalid};
 use crate::text::TextSpec;
 use std::path::{Path, PathBuf};
@@ -157,6 +157,25 @@ impl ModelFile {
         let graph = GraphInterface::parse(&bytes).map_err(|e| invalid(&path, e))?;
         let hash = blake3::hash(&bytes).to_hex()[..12].to_owned();
         Ok(Self { path, graph, hash })
+    }
+
+    /// The spec of the image tower in this file, fed through `input` and embedding with
+    /// `output`; a graph that fixes its batch at 1 never gets more.
+    pub(crate) fn image_spec(
+        &self,
+        id: String,
+        preprocessing: crate::Preprocessing,
+        dim: usize,
+        input: &TensorDecl,
+        output: &TensorDecl,
+    ) -> ModelSpec {
+        let spec = ModelSpec::new(id, preprocessing, dim)
+            .with_io_names(&input.name, &output.name, None)
+            .with_model_file(self.path.clone());
+        match input.batch_dim() {
+            Some(1) => spec.with_max_batch(1),
+            _ => spec,
+        }
     }
 
     /// `name@hash`, the model's id in records.

@@ -68,15 +68,9 @@ pub(super) fn hf_vision_tower(dir: &Path) -> Result<(ModelSpec, Vec<Filled>), Mo
         ModelFamily::Clip => "clip",
         _ => "siglip",
     };
-    let mut spec = ModelSpec::new(file.id(dir, fallback, ""), preprocessing, dim).with_io_names(
-        &input.name,
-        &output.name,
-        None,
-    );
-    if input.batch_dim() == Some(1) {
-        spec = spec.with_max_batch(1);
-    }
-    Ok((spec.with_model_file(file.path), config.filled))
+    let id = file.id(dir, fallback, "");
+    let spec = file.image_spec(id, preprocessing, dim, input, output);
+    Ok((spec, config.filled))
 }
 
 /// The width of a CLIP vision tower exported without its projection: what the graph declares,

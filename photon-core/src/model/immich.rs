@@ -108,15 +108,9 @@ pub(crate) fn immich_vision_tower(dir: &Path) -> Result<(ModelSpec, Vec<Filled>)
     let dim = config.embedding_dim(output, &file.path)?;
     let preprocessing = preprocess_cfg(dir, &mut config, input, &file.path)?;
     check_input_size(input, &preprocessing, &file.path)?;
-    let mut spec = ModelSpec::new(file.id(dir, "immich", ""), preprocessing, dim).with_io_names(
-        &input.name,
-        &output.name,
-        None,
-    );
-    if input.batch_dim() == Some(1) {
-        spec = spec.with_max_batch(1);
-    }
-    Ok((spec.with_model_file(file.path), config.filled))
+    let id = file.id(dir, "immich", "");
+    let spec = file.image_spec(id, preprocessing, dim, input, output);
+    Ok((spec, config.filled))
 }
 
 /// `visual/preprocess_cfg.json` (OpenCLIP's `PreprocessCfg`): size, mean, std, interpolation and
