@@ -135,7 +135,13 @@ impl Iterator for RecordReader {
 /// Adds what the Parquet file `path` recorded to `index`, reading only the columns resume
 /// needs. Returns the records read.
 pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, ArrowRecordError> {
-    let columns = ["file_path", "file_size", "file_mtime_ns", "content_hash"];
+    let columns = [
+        "file_path",
+        "file_size",
+        "file_mtime_ns",
+        "content_hash",
+        "error",
+    ];
     let mut records = 0;
     for batch in files::read_columns(path, &columns)? {
         let batch = batch?;
@@ -149,7 +155,14 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
                 path.display()
             )));
         };
+        // The error struct, null on successes (a file without the column has none).
+        let errors = (batch.num_columns() > 4).then(|| batch.column(4));
         for row in 0..batch.num_rows() {
+            if errors.is_some_and(|e| e.is_valid(row)) {
+                index.insert_failure(paths.value(row).to_owned());
+                records += 1;
+                continue;
+            }
             let size = sizes.is_valid(row).then(|| sizes.value(row));
             index.insert(
                 paths.value(row).to_owned(),

@@ -154,10 +154,17 @@ pub struct ProcessArgs {
     #[arg(short, long, value_name = "N")]
     pub parallel: Option<usize>,
 
-    /// Resume: keep the records already in --output and skip inputs they cover (same path and
-    /// size, and same modification time or content hash). A torn last line is repaired.
+    /// Resume: keep the records already in --output and skip the inputs whose latest record
+    /// is a success that still matches the file (same path and size, and same modification
+    /// time or content hash). Inputs whose latest record is an error are retried. A torn last
+    /// line is repaired.
     #[arg(long, requires = "output")]
     pub skip_existing: bool,
+
+    /// With --skip-existing: keep inputs whose latest record is an error skipped too, rather
+    /// than retrying them.
+    #[arg(long, requires = "skip_existing")]
+    pub skip_failed: bool,
 
     /// Order of the output records.
     #[arg(long, value_enum, default_value_t = Order::Completion)]

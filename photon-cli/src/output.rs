@@ -42,7 +42,10 @@ fn open_jsonl(path: &Path, args: &ProcessArgs) -> Result<Output, String> {
             path.display()
         );
     }
-    Ok((Box::new(sink), Some(Arc::new(index))))
+    Ok((
+        Box::new(sink),
+        Some(Arc::new(index.skip_failed(args.skip_failed))),
+    ))
 }
 
 fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
@@ -68,5 +71,8 @@ fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<O
             path.display()
         );
     }
-    Ok((Box::new(sink), Some(Arc::new(index))))
+    Ok((
+        Box::new(sink),
+        Some(Arc::new(index.skip_failed(args.skip_failed))),
+    ))
 }

@@ -59,10 +59,11 @@ impl Reporter {
         let memory =
             peak_memory_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
         eprintln!(
-            "photon: {} processed, {} failed, {} skipped, {not_images} not images in {:.2} s ({:.1} images/s){memory}{}",
+            "photon: {} processed, {} failed, {} skipped, {} retried, {not_images} not images in {:.2} s ({:.1} images/s){memory}{}",
             counts.done,
             counts.failed,
             counts.skipped,
+            counts.retried,
             summary.elapsed.as_secs_f64(),
             summary.images_per_second(),
             if summary.cancelled {

@@ -116,7 +116,7 @@ fn a_mixed_folder_gives_one_record_per_image_and_exit_status_1() {
     assert_eq!(flower["exif"]["camera_model"], "Canon PowerShot S40");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("8 processed, 8 failed, 0 skipped, 1 not images in"),
+        stderr.contains("8 processed, 8 failed, 0 skipped, 0 retried, 1 not images in"),
         "summary: {stderr}"
     );
     assert!(stderr.contains("images/s"));

@@ -15,6 +15,9 @@ pub struct ProgressCounts {
     pub failed: u64,
     /// Inputs skipped because an earlier run already recorded them.
     pub skipped: u64,
+    /// Inputs processed again because their latest earlier record was an error; each is also
+    /// counted in `done` or `failed` once it finishes.
+    pub retried: u64,
     /// Bytes of successfully processed inputs.
     pub bytes: u64,
 }
@@ -70,6 +73,14 @@ impl ProgressTracker {
 
     pub(crate) fn skipped(&self, file_path: &str) {
         self.update(ProgressEvent::Skipped { file_path }, |c| c.skipped += 1);
+    }
+
+    /// Counts an input resume retries; it is reported again when it finishes.
+    pub(crate) fn retried(&self) {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retried += 1;
     }
 
     pub(crate) fn finished(&self, record: &Record) {

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-/// The identity an earlier record gives an input.
+/// The identity an earlier record gives an input, and whether that record was an error.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Seen {
     size: Option<u64>,
     mtime_ns: Option<i64>,
     content_hash: Option<String>,
+    failed: bool,
 }
 
 /// The fields of a record that resume needs; everything else on the line is ignored.
@@ -25,6 +26,9 @@ struct RecordKey {
     file_mtime_ns: Option<i64>,
     #[serde(default)]
     content_hash: Option<String>,
+    /// Present (not null) on error records; its contents do not matter here.
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
 }
 
 /// What reading an earlier output found.
@@ -50,14 +54,24 @@ pub(crate) enum ResumeDecision {
     /// Same path and size but a different modification time: process it unless its content
     /// hash is still this one.
     ProcessUnlessHash(String),
-    /// Already recorded and unchanged: skip it.
+    /// Its latest record is an error: process it again (a file that was missing, unreadable or
+    /// timed out may be fine now, and a newer Photon may read what an older one refused).
+    Retry,
+    /// Already recorded and unchanged, or a failure the caller keeps: skip it.
     Skip,
 }
 
-/// The inputs an earlier run recorded, by `file_path`.
+/// The inputs an earlier run recorded, by `file_path`: the latest record of each decides.
+///
+/// **The rule**: an input is skipped only when its latest record is a success and still matches
+/// the file (same size, and same modification time or, failing that, the same content hash).
+/// An input whose latest record is an error is retried, unless
+/// [`skip_failed`](ResumeIndex::skip_failed) keeps failures as they are; a retried input gets a
+/// new record, which then is its latest.
 #[derive(Debug, Clone, Default)]
 pub struct ResumeIndex {
     seen: HashMap<String, Seen>,
+    skip_failed: bool,
 }
 
 impl ResumeIndex {
@@ -113,6 +127,26 @@ impl ResumeIndex {
         Ok((index, report))
     }
 
+    /// Keeps inputs whose latest record is an error skipped (`true`) rather than retried (the
+    /// default, `false`).
+    ///
+    /// ```
+    /// use photon_core::ResumeIndex;
+    /// let jsonl = b"{\"file_path\":\"gone.jpg\",\"error\":{\"stage\":\"read\"}}\n";
+    /// let (index, _) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
+    /// assert_eq!(index.failures(), 1);
+    /// let index = index.skip_failed(true);
+    /// ```
+    pub fn skip_failed(mut self, skip: bool) -> Self {
+        self.skip_failed = skip;
+        self
+    }
+
+    /// Inputs whose latest record is an error.
+    pub fn failures(&self) -> usize {
+        self.seen.values().filter(|s| s.failed).count()
+    }
+
     /// Number of inputs recorded.
     pub fn len(&self) -> usize {
         self.seen.len()
@@ -124,17 +158,32 @@ impl ResumeIndex {
     }
 
     fn insert_key(&mut self, key: RecordKey) {
-        self.insert(
-            key.file_path,
-            key.file_size,
-            key.file_mtime_ns,
-            key.content_hash,
-        );
+        if key.error.is_some() {
+            self.insert_failure(key.file_path);
+        } else {
+            self.insert(
+                key.file_path,
+                key.file_size,
+                key.file_mtime_ns,
+                key.content_hash,
+            );
+        }
     }
 
-    /// Adds what one earlier record says about its input (its `file_path`, `file_size`,
-    /// `file_mtime_ns` and `content_hash`), for outputs that are not JSON Lines. Inserted in
-    /// the order they were written: a later record for the same path replaces an earlier one.
+    /// Adds that the latest record of `file_path` is an error, for outputs that are not JSON
+    /// Lines. Like [`insert`](ResumeIndex::insert), a later record replaces an earlier one.
+    pub fn insert_failure(&mut self, file_path: String) {
+        let failed = Seen {
+            failed: true,
+            ..Seen::default()
+        };
+        self.seen.insert(file_path, failed);
+    }
+
+    /// Adds what one earlier successful record says about its input (its `file_path`,
+    /// `file_size`, `file_mtime_ns` and `content_hash`), for outputs that are not JSON Lines.
+    /// Inserted in the order they were written: a later record for the same path replaces an
+    /// earlier one.
     pub fn insert(
         &mut self,
         file_path: String,
@@ -148,6 +197,7 @@ impl ResumeIndex {
                 size: file_size,
                 mtime_ns: file_mtime_ns,
                 content_hash,
+                failed: false,
             },
         );
     }
@@ -155,14 +205,20 @@ impl ResumeIndex {
     /// Decides what to do with `source`, given the file's current `stamp` (for paths; `None`
     /// when it could not be read or for in-memory bytes).
     ///
-    /// An input whose earlier record has no size (it failed before it could be read) is
-    /// skipped: its record stands, so every input keeps exactly one line.
+    /// See the rule on [`ResumeIndex`].
     pub(crate) fn decide(&self, source: &Source, stamp: Option<FileStamp>) -> ResumeDecision {
         let Some(seen) = self.seen.get(&source.display_path()) else {
             return ResumeDecision::Process;
         };
+        if seen.failed {
+            return match self.skip_failed {
+                true => ResumeDecision::Skip,
+                false => ResumeDecision::Retry,
+            };
+        }
         let Some(size) = seen.size else {
-            return ResumeDecision::Skip;
+            // A success that does not say what it read cannot be matched: redo it.
+            return ResumeDecision::Process;
         };
         let (current_size, current_mtime) = match (source, stamp) {
             (Source::Bytes { bytes, .. }, _) => (Some(bytes.len() as u64), None),
@@ -203,5 +259,56 @@ mod tests {
             bytes: b"abcd".to_vec(),
         };
         assert_eq!(index.decide(&grown, None), ResumeDecision::Process);
+    }
+
+    #[test]
+    fn the_latest_record_decides_and_failures_are_retried_unless_kept() {
+        let jsonl = concat!(
+            "{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\",\"error\":null}\n",
+            "{\"file_path\":\"b.jpg\",\"error\":{\"stage\":\"read\",\"kind\":\"not_found\"}}\n",
+            "{\"file_path\":\"c.jpg\",\"file_size\":3,\"error\":{\"stage\":\"decode\"}}\n",
+            "{\"file_path\":\"d.jpg\",\"file_size\":3,\"error\":{\"stage\":\"decode\"}}\n",
+            "{\"file_path\":\"d.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n",
+            "{\"file_path\":\"e.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n",
+            "{\"file_path\":\"e.jpg\",\"error\":{\"stage\":\"read\"}}\n",
+        );
+        let (index, report) = ResumeIndex::from_reader(jsonl.as_bytes()).unwrap();
+        assert_eq!((report.records, index.len(), index.failures()), (7, 5, 3));
+        let bytes = |name: &str| Source::Bytes {
+            name: name.into(),
+            bytes: b"abc".to_vec(),
+        };
+        let decide = |index: &ResumeIndex, name: &str| index.decide(&bytes(name), None);
+        assert_eq!(
+            decide(&index, "a.jpg"),
+            ResumeDecision::ProcessUnlessHash("h".into())
+        );
+        assert_eq!(
+            decide(&index, "b.jpg"),
+            ResumeDecision::Retry,
+            "no size: retried"
+        );
+        assert_eq!(
+            decide(&index, "c.jpg"),
+            ResumeDecision::Retry,
+            "same size: retried"
+        );
+        assert_eq!(
+            decide(&index, "d.jpg"),
+            ResumeDecision::ProcessUnlessHash("h".into())
+        );
+        assert_eq!(
+            decide(&index, "e.jpg"),
+            ResumeDecision::Retry,
+            "failed last"
+        );
+        let kept = index.skip_failed(true);
+        for name in ["b.jpg", "c.jpg", "e.jpg"] {
+            assert_eq!(decide(&kept, name), ResumeDecision::Skip, "{name}");
+        }
+        assert_eq!(
+            decide(&kept, "d.jpg"),
+            ResumeDecision::ProcessUnlessHash("h".into())
+        );
     }
 }

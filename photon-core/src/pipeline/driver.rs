@@ -119,9 +119,13 @@ async fn admit(
         None => ResumeDecision::Process,
         Some(index) => decide(index, &item).await,
     };
-    if decision == ResumeDecision::Skip {
-        tracker.skipped(&item_path(&item));
-        return None;
+    match decision {
+        ResumeDecision::Skip => {
+            tracker.skipped(&item_path(&item));
+            return None;
+        }
+        ResumeDecision::Retry => tracker.retried(),
+        _ => {}
     }
     Some(match (item, decision) {
         (Err(e), _) => Work::Failed(Record::failed(e.path.to_string_lossy(), e.to_item_error())),
