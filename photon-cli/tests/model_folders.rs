@@ -3,6 +3,7 @@
 //! as the complete folder of the same weights does; `photon models show` says how each was read.
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -478,4 +479,91 @@ fn an_immich_clip_folder_tags_and_searches_as_its_hugging_face_twin() {
     let hf = tags_and_search(&testdata().join("models/tiny-clip"), work.path(), &[]);
     let immich = tags_and_search(&testdata().join("models/immich-clip"), work.path(), &[]);
     assert_same(&hf, &immich);
+}
+
+/// SigLIP's confidence, by hand: sigmoid(cos · e^scale + bias), with the cosine from `photon
+/// search` (the text query being the prompt the tag was scored with).
+fn siglip_confidences(model: &Path, work: &Path, extra: &[&str]) -> Vec<(f64, f64)> {
+    let vocabulary = work.join("one.txt");
+    std::fs::write(&vocabulary, "cat\n").unwrap();
+    let out = work.join("scored.jsonl");
+    let _ = std::fs::remove_file(&out);
+    let photos = testdata().join("photos");
+    let mut args = vec![
+        "process",
+        photos.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--vocabulary",
+        vocabulary.to_str().unwrap(),
+        "--min-confidence",
+        "0",
+        "--no-thumbnail",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&photon(&args, work));
+    let search = ok(&photon(
+        &[
+            "search",
+            out.to_str().unwrap(),
+            "a photo of a cat",
+            "--model",
+            model.to_str().unwrap(),
+            "--json",
+            "--top",
+            "7",
+        ],
+        work,
+    ));
+    let cosines: HashMap<String, f64> = search
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|h| {
+            (
+                h["file_path"].as_str().unwrap().to_owned(),
+                h["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let records: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 7);
+    records
+        .iter()
+        .map(|r| {
+            let cosine = cosines[r["file_path"].as_str().unwrap()];
+            (cosine, r["tags"][0]["confidence"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn siglip_confidences_follow_the_configs_scale_and_bias_and_the_flags_override_them() {
+    let work = tempfile::tempdir().unwrap();
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let model = testdata().join("models/tiny-siglip");
+    // tiny-siglip's config.json: logit_scale 2.3, logit_bias -1.5.
+    for (extra, scale, bias) in [
+        (&[][..], 2.3f64, -1.5f64),
+        (
+            &["--logit-scale", "1.0", "--logit-bias", "0.25"][..],
+            1.0,
+            0.25,
+        ),
+    ] {
+        let pairs = siglip_confidences(&model, work.path(), extra);
+        assert_eq!(pairs.len(), 7);
+        for (cosine, confidence) in pairs {
+            let want = sigmoid(cosine * scale.exp() + bias);
+            assert!(
+                (confidence - want).abs() < 1e-5,
+                "{extra:?}: {confidence} vs {want} (cos {cosine})"
+            );
+        }
+    }
 }

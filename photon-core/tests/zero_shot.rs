@@ -149,7 +149,7 @@ fn tiny_siglip() -> (TextSpec, TextTokenizer) {
 }
 
 #[tokio::test]
-async fn the_cache_is_keyed_by_model_vocabulary_and_template() {
+async fn the_cache_is_keyed_by_model_tokenizer_vocabulary_and_template() {
     let (spec, tokenizer) = tiny_siglip();
     let calls = Arc::new(AtomicUsize::new(0));
     let encoder = CountingEncoder {
@@ -193,8 +193,71 @@ async fn the_cache_is_keyed_by_model_vocabulary_and_template() {
     assert!(built, "another template rebuilds");
     assert_ne!(other.vectors(), first.vectors());
 
+    // Another tokenizer (one more word in tokenizer.json), or another tokenising config (a pad
+    // token, a length), with the same text model file: rebuilt, never the stale bank.
+    let (spec, _) = tiny_siglip();
+    let moved = tempfile::tempdir().unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec.tokenizer_file).unwrap()).unwrap();
+    json["model"]["vocab"]["zebra"] = 36.into();
+    let edited = moved.path().join("tokenizer.json");
+    std::fs::write(&edited, json.to_string()).unwrap();
+    let mut respelled = spec.clone();
+    respelled.tokenizer_file = edited;
+    let mut repadded = spec.clone();
+    repadded.pad_id = 2;
+    let mut shortened = spec.clone();
+    shortened.max_len = 16;
+    for (what, changed) in [
+        ("tokenizer.json", respelled),
+        ("pad token", repadded),
+        ("length", shortened),
+    ] {
+        let tokenizer = TextTokenizer::from_spec(&changed).unwrap();
+        let (bank, built) = LabelBank::load_or_build(
+            cache.path(),
+            &encoder,
+            &tokenizer,
+            vocabulary(),
+            DEFAULT_TEMPLATE,
+            2,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert!(built, "another {what} rebuilds");
+        if what == "pad token" {
+            // (This encoder sums the ids, so only the pad shows in its vectors.)
+            assert_ne!(bank.vectors(), first.vectors(), "the pad changes the ids");
+        }
+    }
+    // Another text model (its id names its file's hash): rebuilt.
+    let mut other_model = encoder.spec.clone();
+    other_model.id = "tiny-siglip/text@000000000000".into();
+    let other_encoder = CountingEncoder {
+        spec: other_model,
+        calls: calls.clone(),
+    };
+    let (_, built) = LabelBank::load_or_build(
+        cache.path(),
+        &other_encoder,
+        &tokenizer,
+        vocabulary(),
+        DEFAULT_TEMPLATE,
+        2,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(built, "another text model rebuilds");
+
     // A stale or damaged file where the bank should be is never used.
-    let key = LabelBank::cache_key(&encoder.spec().id, &vocabulary(), DEFAULT_TEMPLATE);
+    let key = LabelBank::cache_key(
+        &encoder.spec().id,
+        &tokenizer,
+        &vocabulary(),
+        DEFAULT_TEMPLATE,
+    );
     let path = LabelBank::cache_path(cache.path(), &key);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();

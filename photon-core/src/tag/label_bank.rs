@@ -70,12 +70,19 @@ impl LabelBank {
         score_bank(self, embedding, scoring, k)
     }
 
-    /// The cache key of a bank: text model id (which includes its file hash), vocabulary and
-    /// template, hashed together.
-    pub fn cache_key(text_model_id: &str, labels: &[Label], template: &str) -> String {
+    /// The cache key of a bank: the text model's id (which includes its file's hash), the
+    /// tokenizer's [fingerprint](TextTokenizer::fingerprint) (its file and the model's
+    /// tokenising config), the vocabulary and the template, hashed together. A change to any of
+    /// them builds a new bank.
+    pub fn cache_key(
+        text_model_id: &str,
+        tokenizer: &TextTokenizer,
+        labels: &[Label],
+        template: &str,
+    ) -> String {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&VERSION.to_le_bytes());
-        for part in [text_model_id, template] {
+        for part in [text_model_id, tokenizer.fingerprint(), template] {
             hasher.update(&(part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }
@@ -220,7 +227,7 @@ impl LabelBank {
         batch: usize,
         progress: impl FnMut(usize, usize),
     ) -> Result<(Self, bool), TextError> {
-        let key = Self::cache_key(&encoder.spec().id, &labels, template);
+        let key = Self::cache_key(&encoder.spec().id, tokenizer, &labels, template);
         let path = Self::cache_path(cache_dir, &key);
         if let Ok(Some(bank)) = Self::load(&path, &key) {
             return Ok((bank, false));

@@ -32,13 +32,18 @@ pub struct TextTokenizer {
     pad_id: u32,
     eos_id: u32,
     canonicalize: bool,
+    fingerprint: String,
 }
 
 impl TextTokenizer {
     /// Loads `spec.tokenizer_file`.
     pub fn from_spec(spec: &TextSpec) -> Result<Self, TextError> {
-        let inner = tokenizers::Tokenizer::from_file(&spec.tokenizer_file)
-            .map_err(|e| TextError::Tokenizer(format!("{}: {e}", spec.tokenizer_file.display())))?;
+        let file = &spec.tokenizer_file;
+        let shown =
+            |e: &dyn std::fmt::Display| TextError::Tokenizer(format!("{}: {e}", file.display()));
+        let bytes = std::fs::read(file).map_err(|e| shown(&e))?;
+        let inner = tokenizers::Tokenizer::from_bytes(&bytes).map_err(|e| shown(&e))?;
+        let fingerprint = fingerprint(&bytes, spec);
         Ok(Self {
             inner,
             family: spec.family,
@@ -46,7 +51,16 @@ impl TextTokenizer {
             pad_id: spec.pad_id,
             eos_id: spec.eos_id,
             canonicalize: spec.canonicalize,
+            fingerprint,
         })
+    }
+
+    /// What decides the token ids this tokenizer gives a text, hashed: `tokenizer.json`'s
+    /// bytes, the family's rules, the length, the pad and end tokens and the cleaning. Two
+    /// tokenizers with the same fingerprint give every text the same ids, so it keys caches of
+    /// text embeddings (the zero-shot label banks).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// Tokenises `texts`: special tokens as the tokenizer defines them, cut to the model's
@@ -89,6 +103,19 @@ impl TextTokenizer {
             attention_mask: (self.family == ModelFamily::Clip).then_some(mask),
         })
     }
+}
+
+/// BLAKE3 of the tokenizer file and the spec's tokenising fields.
+fn fingerprint(tokenizer_json: &[u8], spec: &TextSpec) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(tokenizer_json.len() as u64).to_le_bytes());
+    hasher.update(tokenizer_json);
+    let rules = format!(
+        "{:?} len {} pad {} eos {} canonicalize {}",
+        spec.family, spec.max_len, spec.pad_id, spec.eos_id, spec.canonicalize
+    );
+    hasher.update(rules.as_bytes());
+    hasher.finalize().to_hex().to_string()
 }
 
 /// OpenCLIP's `canonicalize_text`: underscores to spaces, ASCII punctuation dropped, lower case,
