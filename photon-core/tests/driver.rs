@@ -313,17 +313,22 @@ async fn a_panicking_plugin_fails_only_its_own_inputs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_counts_every_input() {
     let events = Arc::new(Mutex::new(Vec::<ProgressCounts>::new()));
-    let sink = events.clone();
-    let (index, _) = ResumeIndex::from_reader(
-        &b"{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}\n"[..],
-    )
-    .unwrap();
+    let skipped_paths = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (sink, skipped_sink) = (events.clone(), skipped_paths.clone());
+    // "skip-me" was recorded with the same size and content: skipped. "done-before" was
+    // recorded with another size: processed again.
+    let earlier = format!(
+        "{{\"file_path\":\"done-before\",\"file_size\":4,\"content_hash\":\"x\"}}\n\
+         {{\"file_path\":\"skip-me\",\"file_size\":3,\"content_hash\":\"{}\"}}\n",
+        photon_core::content_hash(b"1:0")
+    );
+    let (index, _) = ResumeIndex::from_reader(earlier.as_bytes()).unwrap();
     let opts = RunOptions::default()
-        .total(Some(4))
+        .total(Some(5))
         .resume(Some(Arc::new(index)))
         .progress(move |event: &ProgressEvent<'_>, counts: &ProgressCounts| {
             if let ProgressEvent::Skipped { file_path } = event {
-                assert_eq!(*file_path, "done-before");
+                skipped_sink.lock().unwrap().push(file_path.to_string());
             }
             sink.lock().unwrap().push(*counts);
         });
@@ -334,17 +339,33 @@ async fn progress_counts_every_input() {
             name: "bad".into(),
             bytes: b"nonsense".to_vec(),
         },
-        // Recorded before with another size, so it is processed again.
         item("done-before", 1, 0),
+        item("skip-me", 1, 0),
     ];
     let records = run_all(&light_pipeline().build(), items, opts).await;
-    assert_eq!(records.len(), 4);
-    let last = *events.lock().unwrap().last().unwrap();
+    assert_eq!(records.len(), 4, "no record for the skipped input");
+    assert_eq!(*skipped_paths.lock().unwrap(), ["skip-me"]);
+    let events = events.lock().unwrap();
+    assert_eq!(
+        events.len(),
+        5,
+        "one event per input, the skipped one included"
+    );
+    let last = *events.last().unwrap();
     assert_eq!(
         (last.total, last.done, last.failed, last.skipped),
-        (Some(4), 3, 1, 0)
+        (Some(5), 3, 1, 1)
     );
-    assert_eq!(last.completed(), 4);
+    assert_eq!(
+        last.completed(),
+        5,
+        "completed reaches total, skipped included"
+    );
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[1].completed() == w[0].completed() + 1)
+    );
 }
 
 fn read_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
@@ -355,9 +376,11 @@ fn read_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Resumes into `out`; the hostile inputs' error records are kept (`skip_failed`), so that
+/// every input is done once (retrying failures is tested with the CLI, resume_failures.rs).
 async fn process_folder(dir: &std::path::Path, out: &std::path::Path) -> (u64, u64) {
     let (mut sink, index, _) = JsonlSink::resume(out).unwrap();
-    let opts = RunOptions::default().resume(Some(Arc::new(index)));
+    let opts = RunOptions::default().resume(Some(Arc::new(index.skip_failed(true))));
     let sources = futures_util::stream::iter(photon_core::walk([dir], &Default::default()));
     let summary = Pipeline::default()
         .run_into(sources, opts, &mut sink)
@@ -443,11 +466,44 @@ fn the_resume_reader_cuts_only_a_torn_tail() {
     assert_eq!((report.records, report.missing_final_newline), (1, true));
 }
 
-/// Sleeps `delay` on its first call only, as a stuck engine would.
+/// A gate a stuck stage waits behind until the test opens it, after its measurements: the
+/// stage is stuck for as long as the test looks, however slow the machine.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn wait(&self) {
+        let (open, changed) = &*self.0;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = changed.wait(open).unwrap();
+        }
+    }
+
+    fn open(&self) {
+        let (open, changed) = &*self.0;
+        *open.lock().unwrap() = true;
+        changed.notify_all();
+    }
+}
+
+/// Decodes like [`SlowDecoder`], except that `"stuck"` waits behind the gate.
+struct GatedDecoder(Gate);
+
+impl Decoder for GatedDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        if bytes == b"stuck" {
+            self.0.wait();
+        }
+        SlowDecoder.decode(bytes, req)
+    }
+}
+
+/// Its first call waits behind the gate, as a stuck engine would; the others return at once.
 struct StuckOnceEmbedder {
     spec: ModelSpec,
     calls: Mutex<usize>,
-    delay: Duration,
+    gate: Gate,
 }
 
 #[async_trait]
@@ -462,7 +518,10 @@ impl Embedder for StuckOnceEmbedder {
             *calls == 1
         };
         if first {
-            tokio::time::sleep(self.delay).await;
+            let gate = self.gate.clone();
+            tokio::task::spawn_blocking(move || gate.wait())
+                .await
+                .unwrap();
         }
         Ok((0..batch.len)
             .map(|i| ModelOutput {
@@ -473,43 +532,55 @@ impl Embedder for StuckOnceEmbedder {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
-    // One decode takes 4 s; with a 300 ms limit it becomes a timeout record in the decode
-    // stage and the other inputs go on.
-    let pipeline = light_pipeline().build();
-    let mut items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 10, i)).collect();
-    items.insert(2, item("stuck", 4_000, 9));
-    let opts = RunOptions::default()
-        .parallel(2)
-        .cpu_timeout(Some(Duration::from_millis(300)));
-    let start = Instant::now();
-    let records = run_all(&pipeline, items, opts).await;
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        start.elapsed()
-    );
-    assert_eq!(records.len(), 7);
-    for record in &records {
-        match record {
-            Record::Error(e) => {
-                assert_eq!(e.file_path, "stuck");
-                assert_eq!(
-                    (e.error.stage, e.error.kind.as_str()),
-                    (Stage::Decode, "timeout")
-                );
-            }
-            Record::Image(r) => assert!(r.file_path.starts_with("ok")),
-        }
-    }
+/// Runs `items` to the end, failing (rather than hanging) past 10 s.
+async fn run_within(pipeline: &Pipeline, items: Vec<Source>, opts: RunOptions) -> Vec<Record> {
+    tokio::time::timeout(Duration::from_secs(10), run_all(pipeline, items, opts))
+        .await
+        .expect("the run stalled behind the stuck stage")
+}
 
-    // The first embedder call hangs for 30 s: its batch times out, later batches succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_decode_times_out_and_frees_its_slot_at_once() {
+    // One input in flight at a time, the first stuck until after the measurement: the rest of
+    // the run can only go on if the timeout gives the slot back while the decode still hangs.
+    let gate = Gate::default();
+    let pipeline = light_pipeline().decoder(GatedDecoder(gate.clone())).build();
+    let mut items = vec![Source::Bytes {
+        name: "stuck".into(),
+        bytes: b"stuck".to_vec(),
+    }];
+    items.extend((0..10).map(|i| item(&format!("ok{i}"), 10, i)));
+    let opts = RunOptions::default()
+        .parallel(1)
+        .cpu_timeout(Some(Duration::from_millis(200)));
+    let start = Instant::now();
+    let records = run_within(&pipeline, items, opts).await;
+    let elapsed = start.elapsed();
+    gate.open();
+    // 200 ms for the timeout, then ten inputs of 10 ms: well under a second.
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+    assert_eq!(records.len(), 11);
+    let failed: Vec<&Record> = records.iter().filter(|r| !r.is_ok()).collect();
+    assert_eq!(failed.len(), 1);
+    let Record::Error(e) = failed[0] else {
+        unreachable!()
+    };
+    assert_eq!(e.file_path, "stuck");
+    assert_eq!(
+        (e.error.stage, e.error.kind.as_str()),
+        (Stage::Decode, "timeout")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_model_call_times_out_and_the_next_batches_run() {
+    // One model call at a time; the first never returns until after the measurement.
+    let gate = Gate::default();
     let pipeline = light_pipeline()
         .embedder(StuckOnceEmbedder {
             spec: tiny_spec(2),
             calls: Mutex::new(0),
-            delay: Duration::from_secs(30),
+            gate: gate.clone(),
         })
         .build();
     let items: Vec<Source> = (0..6).map(|i| item(&format!("ok{i}"), 0, i)).collect();
@@ -517,14 +588,13 @@ async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
         .parallel(1)
         .order(OutputOrder::Input)
         .embed_parallel(1)
-        .embed_timeout(Some(Duration::from_millis(300)));
+        .embed_timeout(Some(Duration::from_millis(200)));
     let start = Instant::now();
-    let records = run_all(&pipeline, items, opts).await;
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        start.elapsed()
-    );
+    let records = run_within(&pipeline, items, opts).await;
+    let elapsed = start.elapsed();
+    gate.open();
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+    assert_eq!(records.len(), 6);
     let timed_out: Vec<&str> = records
         .iter()
         .filter_map(|r| match r {
@@ -541,11 +611,149 @@ async fn a_stuck_decoder_or_embedder_times_out_without_stalling_the_run() {
             }
         })
         .collect();
-    assert_eq!(records.len(), 6);
+    // The stuck call held the first batch (one or two images), and only that.
     assert!(
         (1..=2).contains(&timed_out.len()) && timed_out[0] == "ok0",
         "{timed_out:?}"
     );
+}
+
+/// Counts the calls in flight and the most there ever were.
+#[derive(Clone, Default)]
+struct InFlight(
+    Arc<(
+        std::sync::atomic::AtomicUsize,
+        std::sync::atomic::AtomicUsize,
+    )>,
+);
+
+impl InFlight {
+    fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.0.0.fetch_add(1, SeqCst) + 1;
+        self.0.1.fetch_max(now, SeqCst);
+    }
+    fn leave(&self) {
+        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn most(&self) -> usize {
+        self.0.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A decoder that takes 30 ms and counts how many decode at once.
+struct CountingDecoder(InFlight);
+
+impl Decoder for CountingDecoder {
+    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
+        self.0.enter();
+        std::thread::sleep(Duration::from_millis(30));
+        let decoded = SlowDecoder.decode(bytes, req);
+        self.0.leave();
+        decoded
+    }
+}
+
+/// A model whose calls take 50 ms, `sessions` at once by its own account, counted.
+struct CountingEmbedder {
+    spec: ModelSpec,
+    sessions: usize,
+    calls: InFlight,
+}
+
+#[async_trait]
+impl Embedder for CountingEmbedder {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+    fn concurrency(&self) -> usize {
+        self.sessions
+    }
+    async fn embed(&self, batch: ImageBatch) -> Result<Vec<ModelOutput>, EmbedError> {
+        self.calls.enter();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.calls.leave();
+        Ok((0..batch.len)
+            .map(|_| ModelOutput {
+                embedding: vec![1.0, 0.0],
+                logits: None,
+            })
+            .collect())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_parallel_cpu_stages_and_concurrency_model_calls_run_at_once() {
+    for parallel in [1, 3, 5] {
+        let decodes = InFlight::default();
+        let pipeline = light_pipeline()
+            .decoder(CountingDecoder(decodes.clone()))
+            .build();
+        let items: Vec<Source> = (0..20).map(|i| item(&format!("{i}"), 0, 0)).collect();
+        let records = run_all(&pipeline, items, RunOptions::default().parallel(parallel)).await;
+        assert_eq!(records.len(), 20);
+        assert_eq!(
+            decodes.most(),
+            parallel,
+            "CPU stages at once with parallel {parallel}"
+        );
+    }
+    // Two sessions: two model calls overlap, never three, even with decoding far ahead.
+    let calls = InFlight::default();
+    let pipeline = light_pipeline()
+        .embedder(CountingEmbedder {
+            spec: tiny_spec(1),
+            sessions: 2,
+            calls: calls.clone(),
+        })
+        .build();
+    let items: Vec<Source> = (0..12).map(|i| item(&format!("{i}"), 0, 0)).collect();
+    let start = Instant::now();
+    let records = run_all(&pipeline, items, RunOptions::default().parallel(4)).await;
+    assert_eq!(records.len(), 12);
+    assert!(records.iter().all(Record::is_ok));
+    assert_eq!(calls.most(), 2, "model calls at once with concurrency() 2");
+    // Twelve 50 ms calls two at a time: about 300 ms, not 600.
+    assert!(
+        start.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_stops_reading_stops_the_intake() {
+    // 100 000 inputs available, a consumer that takes one record and then waits: the driver
+    // pulls only what its in-flight bounds allow, so memory stays bounded by them, not by the
+    // number of inputs.
+    let pulled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let inputs = futures_util::stream::iter(0..100_000).map(move |i| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        item(&format!("{i}"), 0, 0)
+    });
+    let pipeline = light_pipeline()
+        .embedder(CountingEmbedder {
+            spec: tiny_spec(4),
+            sessions: 2,
+            calls: InFlight::default(),
+        })
+        .build();
+    let opts = RunOptions::default().parallel(4);
+    let mut records = std::pin::pin!(pipeline.run(inputs, opts));
+    assert!(records.next().await.unwrap().is_ok());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = pulled.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(held < 200, "{held} inputs pulled while the consumer waited");
+    // Reading on finishes the run.
+    let mut rest = 1;
+    while records.next().await.is_some() {
+        rest += 1;
+        if rest == 2_000 {
+            break;
+        }
+    }
+    assert_eq!(rest, 2_000);
 }
 
 /// Takes `room` records, then fails like a full disk; counts its finish calls.
