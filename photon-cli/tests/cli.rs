@@ -234,7 +234,7 @@ fn fatal_problems_exit_2_with_a_message() {
 }
 
 #[test]
-fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
+fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file_with_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("many");
     std::fs::create_dir(&photos).unwrap();
@@ -250,8 +250,10 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     let out = dir.path().join("out.jsonl");
     let (photos_arg, out_arg) = (photos.to_str().unwrap(), out.to_str().unwrap());
 
-    // Interrupt a slow run (one image at a time) once it has written something.
+    // Interrupt a slow run (one image at a time), with the default model loaded, once it has
+    // written something.
     let mut child = Command::new(env!("CARGO_BIN_EXE_photon"))
+        .env("PHOTON_MODELS", models())
         .args([
             "process",
             photos_arg,
@@ -285,7 +287,10 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     // Tear the last line, as a crash mid-write would, then resume.
     let text = std::fs::read_to_string(&out).unwrap();
     std::fs::write(&out, &text[..text.len() - 25]).unwrap();
-    let run = photon(&["process", photos_arg, "-o", out_arg, "--skip-existing"]);
+    let run = photon_with_models(
+        &["process", photos_arg, "-o", out_arg, "--skip-existing"],
+        &[],
+    );
     assert_eq!(
         run.status.code(),
         Some(0),
@@ -294,6 +299,10 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
     );
     let records = lines(&out);
     assert_eq!(records.len(), 40);
+    for r in &records {
+        assert_eq!(r["embedding"].as_array().map(Vec::len), Some(1280), "{r}");
+        assert!(!r["tags"].as_array().unwrap().is_empty(), "{r}");
+    }
     let mut paths: Vec<&str> = records
         .iter()
         .map(|r| r["file_path"].as_str().unwrap())
@@ -307,7 +316,10 @@ fn skip_existing_resumes_after_a_torn_line_and_ctrl_c_leaves_a_valid_file() {
         "{stderr}"
     );
 
-    let run = photon(&["process", photos_arg, "-o", out_arg, "--skip-existing"]);
+    let run = photon_with_models(
+        &["process", photos_arg, "-o", out_arg, "--skip-existing"],
+        &[],
+    );
     assert!(String::from_utf8_lossy(&run.stderr).contains("0 processed, 0 failed, 40 skipped"));
     assert_eq!(lines(&out).len(), 40);
 }

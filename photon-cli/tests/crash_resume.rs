@@ -13,12 +13,24 @@ fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
 }
 
-fn photon(dir: &Path, out: &Path) -> Command {
+fn models() -> PathBuf {
+    std::env::var_os("PHOTON_MODELS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        PathBuf::from,
+    )
+}
+
+/// `photon process` resuming into `out`: with the default model (EfficientNet-Lite0, its
+/// tags) loaded, or with `--no-embedding`.
+fn photon(dir: &Path, out: &Path, model: Model) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_photon"));
+    command.arg("process");
+    match model {
+        Model::Default => command.env("PHOTON_MODELS", models()),
+        Model::None => command.arg("--no-embedding"),
+    };
     command
         .args([
-            "process",
-            "--no-embedding",
             "--parallel",
             "2",
             "--skip-existing",
@@ -32,6 +44,12 @@ fn photon(dir: &Path, out: &Path) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Model {
+    Default,
+    None,
 }
 
 /// The records in `out` (JSON Lines, or Parquet with its finished parts); see the format's
@@ -97,15 +115,25 @@ fn jsonl_records(out: &Path, allow_torn_tail: bool) -> Vec<Value> {
 
 #[test]
 fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing() {
-    kill_and_resume("out.jsonl");
+    kill_and_resume("out.jsonl", Model::None);
 }
 
 #[test]
 fn sigkill_at_random_moments_then_resume_loses_and_repeats_nothing_in_parquet() {
-    kill_and_resume("out.parquet");
+    kill_and_resume("out.parquet", Model::None);
 }
 
-fn kill_and_resume(output: &str) {
+#[test]
+fn sigkill_with_the_model_loaded_then_resume_loses_and_repeats_nothing() {
+    kill_and_resume("out.jsonl", Model::Default);
+}
+
+#[test]
+fn sigkill_with_the_model_loaded_then_resume_loses_and_repeats_nothing_in_parquet() {
+    kill_and_resume("out.parquet", Model::Default);
+}
+
+fn kill_and_resume(output: &str, model: Model) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("photos");
     std::fs::create_dir(&dir).unwrap();
@@ -124,10 +152,11 @@ fn kill_and_resume(output: &str) {
         inputs.push(to.to_string_lossy().into_owned());
     }
 
-    // A clean run, for reference.
-    let clean = tmp.path().join("clean.jsonl");
+    // A clean run in the same format, for reference (Parquet keeps f32 values that JSON
+    // writes shortest: only same-format records compare exactly).
+    let clean = tmp.path().join(format!("clean-{output}"));
     let start = Instant::now();
-    assert!(photon(&dir, &clean).status().unwrap().success());
+    assert!(photon(&dir, &clean, model).status().unwrap().success());
     let full_run = start.elapsed();
 
     // Kill a run at a random moment, seven times over, each resuming the last: once during
@@ -140,7 +169,7 @@ fn kill_and_resume(output: &str) {
         let before = records(&out, true).len();
         let remaining = inputs.len() - before;
         let target = before + rng.usize(1..=(remaining / 4).max(1));
-        let mut child = photon(&dir, &out).spawn().unwrap();
+        let mut child = photon(&dir, &out, model).spawn().unwrap();
         let launched = Instant::now();
         if round > 0 {
             while records(&out, true).len() < target && child.try_wait().unwrap().is_none() {
@@ -159,7 +188,7 @@ fn kill_and_resume(output: &str) {
         "kills must land mid-run: {kills:?}"
     );
     eprintln!("kills (time, had finished, records so far): {kills:?}");
-    let status = photon(&dir, &out).status().unwrap();
+    let status = photon(&dir, &out, model).status().unwrap();
     assert!(status.success(), "{status}, kills {kills:?}");
 
     let resumed = records(&out, false);
@@ -177,5 +206,8 @@ fn kill_and_resume(output: &str) {
     for expected in &reference {
         let path = expected["file_path"].as_str().unwrap();
         assert_eq!(by_path.get(path), Some(&expected), "{path}");
+        if let Model::Default = model {
+            assert_eq!(expected["embedding"].as_array().map(Vec::len), Some(1280));
+        }
     }
 }
