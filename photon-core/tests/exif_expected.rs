@@ -12,6 +12,7 @@ fn expected() -> Vec<HashMap<String, String>> {
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     lines
         .map(|line| {
+            assert_eq!(line.split('\t').count(), header.len(), "{line}");
             header
                 .iter()
                 .map(|h| h.to_string())

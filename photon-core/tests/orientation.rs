@@ -124,6 +124,7 @@ fn orientation_is_read_from_every_container_and_encoding() {
 #[tokio::test]
 async fn the_pipeline_turns_every_fixture_and_names_its_format() {
     let formats = ["webp", "webp", "jpeg", "jpeg", "tiff", "mpo"];
+    assert_eq!(ORIENTATION_FIXTURES.len(), formats.len());
     for (name, format) in ORIENTATION_FIXTURES.into_iter().zip(formats) {
         let path = common::testdata().join("orientation").join(name);
         let Record::Image(record) = Pipeline::default().process(path).await else {

@@ -137,6 +137,7 @@ async fn thumbnails_fit_the_longest_side_and_keep_the_aspect() {
         170,
         image::imageops::FilterType::CatmullRom,
     );
+    assert_eq!(thumb.dimensions(), reference.dimensions());
     let diff: u64 = thumb
         .as_raw()
         .iter()

@@ -51,6 +51,7 @@ fn both_formulas_match_hand_computed_values() {
         (1, sigmoid(5.0 - 5.0)),
         (2, sigmoid(-5.0)),
     ];
+    assert_eq!(siglip.len(), want.len());
     for ((i, c), (wi, wc)) in siglip.iter().zip(want) {
         assert_eq!(*i, wi);
         assert!((c - wc).abs() < 1e-6, "sigmoid: {c} vs {wc}");
@@ -66,6 +67,7 @@ fn both_formulas_match_hand_computed_values() {
         (1, (-50.0f32).exp() / z),
         (2, (-100.0f32).exp() / z),
     ];
+    assert_eq!(clip.len(), want.len());
     for ((i, c), (wi, wc)) in clip.iter().zip(want) {
         assert_eq!(*i, wi);
         assert!((c - wc).abs() < 1e-6, "softmax: {c} vs {wc}");

@@ -97,6 +97,11 @@ async fn both_engines_reproduce_the_reference_classes_and_similarities() {
     for engine in [Arc::new(ort) as Arc<dyn Embedder>, Arc::new(tract)] {
         let backend = engine.backend().to_owned();
         let records = records(engine, &spec).await;
+        assert_eq!(
+            records.len(),
+            PHOTOS.len(),
+            "{backend}: one record per photo"
+        );
         for (photo, record) in PHOTOS.iter().zip(&records) {
             let tags = record.tags.as_ref().unwrap();
             let expected = &top5[*photo];
@@ -280,6 +285,8 @@ async fn scaled_jpeg_decoding_keeps_embeddings_and_top_tags() {
     let eighths = sizes.iter().filter(|&&size| size == (500, 375)).count();
     assert_eq!(eighths, camera_count, "decoded sizes: {sizes:?}");
     let full = records_with(photon_core::ImageCrateDecoder, ort, &spec, inputs).await;
+    assert_eq!(scaled.len(), full.len());
+    assert!(!full.is_empty());
     for (s, f) in scaled.iter().zip(&full) {
         let similarity = cosine(s.embedding.as_ref().unwrap(), f.embedding.as_ref().unwrap());
         assert!(

@@ -101,6 +101,7 @@ async fn an_image_alone_or_in_a_batch_of_seven_embeds_the_same() {
     let seven = test_batch(7);
     let reference = embed(&ort, &seven).await;
     let batched = embed(&tract_symbolic, &seven).await;
+    assert_eq!((reference.len(), batched.len()), (7, 7));
     for (a, b) in reference.iter().zip(&batched) {
         assert!(
             max_abs_diff(&a.embedding, &b.embedding) <= 1e-4,
