@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"PHOTONLB";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Default prompt template; `{}` is replaced by the term.
 pub const DEFAULT_TEMPLATE: &str = "a photo of a {}";

@@ -1,7 +1,7 @@
 //! Tokenising by each family's rules, with the `tokenizers` crate reading `tokenizer.json`.
 
 use super::{TextError, TextSpec};
-use crate::model::ModelFamily;
+use tokenizers::{PaddingParams, PaddingStrategy, PostProcessor, TruncationParams};
 
 /// Token ids of several texts, each exactly `seq_len` long.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub struct TokenBatch {
     pub seq_len: usize,
     /// `len × seq_len` ids, text after text.
     pub ids: Vec<i64>,
-    /// 1 for real tokens, 0 for padding (only for families that take a mask).
+    /// 1 for real tokens, 0 for padding; engines feed it to towers that take a mask.
     pub attention_mask: Option<Vec<i64>>,
 }
 
@@ -27,10 +27,7 @@ impl TokenBatch {
 #[derive(Debug, Clone)]
 pub struct TextTokenizer {
     inner: tokenizers::Tokenizer,
-    family: ModelFamily,
     max_len: usize,
-    pad_id: u32,
-    eos_id: u32,
     canonicalize: bool,
     fingerprint: String,
 }
@@ -42,16 +39,38 @@ impl TextTokenizer {
         let shown =
             |e: &dyn std::fmt::Display| TextError::Tokenizer(format!("{}: {e}", file.display()));
         let bytes = std::fs::read(file).map_err(|e| shown(&e))?;
-        let inner = tokenizers::Tokenizer::from_bytes(&bytes).map_err(|e| shown(&e))?;
-        let fingerprint = fingerprint(&bytes, spec);
+        let mut inner = tokenizers::Tokenizer::from_bytes(&bytes).map_err(|e| shown(&e))?;
+        // tokenizers' own truncation keeps room for the special tokens the post-processor adds
+        // (CLIP's end-of-text, SigLIP's `</s>`), as transformers' processors cut; then every
+        // text is padded to the model's fixed length with the model's pad token.
+        let added = inner
+            .get_post_processor()
+            .map_or(0, |p| p.added_tokens(false));
+        if spec.max_len <= added {
+            return Err(shown(&format!(
+                "a length of {} leaves no room beside {added} special tokens",
+                spec.max_len
+            )));
+        }
+        let truncation = TruncationParams {
+            max_length: spec.max_len,
+            ..TruncationParams::default()
+        };
+        inner
+            .with_truncation(Some(truncation))
+            .map_err(|e| shown(&e))?;
+        let pad_token = inner.id_to_token(spec.pad_id).unwrap_or_default();
+        inner.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::Fixed(spec.max_len),
+            pad_id: spec.pad_id,
+            pad_token,
+            ..PaddingParams::default()
+        }));
         Ok(Self {
             inner,
-            family: spec.family,
             max_len: spec.max_len,
-            pad_id: spec.pad_id,
-            eos_id: spec.eos_id,
             canonicalize: spec.canonicalize,
-            fingerprint,
+            fingerprint: fingerprint(&bytes, spec),
         })
     }
 
@@ -64,8 +83,8 @@ impl TextTokenizer {
     }
 
     /// Tokenises `texts`: special tokens as the tokenizer defines them, cut to the model's
-    /// length (CLIP keeps its end-of-text token last), padded with the pad token; CLIP gets an
-    /// attention mask, SigLIP none.
+    /// length keeping them (a cut text still ends with its end-of-text token, where CLIP pools
+    /// and SigLIP was trained to see it), padded with the pad token, with the attention mask.
     pub fn encode(&self, texts: &[&str]) -> Result<TokenBatch, TextError> {
         let mut ids = Vec::with_capacity(texts.len() * self.max_len);
         let mut mask = Vec::with_capacity(texts.len() * self.max_len);
@@ -81,26 +100,21 @@ impl TextTokenizer {
                 .inner
                 .encode(text, true)
                 .map_err(|e| TextError::Tokenizer(e.to_string()))?;
-            let mut tokens: Vec<u32> = encoding
-                .get_ids()
-                .iter()
-                .copied()
-                .take(self.max_len)
-                .collect();
-            if self.family == ModelFamily::Clip && tokens.len() == self.max_len {
-                // A cut text still ends with end-of-text: CLIP pools at that token.
-                tokens[self.max_len - 1] = self.eos_id;
+            if encoding.get_ids().len() != self.max_len {
+                return Err(TextError::Tokenizer(format!(
+                    "{} tokens where the model takes {}",
+                    encoding.get_ids().len(),
+                    self.max_len
+                )));
             }
-            let real = tokens.len();
-            tokens.resize(self.max_len, self.pad_id);
-            ids.extend(tokens.iter().map(|&t| i64::from(t)));
-            mask.extend((0..self.max_len).map(|i| i64::from(i < real)));
+            ids.extend(encoding.get_ids().iter().map(|&t| i64::from(t)));
+            mask.extend(encoding.get_attention_mask().iter().map(|&m| i64::from(m)));
         }
         Ok(TokenBatch {
             len: texts.len(),
             seq_len: self.max_len,
             ids,
-            attention_mask: (self.family == ModelFamily::Clip).then_some(mask),
+            attention_mask: Some(mask),
         })
     }
 }
