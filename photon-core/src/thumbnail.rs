@@ -201,10 +201,11 @@ pub(crate) fn write_thumbnail(
         std::process::id(),
         std::thread::current().id()
     ));
-    std::fs::write(&tmp, jpeg).map_err(write_err)?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
+    // A write or rename that fails (a full disk, a quota) must not leave its temporary file.
+    let written = std::fs::write(&tmp, jpeg).and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        write_err(e)
-    })?;
+        return Err(write_err(e));
+    }
     Ok(path)
 }

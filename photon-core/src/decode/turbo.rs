@@ -189,4 +189,48 @@ mod tests {
             4
         );
     }
+
+    /// The header of `jpeg` through its start-of-scan segment, then `data` as the scan and an
+    /// end-of-image marker: a whole file libjpeg fails on part-way through the scan.
+    fn corrupt_scan(jpeg: &[u8], data: &[u8]) -> Vec<u8> {
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let length = usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+        let mut bad = jpeg[..sos + 2 + length].to_vec();
+        bad.extend_from_slice(data);
+        bad.extend_from_slice(&[0xFF, 0xD9]);
+        bad
+    }
+
+    #[test]
+    fn a_handle_that_failed_is_dropped_and_the_next_decode_gets_a_fresh_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/photos/dog.jpg");
+        let good = std::fs::read(path).unwrap();
+        let mut rng = 0x9E37_79B9_u32;
+        let noise: Vec<u8> = (0..3000)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 17;
+                rng ^= rng << 5;
+                (rng >> 24) as u8 & 0xFE // no 0xFF: no stray markers, only bad Huffman codes
+            })
+            .collect();
+        let bad = corrupt_scan(&good, &noise);
+        let request = DecodeRequest::default();
+        let handle = || DECOMPRESSOR.with(|cell| cell.borrow().is_some());
+        for _ in 0..25 {
+            assert!(
+                decode_jpeg(&bad, &request).is_err(),
+                "libjpeg fails on the scan"
+            );
+            assert!(!handle(), "the handle that failed is dropped, never reused");
+            let image = decode_jpeg(&good, &request)
+                .ok()
+                .expect("a fresh handle decodes");
+            assert_eq!(image.pixels.dimensions(), (768, 576));
+            assert!(
+                handle(),
+                "a handle that succeeded is kept for the next file"
+            );
+        }
+    }
 }
