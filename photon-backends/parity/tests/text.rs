@@ -38,7 +38,10 @@ fn siglip_pads_to_64_with_its_pad_token_and_has_no_mask() {
         .unwrap()
         .encode(&["A photo of a CAT"])
         .unwrap();
-    assert!(tokens.attention_mask.is_none());
+    // The tower takes no mask (the spec names none, so engines feed none); the batch still
+    // says which tokens are real.
+    let mask = tokens.attention_mask.as_deref().unwrap();
+    assert_eq!(mask.iter().sum::<i64>(), 6, "five words and </s>");
     let ids = tokens.text(0);
     assert_eq!(ids.len(), 64);
     // five words (lower-cased), then </s>, then <pad> to the end
@@ -52,6 +55,7 @@ fn siglip_pads_to_64_with_its_pad_token_and_has_no_mask() {
         .unwrap()
         .encode(&refs.iter().map(String::as_str).collect::<Vec<_>>())
         .unwrap();
+    assert_eq!((all.len, expected.len()), (refs.len(), refs.len()));
     for (i, want) in expected.iter().enumerate() {
         assert_eq!(all.text(i), want.as_slice(), "{}", refs[i]);
     }
