@@ -6,16 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
+mod common;
 
-fn models() -> PathBuf {
-    std::env::var_os("PHOTON_MODELS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
-        PathBuf::from,
-    )
-}
+use common::{models, testdata};
 
 fn photon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_photon"))

@@ -7,25 +7,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
+mod common;
 
-fn models() -> PathBuf {
-    std::env::var_os("PHOTON_MODELS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
-        PathBuf::from,
-    )
-}
-
-fn onnxruntime() -> PathBuf {
-    let capi = models().join("onnxruntime/onnxruntime/capi");
-    std::fs::read_dir(&capi)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", capi.display()))
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("libonnxruntime.so."))
-        .expect("ONNX Runtime installed by photon models fetch")
-}
+use common::{models, onnxruntime, testdata};
 
 /// Runs photon with a fresh models folder of its own (so each run builds its own label bank).
 fn photon(args: &[&str], work: &Path) -> Output {

@@ -7,13 +7,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{python_env, root, testdata};
 
 fn photon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_photon"))
@@ -161,20 +157,6 @@ fn pyarrow_duckdb_and_lancedb_read_the_parquet_output() {
     assert_eq!(report["duckdb_rows"], 15);
     assert_eq!(report["lancedb_queries"], 7);
     eprintln!("{}", report["schema"].as_str().unwrap());
-}
-
-/// The interpreter of the Python environment scripts/py-env.sh makes for `name`.
-fn python_env(name: &str) -> PathBuf {
-    let made = Command::new(root().join("scripts/py-env.sh"))
-        .arg(name)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "cannot make the {name} Python environment: {}",
-        stderr(&made)
-    );
-    PathBuf::from(String::from_utf8(made.stdout).unwrap().trim())
 }
 
 #[test]

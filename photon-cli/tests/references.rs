@@ -12,29 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn testdata() -> PathBuf {
-    root().join("testdata")
-}
+use common::{python_env, testdata};
 
-/// The references environment's interpreter, made once.
+/// The references environment's interpreter, made once per test process.
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let made = Command::new(root().join("scripts/py-env.sh"))
-            .arg("references")
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "cannot make the references Python environment: {}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-        PathBuf::from(String::from_utf8(made.stdout).unwrap().trim())
-    })
+    PYTHON.get_or_init(|| python_env("references"))
 }
 
 fn reference(args: &[&str]) -> Value {

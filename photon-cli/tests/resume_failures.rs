@@ -5,12 +5,12 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
+mod common;
+
+use common::testdata;
 
 fn photon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_photon"))

@@ -5,12 +5,11 @@
 
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata")
-}
+mod common;
+
+use common::{photo_copies, testdata};
 
 /// `photon ARGS` in a shell that first caps the size of the files it may write at `blocks`
 /// (512-byte blocks in Debian's sh) and ignores SIGXFSZ, so a write past it fails with EFBIG.
@@ -24,26 +23,10 @@ fn photon_capped(blocks: u32, args: &[&str]) -> Output {
     Command::new("sh").args(["-c", &script]).output().unwrap()
 }
 
-/// A folder of `n` copies of the sample photos.
-fn photos(dir: &Path, n: usize) -> PathBuf {
-    let folder = dir.join("photos");
-    std::fs::create_dir_all(&folder).unwrap();
-    let originals: Vec<PathBuf> = std::fs::read_dir(testdata().join("photos"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    for i in 0..n {
-        let from = &originals[i % originals.len()];
-        let name = format!("{i:03}_{}", from.file_name().unwrap().to_string_lossy());
-        std::fs::copy(from, folder.join(name)).unwrap();
-    }
-    folder
-}
-
 #[test]
 fn a_real_output_file_that_stops_growing_is_cut_back_to_its_last_complete_line() {
     let work = tempfile::tempdir().unwrap();
-    let folder = photos(work.path(), 30);
+    let folder = photo_copies(work.path(), 30);
     let out = work.path().join("out.jsonl");
     // Each record carries a base64 thumbnail of a few kB: 64 kB hold a handful of lines.
     let run = photon_capped(
@@ -99,7 +82,7 @@ fn a_real_output_file_that_stops_growing_is_cut_back_to_its_last_complete_line()
 #[test]
 fn thumbnails_that_cannot_be_written_leave_no_temporary_file() {
     let work = tempfile::tempdir().unwrap();
-    let folder = photos(work.path(), 7);
+    let folder = photo_copies(work.path(), 7);
     let thumbs = work.path().join("thumbs");
     // 2 kB per file: every thumbnail write fails part-way (records go to stdout, a pipe).
     let run = photon_capped(
@@ -132,7 +115,7 @@ fn thumbnails_that_cannot_be_written_leave_no_temporary_file() {
 fn files_a_non_root_user_may_not_read_become_read_errors() {
     let work = tempfile::tempdir().unwrap();
     std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let folder = photos(work.path(), 3);
+    let folder = photo_copies(work.path(), 3);
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
     let secret = folder.join("secret.jpg");
     std::fs::copy(testdata().join("photos/dog.jpg"), &secret).unwrap();
