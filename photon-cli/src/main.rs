@@ -8,6 +8,7 @@ mod models;
 mod models_show;
 mod output;
 mod process;
+mod quantize;
 mod report;
 mod search;
 
@@ -39,6 +40,24 @@ fn main() -> ExitCode {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),
                     args::ModelsAction::Show { dir } => models_show::show(&dir),
+                    args::ModelsAction::Quantize {
+                        src,
+                        out,
+                        mode,
+                        calibration,
+                        max_loss,
+                        python,
+                    } => {
+                        quantize::quantize(&quantize::Request {
+                            src,
+                            out,
+                            mode,
+                            calibration,
+                            max_loss,
+                            python,
+                        })
+                        .await
+                    }
                     args::ModelsAction::Fetch { python, force, gpu } => {
                         models::fetch(&python, force, gpu)
                     }

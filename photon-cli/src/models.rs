@@ -207,7 +207,7 @@ fn write_descriptor(dir: &Path, spec: &ModelSpec) -> Result<(), String> {
     std::fs::write(dir.join(DESCRIPTOR_FILE), json + "\n").map_err(|e| e.to_string())
 }
 
-fn pip(python: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn pip(python: &str, args: &[&str]) -> Result<(), String> {
     let status = Command::new(python)
         .args(["-m", "pip"])
         .args(args)
@@ -220,7 +220,7 @@ fn pip(python: &str, args: &[&str]) -> Result<(), String> {
         .ok_or_else(|| format!("pip {} failed ({status})", args.join(" ")))
 }
 
-fn python_has(python: &str, modules: &str) -> bool {
+pub(crate) fn python_has(python: &str, modules: &str) -> bool {
     Command::new(python)
         .args(["-c", &format!("import {modules}")])
         .stderr(std::process::Stdio::null())
@@ -228,12 +228,12 @@ fn python_has(python: &str, modules: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn path_str(path: &Path) -> Result<&str, String> {
+pub(crate) fn path_str(path: &Path) -> Result<&str, String> {
     path.to_str()
         .ok_or_else(|| format!("{} is not valid UTF-8", path.display()))
 }
 
-fn tempdir() -> Result<PathBuf, String> {
+pub(crate) fn tempdir() -> Result<PathBuf, String> {
     let dir = std::env::temp_dir().join(format!("photon-fetch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)

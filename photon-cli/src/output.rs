@@ -16,7 +16,7 @@ pub type Output = (Box<dyn Sink + Send>, Option<Arc<ResumeIndex>>);
 pub fn open(args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
     let format = OutputFormat::chosen(args.format, args.output.as_deref());
     match (&args.output, format) {
-        (Some(path), OutputFormat::Jsonl) => open_jsonl(path, args),
+        (Some(path), OutputFormat::Jsonl) => open_jsonl(path, args, model),
         (Some(path), OutputFormat::Parquet) => open_parquet(path, args, model),
         (None, OutputFormat::Jsonl) => Ok((Box::new(JsonlSink::new(std::io::stdout())), None)),
         (None, OutputFormat::Parquet) => {
@@ -29,7 +29,7 @@ fn shown(path: &Path, e: &dyn std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
 
-fn open_jsonl(path: &Path, args: &ProcessArgs) -> Result<Output, String> {
+fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
     if !args.skip_existing {
         let sink = JsonlSink::create(path).map_err(|e| shown(path, &e))?;
         return Ok((Box::new(sink), None));
@@ -41,6 +41,16 @@ fn open_jsonl(path: &Path, args: &ProcessArgs) -> Result<Output, String> {
             report.bad_lines,
             path.display()
         );
+    }
+    if let Some(embedder) = &model.embedder {
+        let ours = &embedder.spec().id;
+        if let Some(theirs) = index.model_ids().find(|id| id != ours) {
+            return Err(format!(
+                "{} holds embeddings of model {theirs}, not of this run's {ours}: one output holds \
+                 one model's vectors (resume with the same model, or write another file)",
+                path.display()
+            ));
+        }
     }
     Ok((
         Box::new(sink),

@@ -126,8 +126,8 @@ pub use thumbnail::{ThumbnailError, ThumbnailOptions, ThumbnailOutput, encode_th
 // Models.
 pub use model::{
     DESCRIPTOR_FILE, ElementType, EmbedError, Embedder, Filled, GraphInterface, ImageBatch, Layout,
-    ModelFamily, ModelFolder, ModelOutput, ModelSpec, ModelSpecError, TensorDecl, ValueSource,
-    describe_model_dir, efficientnet_lite0, load_model_dir, models_dir,
+    ModelFamily, ModelFolder, ModelOutput, ModelSpec, ModelSpecError, QUANTIZATION_FILE,
+    TensorDecl, ValueSource, describe_model_dir, efficientnet_lite0, load_model_dir, models_dir,
 };
 pub use text::{
     TextEncoder, TextError, TextSpec, TextTokenizer, TokenBatch, TokenType, embed_text,

@@ -29,6 +29,14 @@ struct RecordKey {
     /// Present (not null) on error records; its contents do not matter here.
     #[serde(default)]
     error: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    model: Option<ModelKey>,
+}
+
+/// The model a record names.
+#[derive(Deserialize)]
+struct ModelKey {
+    id: String,
 }
 
 /// What reading an earlier output found.
@@ -72,6 +80,7 @@ pub(crate) enum ResumeDecision {
 pub struct ResumeIndex {
     seen: HashMap<String, Seen>,
     skip_failed: bool,
+    models: std::collections::BTreeSet<String>,
 }
 
 impl ResumeIndex {
@@ -157,7 +166,23 @@ impl ResumeIndex {
         self.seen.is_empty()
     }
 
+    /// The ids of the models the earlier records name (embedded records only), so that a
+    /// caller can refuse to mix another model's vectors into the same output.
+    pub fn model_ids(&self) -> impl Iterator<Item = &str> {
+        self.models.iter().map(String::as_str)
+    }
+
+    /// Notes that an earlier record was embedded by `model_id`.
+    pub fn insert_model(&mut self, model_id: &str) {
+        if !self.models.contains(model_id) {
+            self.models.insert(model_id.to_owned());
+        }
+    }
+
     fn insert_key(&mut self, key: RecordKey) {
+        if let Some(model) = &key.model {
+            self.insert_model(&model.id);
+        }
         if key.error.is_some() {
             self.insert_failure(key.file_path);
         } else {

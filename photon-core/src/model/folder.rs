@@ -55,6 +55,10 @@ impl std::fmt::Display for Layout {
     }
 }
 
+/// The file `photon models quantize` writes into a quantized folder: the mode, the tool
+/// versions, the source model's id and the accuracy measured against it.
+pub const QUANTIZATION_FILE: &str = "quantization.json";
+
 pub(crate) const HF_VISION: &str = "onnx/vision_model.onnx";
 pub(crate) const HF_TEXT: &str = "onnx/text_model.onnx";
 pub(crate) const IMMICH_VISION: &str = "visual/model.onnx";
@@ -106,6 +110,8 @@ pub struct ModelFolder {
     pub text: Option<Result<TextSpec, ModelSpecError>>,
     /// The values that did not come from the folder's config, image tower first.
     pub filled: Vec<Filled>,
+    /// What `quantization.json` says, for a folder `photon models quantize` made.
+    pub quantization: Option<serde_json::Value>,
 }
 
 impl ModelFolder {
@@ -132,11 +138,18 @@ pub fn describe_model_dir(dir: &Path) -> Result<ModelFolder, ModelSpecError> {
     if let Some(Ok((_, text_filled))) = &text {
         filled.extend(text_filled.iter().cloned());
     }
+    let quantization_file = dir.join(QUANTIZATION_FILE);
+    let quantization = if quantization_file.is_file() {
+        Some(super::spec::read_json(&quantization_file)?)
+    } else {
+        None
+    };
     Ok(ModelFolder {
         layout,
         image,
         text: text.map(|t| t.map(|(spec, _)| spec)),
         filled,
+        quantization,
     })
 }
 
@@ -178,8 +191,13 @@ impl ModelFile {
         }
     }
 
-    /// `name@hash`, the model's id in records.
+    /// `name@hash`, the model's id in records; a quantized folder's name says `int8`, so its
+    /// vectors are never taken for the float model's even by eye.
     pub(crate) fn id(&self, dir: &Path, fallback: &str, suffix: &str) -> String {
-        format!("{}{suffix}@{}", folder_name(dir, fallback), self.hash)
+        let mut name = folder_name(dir, fallback);
+        if dir.join(QUANTIZATION_FILE).is_file() && !name.contains("int8") {
+            name.push_str("-int8");
+        }
+        format!("{name}{suffix}@{}", self.hash)
     }
 }

@@ -10,7 +10,7 @@ mod immich;
 mod onnx_graph;
 mod spec;
 
-pub use folder::{Filled, Layout, ModelFolder, ValueSource, describe_model_dir};
+pub use folder::{Filled, Layout, ModelFolder, QUANTIZATION_FILE, ValueSource, describe_model_dir};
 pub(crate) use immich::immich_text_tower;
 pub use onnx_graph::{ElementType, GraphInterface, TensorDecl};
 pub use spec::{
