@@ -352,3 +352,27 @@ fn the_immich_fixture_reads_as_openclip_with_int32_tokens() {
     assert_eq!((text.max_len, text.pad_id), (64, 0));
     assert!(text.canonicalize);
 }
+
+#[test]
+fn a_folder_with_a_text_tower_alone_loads_its_text_tower() {
+    let dir = folder_with(
+        &[(
+            "config.json",
+            r#"{"model_type": "siglip", "text_config": {"pad_token_id": 0}}"#,
+        )],
+        &[
+            (
+                tiny("tiny-siglip/onnx/text_model.onnx"),
+                "onnx/text_model.onnx",
+            ),
+            (tiny("tiny-siglip/tokenizer.json"), "tokenizer.json"),
+        ],
+    );
+    let text = load_text_dir(dir.path()).unwrap();
+    assert_eq!((text.embedding_dim, text.max_len, text.pad_id), (32, 64, 0));
+    assert!(photon_core::has_text_tower(dir.path()));
+    assert!(matches!(
+        load_model_dir(dir.path()),
+        Err(ModelSpecError::NotAModel(_))
+    ));
+}

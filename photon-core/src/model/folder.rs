@@ -35,6 +35,16 @@ impl Layout {
         }
     }
 
+    /// The layout of a folder that may hold a text tower alone (no image tower), by its text
+    /// model file when no image tower marks it.
+    pub fn of_text(dir: &Path) -> Option<Layout> {
+        Layout::of(dir).or_else(|| {
+            [Layout::HuggingFace, Layout::Immich]
+                .into_iter()
+                .find(|layout| layout.text_model(dir).is_some_and(|f| f.is_file()))
+        })
+    }
+
     /// The text tower's model file in this layout, if the layout has one.
     pub fn text_model(self, dir: &Path) -> Option<PathBuf> {
         match self {

@@ -94,7 +94,7 @@ impl TextSpec {
 
 /// Whether the model folder `dir` has a text tower.
 pub fn has_text_tower(dir: &Path) -> bool {
-    Layout::of(dir)
+    Layout::of_text(dir)
         .and_then(|layout| layout.text_model(dir))
         .is_some_and(|file| file.is_file())
 }
@@ -103,7 +103,8 @@ pub fn has_text_tower(dir: &Path) -> bool {
 /// model file, its tokenizer, and the lengths, token ids and scale its config gives, with
 /// transformers' defaults, the graph and the tokenizer's files filling the gaps.
 pub fn load_text_dir(dir: &Path) -> Result<TextSpec, ModelSpecError> {
-    let layout = Layout::of(dir).ok_or_else(|| ModelSpecError::NotAModel(dir.to_path_buf()))?;
+    let layout =
+        Layout::of_text(dir).ok_or_else(|| ModelSpecError::NotAModel(dir.to_path_buf()))?;
     text_tower(dir, layout).map(|(spec, _)| spec)
 }
 
