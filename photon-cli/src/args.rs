@@ -84,25 +84,7 @@ pub enum ModelsAction {
     List,
     /// Make an int8 copy of a model folder (onnxruntime's quantization), measured against
     /// the float model on calibration images; refused (exit 2) when it loses too much.
-    Quantize {
-        /// The model folder.
-        src: std::path::PathBuf,
-        /// The new folder (must not exist).
-        out: std::path::PathBuf,
-        /// dynamic (int8 weights: transformer towers) or static (QDQ calibrated on images:
-        /// convolutional models) [default: static for Photon's folders, dynamic for CLIP/SigLIP].
-        #[arg(long, value_enum)]
-        mode: Option<crate::quantize::Mode>,
-        /// Calibration and measurement images [default: the repository's sample photos].
-        #[arg(long, value_name = "DIR")]
-        calibration: Option<std::path::PathBuf>,
-        /// Smallest cosine to the float embedding any calibration image (or prompt) may have.
-        #[arg(long, value_name = "COS", default_value_t = 0.99)]
-        max_loss: f64,
-        /// Python interpreter with pip.
-        #[arg(long, default_value = "python3")]
-        python: String,
-    },
+    Quantize(QuantizeArgs),
     /// Say what a model folder is recognised as: its layout, towers, inputs and outputs, and
     /// which values its config left out and where they came from.
     Show {
@@ -506,4 +488,26 @@ const GPU_MAX_BATCH: usize = 64;
 
 fn parse_device(text: &str) -> Result<photon_models::Device, String> {
     text.parse()
+}
+
+/// `photon models quantize`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct QuantizeArgs {
+    /// The model folder.
+    pub src: PathBuf,
+    /// The new folder (must not exist).
+    pub out: PathBuf,
+    /// dynamic (int8 weights: transformer towers) or static (QDQ calibrated on images:
+    /// convolutional models) [default: static for Photon's folders, dynamic for CLIP/SigLIP].
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::quantize::Mode>,
+    /// Calibration and measurement images [default: the repository's sample photos].
+    #[arg(long, value_name = "DIR")]
+    pub calibration: Option<PathBuf>,
+    /// Smallest cosine to the float embedding any calibration image (or prompt) may have.
+    #[arg(long, value_name = "COS", default_value_t = 0.99)]
+    pub max_loss: f64,
+    /// Python interpreter with pip.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
 }

@@ -40,24 +40,7 @@ fn main() -> ExitCode {
                 let result = match action.unwrap_or(args::ModelsAction::List) {
                     args::ModelsAction::List => models::list(),
                     args::ModelsAction::Show { dir } => models_show::show(&dir),
-                    args::ModelsAction::Quantize {
-                        src,
-                        out,
-                        mode,
-                        calibration,
-                        max_loss,
-                        python,
-                    } => {
-                        quantize::quantize(&quantize::Request {
-                            src,
-                            out,
-                            mode,
-                            calibration,
-                            max_loss,
-                            python,
-                        })
-                        .await
-                    }
+                    args::ModelsAction::Quantize(request) => quantize::quantize(&request).await,
                     args::ModelsAction::Fetch { python, force, gpu } => {
                         models::fetch(&python, force, gpu)
                     }

@@ -58,15 +58,7 @@ impl Mode {
 }
 
 /// `photon models quantize`'s arguments.
-#[derive(Debug)]
-pub struct Request {
-    pub src: PathBuf,
-    pub out: PathBuf,
-    pub mode: Option<Mode>,
-    pub calibration: Option<PathBuf>,
-    pub max_loss: f64,
-    pub python: String,
-}
+pub use crate::args::QuantizeArgs as Request;
 
 /// Quantizes, measures, and writes `out` (or refuses, writing nothing).
 pub async fn quantize(request: &Request) -> Result<(), String> {

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 mod common;
 
-use common::{models, onnxruntime, testdata};
+use common::{models, ok, onnxruntime, testdata};
 
 /// Runs photon with a fresh models folder of its own (so each run builds its own label bank).
 fn photon(args: &[&str], work: &Path) -> Output {
@@ -19,16 +19,6 @@ fn photon(args: &[&str], work: &Path) -> Output {
         .env("ORT_DYLIB_PATH", onnxruntime())
         .output()
         .unwrap()
-}
-
-fn ok(run: &Output) -> String {
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    String::from_utf8(run.stdout.clone()).unwrap()
 }
 
 /// Copies `files` of the tiny model `source` into `dir/name`, with `written` text files.

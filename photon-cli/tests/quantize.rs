@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{models, onnxruntime, testdata};
+use common::{models, ok, onnxruntime, testdata};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,16 +19,6 @@ fn photon(args: &[&str]) -> Output {
         .env("ORT_DYLIB_PATH", onnxruntime())
         .output()
         .unwrap()
-}
-
-fn ok(run: &Output) -> String {
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
 /// `src` quantized into `work/NAME` with `extra` flags; returns the folder and its report.

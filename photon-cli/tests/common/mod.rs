@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -69,4 +69,15 @@ pub fn photo_copies(dir: &Path, n: usize) -> PathBuf {
         std::fs::copy(from, folder.join(name)).unwrap();
     }
     folder
+}
+
+/// The standard output of a run that must succeed; its standard error otherwise.
+pub fn ok(run: &Output) -> String {
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8_lossy(&run.stdout).into_owned()
 }
