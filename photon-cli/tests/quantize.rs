@@ -143,6 +143,12 @@ fn static_int8_efficientnet_keeps_every_top1_tag() {
         serde_json::from_str(&std::fs::read_to_string(int8.join("photon-model.json")).unwrap())
             .unwrap();
     assert_eq!(descriptor["id"], "efficientnet-lite0-int8");
+    let show = ok(&photon(&["models", "show", int8.to_str().unwrap()]));
+    assert!(
+        show.contains("quantized: int8, static mode, from efficientnet-lite0@"),
+        "{show}"
+    );
+    assert!(show.contains("top-1 agreement 100%"), "{show}");
     let float = records(&src, work.path(), &[]);
     let quantized = records(&int8, work.path(), &[]);
     assert_eq!((float.len(), quantized.len()), (7, 7));
