@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use photon_core::{ChannelOrder, Normalization, Preprocessing, ResizeFilter, ResizeMode};
+use photon_core::Preprocessing;
 use photon_core::{EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec};
 use photon_core::{Pipeline, Record, RunOptions};
 use photon_core::{WalkOptions, walk};
@@ -24,18 +24,8 @@ struct ColourHistogram {
 
 impl ColourHistogram {
     fn new() -> Self {
-        let preprocessing = Preprocessing {
-            width: 64,
-            height: 64,
-            resize: ResizeMode::Squash,
-            filter: ResizeFilter::Bilinear,
-            // Samples stay in 0..1.
-            normalization: Normalization::ScaleOffset {
-                scale: [1.0 / 255.0; 3],
-                offset: [0.0; 3],
-            },
-            channel_order: ChannelOrder::Rgb,
-        };
+        // Squashed to 64x64, bilinear, samples in 0..1, RGB: the defaults.
+        let preprocessing = Preprocessing::new(64, 64);
         Self {
             spec: ModelSpec::new(
                 "example/colour-histogram-4",
@@ -68,10 +58,7 @@ impl Embedder for ColourHistogram {
                     );
                     histogram[(r * BINS + g) * BINS + b] += 1.0;
                 }
-                ModelOutput {
-                    embedding: histogram,
-                    logits: None,
-                }
+                ModelOutput::new(histogram)
             })
             .collect())
     }

@@ -4,13 +4,13 @@
 //! cargo run -p examples --example near_duplicates -- testdata/photos
 //! ```
 //! Composes a lean pipeline (no thumbnails, no EXIF, no model) and hands its records to
-//! `photon_core::dedup`, which finds near pairs by multi-index hashing rather than comparing
+//! `photon_index::dedup`, which finds near pairs by multi-index hashing rather than comparing
 //! every pair.
 
 use futures_util::StreamExt;
-use photon_core::dedup::{DedupOptions, find_duplicates};
 use photon_core::{Pipeline, Record, RunOptions};
 use photon_core::{WalkOptions, walk};
+use photon_index::dedup::{DedupOptions, find_duplicates};
 
 #[tokio::main]
 async fn main() {

@@ -8,10 +8,9 @@
 //! it at a real model folder in the Hugging Face ONNX layout for real results.)
 
 use futures_util::StreamExt;
-use photon_core::{
-    Pipeline, Record, RunOptions, TextTokenizer, WalkOptions, embed_text, load_model_dir,
-    load_text_dir, rank_records, walk,
-};
+use photon_core::{Pipeline, Record, RunOptions, WalkOptions, walk};
+use photon_index::rank_records;
+use photon_models::{TextTokenizer, embed_text, load_model_dir, load_text_dir};
 use photon_ort::{OrtEmbedder, OrtOptions, OrtTextEncoder};
 
 #[tokio::main]

@@ -7,10 +7,11 @@
 //! ```
 
 use futures_util::StreamExt;
-use photon_core::load_model_dir;
-use photon_core::{ClassifierTagger, TagOptions, read_labels};
 use photon_core::{Pipeline, Record, RunOptions};
+use photon_core::{TagOptions, read_labels};
 use photon_core::{WalkOptions, walk};
+use photon_models::ClassifierTagger;
+use photon_models::load_model_dir;
 use photon_tract::{TractEmbedder, TractOptions};
 
 #[tokio::main]

@@ -7,8 +7,8 @@
 //! `cuda[:N]` for ONNX Runtime's CUDA provider alone, as benches/gpu.sh runs it).
 
 use photon_backend_common::Device;
-use photon_core::load_model_dir;
 use photon_core::{Embedder, ImageBatch};
+use photon_models::load_model_dir;
 use photon_ort::{OrtEmbedder, OrtOptions, gpu_runtime_library_in, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::PathBuf;

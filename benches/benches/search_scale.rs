@@ -17,8 +17,8 @@
 //! One-shot timings rather than criterion's sampling: a build at this scale takes minutes.
 
 use photon_core::Record;
-use photon_core::dedup::{DedupOptions, GroupKind, find_duplicates};
-use photon_core::search::{Embeddings, HnswIndex, HnswOptions};
+use photon_index::dedup::{DedupOptions, GroupKind, find_duplicates};
+use photon_index::{Embeddings, HnswIndex, HnswOptions};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};

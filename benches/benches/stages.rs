@@ -8,12 +8,13 @@ mod corpus;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use photon_core::Label;
-use photon_core::LabelBank;
-use photon_core::ZeroShotScoring;
-use photon_core::efficientnet_lite0;
-use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder, TurboJpegDecoder};
-use photon_core::{HeifDecoder, JxlDecoder, LibTiffDecoder, RawDecoder, RawPolicy};
+use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder};
 use photon_core::{ThumbnailOptions, encode_thumbnail};
+use photon_decode::TurboJpegDecoder;
+use photon_decode::{HeifDecoder, JxlDecoder, LibTiffDecoder, RawDecoder, RawPolicy};
+use photon_models::LabelBank;
+use photon_models::ZeroShotScoring;
+use photon_models::efficientnet_lite0;
 use std::hint::black_box;
 use std::path::PathBuf;
 

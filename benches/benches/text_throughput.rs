@@ -9,8 +9,9 @@
 //! default the tiny SigLIP test model), `TEXTS` (prompts per backend, default 64).
 
 use photon_core::Label;
-use photon_core::LabelBank;
-use photon_core::{TextEncoder, TextTokenizer, load_text_dir};
+use photon_core::TextEncoder;
+use photon_models::LabelBank;
+use photon_models::{TextTokenizer, load_text_dir};
 use photon_ort::{OrtOptions, OrtTextEncoder, runtime_library_in};
 use photon_tract::{TractOptions, TractTextEncoder};
 use std::path::PathBuf;

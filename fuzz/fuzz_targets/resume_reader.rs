@@ -1,4 +1,4 @@
-//! Arbitrary bytes as an earlier run's JSON Lines output (`photon_core::fuzzing::read_resume`).
+//! Arbitrary bytes as an earlier run's JSON Lines output (`photon_decode::fuzzing::read_resume`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|bytes: &[u8]| photon_core::fuzzing::read_resume(bytes));
+libfuzzer_sys::fuzz_target!(|bytes: &[u8]| photon_decode::fuzzing::read_resume(bytes));

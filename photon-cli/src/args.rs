@@ -272,7 +272,7 @@ pub struct ProcessArgs {
     pub vocabulary: Option<PathBuf>,
 
     /// Prompt each zero-shot term is put in; `{}` stands for the term.
-    #[arg(long, value_name = "TEMPLATE", default_value = photon_core::DEFAULT_TEMPLATE)]
+    #[arg(long, value_name = "TEMPLATE", default_value = photon_models::tag::DEFAULT_TEMPLATE)]
     pub prompt_template: String,
 
     /// Zero-shot logit scale as its natural log (overrides the model's config; SigLIP base 4.77,
@@ -285,7 +285,7 @@ pub struct ProcessArgs {
     pub logit_bias: Option<f32>,
 
     /// WordNet noun database (Debian wordnet-base).
-    #[arg(long, value_name = "FILE", default_value = photon_core::DEBIAN_DATA_NOUN)]
+    #[arg(long, value_name = "FILE", default_value = photon_models::tag::DEBIAN_DATA_NOUN)]
     pub wordnet: PathBuf,
 
     /// Also print each image's tags to stderr, one line per image.
@@ -375,7 +375,7 @@ pub struct DedupArgs {
     pub records: Vec<PathBuf>,
 
     /// Near duplicates: perceptual hashes at most this many bits apart (of 64).
-    #[arg(long, value_name = "BITS", default_value_t = photon_core::dedup::DEFAULT_MAX_DISTANCE,
+    #[arg(long, value_name = "BITS", default_value_t = photon_index::dedup::DEFAULT_MAX_DISTANCE,
           value_parser = clap::value_parser!(u32).range(0..=64))]
     pub max_distance: u32,
 
@@ -386,7 +386,7 @@ pub struct DedupArgs {
     /// Which file of a group to keep: largest (pixels, then bytes), oldest, newest,
     /// shortest-path.
     #[arg(long, value_name = "POLICY", default_value = "largest")]
-    pub keep: photon_core::dedup::KeepPolicy,
+    pub keep: photon_index::dedup::KeepPolicy,
 
     /// One JSON object per group: {"kind", "keep", "files", "distance"}.
     #[arg(long)]
@@ -500,14 +500,23 @@ pub struct QuantizeArgs {
     /// dynamic (int8 weights: transformer towers) or static (QDQ calibrated on images:
     /// convolutional models) [default: static for Photon's folders, dynamic for CLIP/SigLIP].
     #[arg(long, value_enum)]
-    pub mode: Option<crate::quantize::Mode>,
+    pub mode: Option<QuantizeModeArg>,
     /// Calibration and measurement images [default: the repository's sample photos].
     #[arg(long, value_name = "DIR")]
     pub calibration: Option<PathBuf>,
     /// Smallest cosine to the float embedding any calibration image (or prompt) may have.
     #[arg(long, value_name = "COS", default_value_t = 0.99)]
-    pub max_loss: f64,
+    pub max_loss: f32,
     /// Python interpreter with pip.
     #[arg(long, default_value = "python3")]
     pub python: String,
+}
+
+/// `--mode` of `photon models quantize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuantizeModeArg {
+    /// int8 weights, activations quantized as they come: transformer towers.
+    Dynamic,
+    /// QDQ with ranges calibrated on images: convolutional models (EfficientNet).
+    Static,
 }

@@ -2,7 +2,7 @@
 
 use crate::args::DedupArgs;
 use photon_core::Record;
-use photon_core::dedup::{DedupOptions, Distance, Duplicates, Group, find_duplicates};
+use photon_index::dedup::{DedupOptions, Distance, Duplicates, Group, find_duplicates};
 use std::io::{self, Write};
 use std::process::ExitCode;
 

@@ -3,8 +3,9 @@
 
 use crate::args::{Backend, Dedup, ProcessArgs};
 use crate::models::DEFAULT_MODEL;
-use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec, models_dir};
+use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec};
 use photon_models::Device;
+use photon_models::models_dir;
 use photon_models::{ModelOptions, load_model};
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! `photon models show DIR`: what a model folder is recognised as, and which values its config
 //! left out (transformers' defaults, the graph's shapes, the tokenizer's special tokens).
 
-use photon_core::{ModelFolder, ModelSpec, ResizeMode, TextSpec, TokenType, describe_model_dir};
+use photon_core::{ModelSpec, ResizeMode, TextSpec, TokenType};
+use photon_models::{ModelFolder, describe_model_dir};
 use std::path::Path;
 
 /// Prints the folder's description; an unreadable folder is the error.
@@ -20,7 +21,7 @@ fn describe(dir: &Path, folder: &ModelFolder) -> String {
         Some(Err(e)) => out += &format!("text:    not usable: {e}\n"),
     }
     if let Some(report) = &folder.quantization {
-        out += &format!("quantized: {}\n", quantized_line(report));
+        out += &format!("quantized: {}\n", report);
     }
     if folder.filled.is_empty() {
         out += "filled:  nothing; the folder's files say everything\n";
@@ -95,26 +96,4 @@ fn text_line(dir: &Path, text: &TextSpec) -> String {
 fn relative(dir: &Path, text: &str) -> String {
     let prefix = format!("{}/", dir.display());
     text.replace(&prefix, "")
-}
-
-/// What `quantization.json` says, in one line.
-fn quantized_line(report: &serde_json::Value) -> String {
-    let mut line = format!(
-        "int8, {} mode, from {}",
-        report["mode"].as_str().unwrap_or("?"),
-        report["source"]["model_id"].as_str().unwrap_or("?")
-    );
-    if let (Some(mean), Some(min)) = (
-        report["image"]["mean_cosine"].as_f64(),
-        report["image"]["min_cosine"].as_f64(),
-    ) {
-        line += &format!("; image cosine to it mean {mean:.4}, min {min:.4}");
-    }
-    if let Some(top1) = report["image"]["top1_agreement"].as_f64() {
-        line += &format!(", top-1 agreement {:.0}%", top1 * 100.0);
-    }
-    if let Some(min) = report["text"]["min_cosine"].as_f64() {
-        line += &format!("; text min {min:.4}");
-    }
-    line
 }

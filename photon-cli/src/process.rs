@@ -5,9 +5,10 @@ use crate::args::{Order, ProcessArgs, RawSource};
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
 use photon_core::{
-    NotImages, OutputOrder, Pipeline, RawPolicy, ResumeIndex, RunError, RunOptions, RunSummary,
-    SourceItem, ThumbnailOptions, ThumbnailOutput, WalkOptions, default_decoder_with, walk,
+    NotImages, OutputOrder, Pipeline, ResumeIndex, RunError, RunOptions, RunSummary, SourceItem,
+    ThumbnailOptions, ThumbnailOutput, WalkOptions, walk,
 };
+use photon_decode::{RawPolicy, default_jpeg_encoder, default_router_with};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,18 +90,19 @@ fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {
         RawSource::Preview => RawPolicy::PreviewFirst,
         RawSource::Develop => RawPolicy::Develop,
     };
-    let mut builder = Pipeline::builder()
-        .decoder(default_decoder_with(raw))
+    let builder = Pipeline::builder()
+        .decoder(default_router_with(raw))
+        .jpeg_encoder(default_jpeg_encoder())
         .exif(!args.no_exif)
         .perceptual_hash(!args.no_phash)
         .thumbnail(thumbnail);
-    if let Some(embedder) = model.embedder {
-        builder = builder.embedder(embedder);
+    match model.embedder {
+        Some(embedder) => builder
+            .embedder(embedder)
+            .tagger_if_any(model.tagger)
+            .build(),
+        None => builder.build(),
     }
-    if let Some(tagger) = model.tagger {
-        builder = builder.tagger(tagger);
-    }
-    builder.build()
 }
 
 fn run_options(

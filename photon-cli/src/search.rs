@@ -4,12 +4,10 @@
 use crate::args::{IndexBuildArgs, SearchArgs};
 use crate::model_setup::text_encoder;
 use crate::models::DEFAULT_MODEL;
-use photon_core::search::{Embeddings, HnswIndex, HnswOptions, SearchHit};
-use photon_core::{
-    Pipeline, Record, Source, TextTokenizer, embed_text, load_model_dir, load_text_dir, models_dir,
-    rank_records,
-};
+use photon_core::{Pipeline, Record, Source};
+use photon_index::{Embeddings, HnswIndex, HnswOptions, SearchHit, rank_records};
 use photon_models::{ModelOptions, load_model};
+use photon_models::{TextTokenizer, embed_text, load_model_dir, load_text_dir, models_dir};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -148,6 +146,7 @@ async fn image_query(args: &SearchArgs, image: &Path) -> Result<Query, String> {
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let model_id = model.embedder.spec().id.clone();
     let pipeline = Pipeline::builder()
+        .decoder(photon_decode::default_decoder())
         .thumbnail(None)
         .exif(false)
         .perceptual_hash(false)

@@ -17,24 +17,23 @@
 //! - Out comes one [`Record`] per input: an [`ImageRecord`], or an [`ErrorRecord`] whose
 //!   [`ItemError`] names the [`Stage`] that failed. Bad input never stops a run.
 //! - Three plugin traits do the work that varies:
-//!   - a [`Decoder`] turns bytes into pixels ([`ImageCrateDecoder`]; with the `turbojpeg`
-//!     feature `TurboJpegDecoder`, which decodes JPEGs at the scale the stages need; with the
-//!     `heif` feature `HeifDecoder`, HEIC/HEIF and AVIF through libheif; with the `jxl` feature
-//!     `JxlDecoder`, JPEG XL through jxl-oxide; with the `libtiff` feature `LibTiffDecoder`,
-//!     TIFF in every variant through libtiff; [`default_decoder`]
-//!     routes each format to the best one built);
-//!   - an [`Embedder`] runs an image model on micro-batches, as described by a [`ModelSpec`]
-//!     ([`load_model_dir`] reads one from a model folder). The engines live in their own crates
-//!     (`photon-ort`, `photon-tract`), so this one stays light;
-//!   - a [`Tagger`] turns model output into [`Tag`]s: [`ClassifierTagger`] for classifier
-//!     heads, [`ZeroShotTagger`] for CLIP/SigLIP models against a [`LabelBank`] built by a
-//!     [`TextEncoder`].
+//!   - a [`Decoder`] turns bytes into pixels. [`ImageCrateDecoder`] reads JPEG, PNG, WebP, GIF,
+//!     BMP, TIFF and more in pure Rust, with the integrity checks the `image` crate lacks
+//!     ([`sniff`] has them for other decoders); the `photon-decode` crate adds libjpeg-turbo,
+//!     HEIF/AVIF, JPEG XL, libtiff and camera raws, and a router that picks one per file;
+//!   - an [`Embedder`] runs an image model on micro-batches, as described by a [`ModelSpec`].
+//!     The engines (`photon-ort`, `photon-tract`) and the readers of model folders
+//!     (`photon-models`) live in their own crates, so this one stays light;
+//!   - a [`Tagger`] turns model output into [`Tag`]s (`photon-models` has a classifier's and a
+//!     zero-shot tagger); a [`TextEncoder`] runs a CLIP/SigLIP text tower on a [`TokenBatch`].
 //! - A [`Sink`] takes the records and states how durable they are: [`JsonlSink`] writes JSON
 //!   Lines that survive a kill, and resumes from them with a [`ResumeIndex`].
-//! - [`rank_records`] ranks recorded images against a query vector ([`embed_text`] embeds a
-//!   text query), for search.
 //! - The stages also stand alone: [`content_hash`], [`read_exif`], [`apply_orientation`],
 //!   [`perceptual_hash`], [`encode_thumbnail`], [`Preprocessing::apply`].
+//!
+//! Search, the HNSW index and duplicates are in `photon-index`; Arrow and Parquet in
+//! `photon-arrow`. With default features this crate builds with nothing but Rust: no C compiler,
+//! no system library, and no `unsafe`.
 //!
 //! ```no_run
 //! use photon_core::{JsonlSink, Pipeline, RunOptions, WalkOptions, walk};
@@ -51,16 +50,12 @@
 //! Pixel buffers are the `image` crate's [`RgbImage`] (image 0.25), re-exported alone so that
 //! custom decoders name the same type.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
-mod analyze;
 mod content_hash;
 mod decode;
-pub mod dedup;
 mod error;
 mod exif;
-#[cfg(any(test, feature = "fuzzing"))]
-#[doc(hidden)]
-pub mod fuzzing;
 mod model;
 mod orientation;
 mod perceptual_hash;
@@ -70,21 +65,23 @@ mod progress;
 mod record;
 mod resize;
 mod resume;
-pub mod search;
 mod sink;
 mod source;
 mod tag;
 mod text;
 mod thumbnail;
 mod tiff_bytes;
-mod vector;
+pub mod vector;
 mod walk;
 
+pub use decode::sniff;
 pub use image::RgbImage;
+pub use tokio_util::sync::CancellationToken;
 
 // Running a pipeline.
 pub use pipeline::{
-    OutputOrder, Pipeline, PipelineBuilder, RunError, RunOptions, RunSummary, StageOptions,
+    NoModel, OutputOrder, Pipeline, PipelineBuilder, RunError, RunOptions, RunSummary,
+    StageOptions, WithModel,
 };
 pub use progress::{ProgressCounts, ProgressEvent, ProgressFn};
 
@@ -101,45 +98,23 @@ pub use sink::{JsonlRecords, JsonlSink, Sink, SinkError, read_jsonl};
 
 // Decoding, and the stages that stand alone.
 pub use content_hash::content_hash;
-#[cfg(feature = "heif")]
-pub use decode::HeifDecoder;
-#[cfg(feature = "jxl")]
-pub use decode::JxlDecoder;
-#[cfg(feature = "libtiff")]
-pub use decode::LibTiffDecoder;
-#[cfg(feature = "raw")]
-pub use decode::RawDecoder;
-#[cfg(feature = "turbojpeg")]
-pub use decode::TurboJpegDecoder;
 pub use decode::{
-    DecodeError, DecodeLimits, DecodeRequest, DecodedFrom, DecodedImage, Decoder,
-    ImageCrateDecoder, RawPolicy, default_decoder, default_decoder_with,
+    DecodeError, DecodeLimits, DecodeRequest, DecodedFrom, DecodedImage, Decoder, ImageCrateDecoder,
 };
 pub use exif::{read_exif, read_orientation};
-pub use orientation::apply_orientation;
+pub use orientation::{apply_orientation, upright_size};
 pub use perceptual_hash::{PerceptualHash, hamming_distance, perceptual_hash};
 pub use preprocess::{
     ChannelOrder, Normalization, PreprocessError, Preprocessing, ResizeFilter, ResizeMode,
 };
-pub use thumbnail::{ThumbnailError, ThumbnailOptions, ThumbnailOutput, encode_thumbnail};
+pub use thumbnail::{
+    ImageCrateJpegEncoder, JpegEncoder, ThumbnailError, ThumbnailOptions, ThumbnailOutput,
+    encode_thumbnail,
+};
 
-// Models.
-pub use model::{
-    DESCRIPTOR_FILE, ElementType, EmbedError, Embedder, Filled, GraphInterface, ImageBatch, Layout,
-    ModelFamily, ModelFolder, ModelOutput, ModelSpec, ModelSpecError, QUANTIZATION_FILE,
-    TensorDecl, ValueSource, describe_model_dir, efficientnet_lite0, load_model_dir, models_dir,
-};
-pub use text::{
-    TextEncoder, TextError, TextSpec, TextTokenizer, TokenBatch, TokenType, embed_text,
-    has_text_tower, load_text_dir,
-};
+// Models: what a plugin is given and returns.
+pub use model::{EmbedError, Embedder, ImageBatch, ModelFamily, ModelOutput, ModelSpec};
+pub use text::{TextEncoder, TextSpec, TokenBatch, TokenType};
 
 // Tags.
-pub use tag::{
-    AncestorDedup, ClassifierTagger, DEBIAN_DATA_NOUN, DEFAULT_TEMPLATE, Label, LabelBank, Tag,
-    TagOptions, Tagger, WordNet, ZeroShotScoring, ZeroShotTagger, read_labels, read_vocabulary,
-    wordnet_vocabulary,
-};
-
-// Search.
-pub use search::{Ranking, SearchHit, rank_records};
+pub use tag::{AncestorDedup, Label, Tag, TagOptions, Tagger, read_labels};

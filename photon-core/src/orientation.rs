@@ -24,7 +24,7 @@ pub fn apply_orientation(image: RgbImage, orientation: u8) -> RgbImage {
 }
 
 /// The upright `(width, height)` of a stored size under `orientation`.
-pub(crate) fn upright_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
+pub fn upright_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
     if (5..=8).contains(&orientation) {
         (height, width)
     } else {

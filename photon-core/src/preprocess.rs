@@ -96,8 +96,10 @@ pub enum ChannelOrder {
 }
 
 /// A model's preprocessing, applied to the upright image. The output is one `[3, height, width]`
-/// f32 plane set (NCHW without the batch axis).
+/// f32 plane set (NCHW without the batch axis). Build it with [`Preprocessing::new`] and the
+/// setters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Preprocessing {
     /// Model input width.
     pub width: u32,
@@ -111,6 +113,60 @@ pub struct Preprocessing {
     pub normalization: Normalization,
     /// Channel order.
     pub channel_order: ChannelOrder,
+}
+
+impl Preprocessing {
+    /// `width` × `height`, squashed with a bilinear filter, samples scaled to 0-1, RGB; set the
+    /// rest with the setters.
+    ///
+    /// ```
+    /// use photon_core::{Normalization, Preprocessing, ResizeFilter, ResizeMode};
+    /// let clip = Preprocessing::new(224, 224)
+    ///     .resize(ResizeMode::ShorterSideThenCenterCrop { shorter_side: 224 })
+    ///     .filter(ResizeFilter::Bicubic)
+    ///     .normalization(Normalization::MeanStd {
+    ///         mean: [0.481, 0.458, 0.408],
+    ///         std: [0.269, 0.261, 0.276],
+    ///     });
+    /// assert_eq!((clip.width, clip.height), (224, 224));
+    /// ```
+    pub fn new(width: u32, height: u32) -> Self {
+        Self {
+            width,
+            height,
+            resize: ResizeMode::Squash,
+            filter: ResizeFilter::Bilinear,
+            normalization: Normalization::ScaleOffset {
+                scale: [1.0 / 255.0; 3],
+                offset: [0.0; 3],
+            },
+            channel_order: ChannelOrder::Rgb,
+        }
+    }
+
+    /// Sets [`resize`](Self::resize).
+    pub fn resize(mut self, resize: ResizeMode) -> Self {
+        self.resize = resize;
+        self
+    }
+
+    /// Sets [`filter`](Self::filter).
+    pub fn filter(mut self, filter: ResizeFilter) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// Sets [`normalization`](Self::normalization).
+    pub fn normalization(mut self, normalization: Normalization) -> Self {
+        self.normalization = normalization;
+        self
+    }
+
+    /// Sets [`channel_order`](Self::channel_order).
+    pub fn channel_order(mut self, order: ChannelOrder) -> Self {
+        self.channel_order = order;
+        self
+    }
 }
 
 /// Why preprocessing failed.

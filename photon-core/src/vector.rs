@@ -1,7 +1,20 @@
-//! Small vector arithmetic shared by the driver, zero-shot tags and search.
+//! Small vector arithmetic on embeddings, shared by the driver, zero-shot tags, search and
+//! duplicates, so that every crate scores vectors the same way.
+//!
+//! ```
+//! use photon_core::vector::{TopK, dot, l2_normalize};
+//! let mut v = [3.0, 4.0];
+//! l2_normalize(&mut v);
+//! assert_eq!(v, [0.6, 0.8]);
+//! assert!((dot(&v, &v) - 1.0).abs() < 1e-6);
+//! let mut best = TopK::new(1);
+//! best.offer("a", 0.2);
+//! best.offer("b", 0.9);
+//! assert_eq!(best.into_sorted(), [("b", 0.9)]);
+//! ```
 
 /// Scales `v` to unit length in place (a zero or non-finite vector stays as it is).
-pub(crate) fn l2_normalize(v: &mut [f32]) {
+pub fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 && norm.is_finite() {
         v.iter_mut().for_each(|x| *x /= norm);
@@ -9,7 +22,7 @@ pub(crate) fn l2_normalize(v: &mut [f32]) {
 }
 
 /// The dot product of two equally long vectors.
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight independent accumulators let the compiler vectorise the reduction.
     let mut acc = [0.0f32; 8];
     let (a8, a_rest) = a.split_at(a.len() - a.len() % 8);
@@ -24,7 +37,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// The k largest values offered, in a fixed buffer: O(k) per improving offer, nothing allocated
 /// per item.
-pub(crate) struct TopK<T> {
+pub struct TopK<T> {
     k: usize,
     items: Vec<(T, f32)>,
     /// Index in `items` of the smallest kept value, once full.
@@ -32,7 +45,8 @@ pub(crate) struct TopK<T> {
 }
 
 impl<T> TopK<T> {
-    pub(crate) fn new(k: usize) -> Self {
+    /// Keeps the `k` largest values offered.
+    pub fn new(k: usize) -> Self {
         Self {
             k,
             items: Vec::with_capacity(k),
@@ -40,7 +54,8 @@ impl<T> TopK<T> {
         }
     }
 
-    pub(crate) fn offer(&mut self, item: T, value: f32) {
+    /// Keeps `item` if `value` is among the `k` largest so far.
+    pub fn offer(&mut self, item: T, value: f32) {
         if self.items.len() < self.k {
             self.items.push((item, value));
             if self.items.len() == self.k {
@@ -59,7 +74,7 @@ impl<T> TopK<T> {
     }
 
     /// The kept items, largest value first.
-    pub(crate) fn into_sorted(mut self) -> Vec<(T, f32)> {
+    pub fn into_sorted(mut self) -> Vec<(T, f32)> {
         self.items.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         self.items
     }

@@ -16,8 +16,9 @@ pub const IMAGE_EXTENSIONS: [&str; 51] = [
     "mrw", "tga", "ppm", "pgm", "pbm", "pnm", "pam", "qoi", "ico", "dds", "hdr", "exr",
 ];
 
-/// What a walk collects.
+/// What a walk collects: [`Default`] and the setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WalkOptions {
     /// File extensions to take, compared case-insensitively, without the dot.
     pub extensions: Vec<String>,
@@ -39,6 +40,24 @@ impl Default for WalkOptions {
 }
 
 impl WalkOptions {
+    /// Sets [`extensions`](Self::extensions).
+    pub fn extensions(mut self, extensions: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.extensions = extensions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`follow_links`](Self::follow_links).
+    pub fn follow_links(mut self, follow: bool) -> Self {
+        self.follow_links = follow;
+        self
+    }
+
+    /// Sets [`max_depth`](Self::max_depth).
+    pub fn max_depth(mut self, depth: Option<usize>) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
     fn wants(&self, path: &Path) -> bool {
         path.extension()
             .and_then(|e| e.to_str())

@@ -4,8 +4,6 @@
 //!
 //! This file holds a single test so that nothing else shares its process's peak-memory figure.
 
-mod common;
-
 use photon_core::{Pipeline, Record, Source, Stage};
 use std::io::Cursor;
 
@@ -132,7 +130,7 @@ async fn bombs_are_refused_without_allocating_their_canvas() {
         .map(|n| {
             (
                 n.to_string(),
-                std::fs::read(common::testdata().join("hostile").join(n)).unwrap(),
+                std::fs::read(photon_testkit::testdata().join("hostile").join(n)).unwrap(),
             )
         })
         .collect();

@@ -1,6 +1,6 @@
 //! The engines: one `match` on [`Backend`], so that a new backend is one arm here.
 
-use crate::load::SetupError;
+use crate::error::SetupError;
 use photon_backend_common::{Device, Engine, Parallelism};
 use photon_core::{Embedder, ModelSpec, TextEncoder, TextSpec};
 use std::path::Path;
@@ -39,20 +39,62 @@ impl Backend {
     ) -> Result<Box<dyn Engine>, SetupError> {
         let parallelism = Parallelism::new(sessions as usize, threads.map(|t| t as usize));
         match self {
-            Backend::Ort => {
-                let mut options = photon_ort::OrtOptions::from(parallelism);
-                options.device = device;
-                options.library = models.and_then(|m| match device {
-                    Device::Cpu => photon_ort::runtime_library_in(m).ok(),
-                    _ => photon_ort::gpu_runtime_library_in(m).ok(),
-                });
-                Ok(Box::new(options))
-            }
-            Backend::Tract if device != Device::Cpu => Err(SetupError::engine(format!(
-                "tract runs on the CPU only, not on {device}: use the ort backend for GPUs"
-            ))),
-            Backend::Tract => Ok(Box::new(photon_tract::TractOptions::from(parallelism))),
+            Backend::Ort => ort_engine(parallelism, device, models),
+            Backend::Tract => tract_engine(parallelism, device),
         }
+    }
+
+    /// The backend's name, as [`Backend::from_name`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Ort => "ort",
+            Backend::Tract => "tract",
+        }
+    }
+}
+
+#[cfg(feature = "ort")]
+fn ort_engine(
+    parallelism: Parallelism,
+    device: Device,
+    models: Option<&Path>,
+) -> Result<Box<dyn Engine>, SetupError> {
+    let mut options = photon_ort::OrtOptions::from(parallelism);
+    options.device = device;
+    options.library = models.and_then(|m| match device {
+        Device::Cpu => photon_ort::runtime_library_in(m).ok(),
+        _ => photon_ort::gpu_runtime_library_in(m).ok(),
+    });
+    Ok(Box::new(options))
+}
+
+#[cfg(not(feature = "ort"))]
+fn ort_engine(_: Parallelism, _: Device, _: Option<&Path>) -> Result<Box<dyn Engine>, SetupError> {
+    Err(SetupError::engine(
+        "photon-models was built without its `ort` feature (ONNX Runtime)",
+    ))
+}
+
+#[cfg(feature = "tract")]
+fn tract_engine(parallelism: Parallelism, device: Device) -> Result<Box<dyn Engine>, SetupError> {
+    if device != Device::Cpu {
+        return Err(SetupError::engine(format!(
+            "tract runs on the CPU only, not on {device}: use the ort backend for GPUs"
+        )));
+    }
+    Ok(Box::new(photon_tract::TractOptions::from(parallelism)))
+}
+
+#[cfg(not(feature = "tract"))]
+fn tract_engine(_: Parallelism, _: Device) -> Result<Box<dyn Engine>, SetupError> {
+    Err(SetupError::engine(
+        "photon-models was built without its `tract` feature",
+    ))
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -1,7 +1,10 @@
 //! [`load_model`]: a folder into an embedder and its tagger.
 
+use crate::error::SetupError;
+use crate::folder::{load_model_dir, load_text_dir};
 use crate::options::ModelOptions;
-use photon_core::{Embedder, Tagger, load_model_dir};
+use crate::text::{TextError, TextTokenizer, embed_text};
+use photon_core::{Embedder, Tagger, TextEncoder};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,27 +24,6 @@ impl std::fmt::Debug for LoadedModel {
             .field("model", &self.embedder.spec().id)
             .field("tagger", &self.tagger.is_some())
             .finish()
-    }
-}
-
-/// Why a model could not be loaded; the message says what to do, the cause is kept.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SetupError {
-    /// The folder is not a model Photon reads (no descriptor, a broken config).
-    #[error("{0}")]
-    Model(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The engine could not load the model (no ONNX Runtime, a broken ONNX file).
-    #[error("{0}")]
-    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The tagger could not be built (labels, vocabulary, WordNet, the label bank).
-    #[error("{0}")]
-    Tagging(String),
-}
-
-impl SetupError {
-    pub(crate) fn engine(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Engine(error.into())
     }
 }
 
@@ -73,9 +55,9 @@ pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedMode
 #[non_exhaustive]
 pub struct TextTower {
     /// Text to token ids, as the model was trained.
-    pub tokenizer: Arc<photon_core::TextTokenizer>,
+    pub tokenizer: Arc<TextTokenizer>,
     /// The text model on its engine.
-    pub encoder: Arc<dyn photon_core::TextEncoder>,
+    pub encoder: Arc<dyn TextEncoder>,
 }
 
 impl std::fmt::Debug for TextTower {
@@ -88,16 +70,15 @@ impl std::fmt::Debug for TextTower {
 
 impl TextTower {
     /// The L2-normalised embeddings of `texts`, in the image tower's space.
-    pub async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, photon_core::TextError> {
-        photon_core::embed_text(self.encoder.as_ref(), &self.tokenizer, texts).await
+    pub async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, TextError> {
+        embed_text(self.encoder.as_ref(), &self.tokenizer, texts).await
     }
 }
 
 /// Loads the text tower of the model folder `dir` (its text model and tokenizer, in any layout).
 pub async fn load_text_tower(dir: &Path, options: &ModelOptions) -> Result<TextTower, SetupError> {
-    let text = photon_core::load_text_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
-    let tokenizer =
-        photon_core::TextTokenizer::from_spec(&text).map_err(|e| SetupError::Model(e.into()))?;
+    let text = load_text_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
+    let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| SetupError::Model(e.into()))?;
     let engine = options.engine()?;
     let encoder = tokio::task::spawn_blocking(move || engine.text_encoder(text))
         .await

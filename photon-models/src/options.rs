@@ -1,9 +1,11 @@
 //! [`ModelOptions`]: how a model folder is loaded.
 
 use crate::engine::Backend;
-use crate::load::SetupError;
+use crate::error::SetupError;
+use crate::folder::models_dir;
+use crate::tag::{DEBIAN_DATA_NOUN, DEFAULT_TEMPLATE};
 use photon_backend_common::{Device, Engine};
-use photon_core::{DEBIAN_DATA_NOUN, DEFAULT_TEMPLATE, TagOptions};
+use photon_core::TagOptions;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -68,7 +70,7 @@ impl Default for ModelOptions {
             logit_bias: None,
             wordnet: PathBuf::from(DEBIAN_DATA_NOUN),
             models: None,
-            label_cache: photon_core::models_dir().join(".label-banks"),
+            label_cache: models_dir().join(".label-banks"),
             notice: None,
             label_progress: None,
         }

@@ -1,12 +1,15 @@
 //! The tagger a model folder allows: a classifier's from its logits and labels, or zero-shot
 //! from a CLIP/SigLIP text tower and a label bank cached beside the models.
 
-use crate::load::SetupError;
+use crate::error::SetupError;
+use crate::folder::{has_text_tower, load_text_dir};
 use crate::options::ModelOptions;
-use photon_core::{
-    ClassifierTagger, LabelBank, ModelSpec, Tagger, TextTokenizer, WordNet, ZeroShotScoring,
-    ZeroShotTagger, load_text_dir, read_labels, read_vocabulary, wordnet_vocabulary,
+use crate::tag::{
+    ClassifierTagger, LabelBank, WordNet, ZeroShotScoring, ZeroShotTagger, read_vocabulary,
+    wordnet_vocabulary,
 };
+use crate::text::TextTokenizer;
+use photon_core::{ModelSpec, Tagger, read_labels};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,7 +28,7 @@ pub(crate) async fn for_model(
             .with_paths(options.tags.path_depth > 0);
         return Ok(Some(Arc::new(tagger)));
     }
-    if photon_core::has_text_tower(dir) {
+    if has_text_tower(dir) {
         return Ok(Some(zero_shot(spec, dir, options).await?));
     }
     Ok(None)

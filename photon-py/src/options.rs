@@ -2,8 +2,12 @@
 //! pipeline, its table schema, its runtime and the text tower.
 
 use photon_arrow::RecordSchema;
-use photon_core::{ThumbnailOptions, default_decoder, models_dir};
-use photon_models::{Backend, Device, ModelOptions, TextTower, load_model, load_text_tower};
+use photon_core::ThumbnailOptions;
+use photon_decode::{default_decoder, default_jpeg_encoder};
+use photon_models::{
+    Backend, Device, ModelOptions, TextTower, has_text_tower, load_model, load_text_tower,
+    models_dir,
+};
 use pyo3::PyResult;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use std::path::PathBuf;
@@ -76,7 +80,7 @@ impl PipelineArgs {
         let (model, text) = match &dir {
             Some(dir) => runtime.block_on(async {
                 let model = load_model(dir, &options).await;
-                let text = if photon_core::has_text_tower(dir) {
+                let text = if has_text_tower(dir) {
                     Some(load_text_tower(dir, &options).await)
                 } else {
                     None
@@ -101,19 +105,21 @@ impl PipelineArgs {
         let thumbnail = self
             .thumbnail_size
             .map(|size| ThumbnailOptions::default().max_side(size));
-        let mut builder = photon_core::Pipeline::builder()
+        let builder = photon_core::Pipeline::builder()
             .decoder(default_decoder())
+            .jpeg_encoder(default_jpeg_encoder())
             .exif(self.exif)
             .perceptual_hash(self.perceptual_hash)
             .thumbnail(thumbnail);
-        if let Some(model) = model {
-            builder = builder.embedder(model.embedder);
-            if let Some(tagger) = model.tagger {
-                builder = builder.tagger(tagger);
-            }
-        }
+        let pipeline = match model {
+            Some(model) => builder
+                .embedder(model.embedder)
+                .tagger_if_any(model.tagger)
+                .build(),
+            None => builder.build(),
+        };
         Ok(Built {
-            pipeline: builder.build(),
+            pipeline,
             schema,
             runtime,
             parallel,

@@ -4,8 +4,8 @@
 use crate::corpus::CorpusSet;
 use futures_util::StreamExt;
 use photon_backend_common::Parallelism;
-use photon_core::load_model_dir;
 use photon_core::{Embedder, ImageBatch};
+use photon_models::load_model_dir;
 use photon_ort::{OrtEmbedder, OrtOptions, runtime_library_in};
 use photon_tract::{TractEmbedder, TractOptions};
 use std::path::{Path, PathBuf};

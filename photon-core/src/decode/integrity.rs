@@ -7,7 +7,7 @@ use crate::tiff_bytes::TiffBytes;
 
 /// Whether a JPEG's marker structure reaches its end-of-image marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum JpegEnd {
+pub enum JpegEnd {
     /// The EOI marker is there (data after it, like a motion photo's video, is fine).
     Complete,
     /// The data runs out first.
@@ -17,7 +17,7 @@ pub(super) enum JpegEnd {
 }
 
 /// Walks the JPEG's segments and entropy-coded data to its EOI marker.
-pub(super) fn jpeg_end(b: &[u8]) -> JpegEnd {
+pub fn jpeg_end(b: &[u8]) -> JpegEnd {
     if !b.starts_with(&[0xFF, 0xD8]) {
         return JpegEnd::Unknown;
     }
@@ -104,7 +104,7 @@ fn header_segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 /// by a byte or two, as in old Photoshop's short Adobe APP14) with those bytes dropped: what
 /// libjpeg does with a warning while reading, and Pillow shows. `None` when the header has no
 /// such gap, or is broken some other way.
-pub(super) fn jpeg_without_header_gaps(b: &[u8]) -> Option<Vec<u8>> {
+pub fn jpeg_without_header_gaps(b: &[u8]) -> Option<Vec<u8>> {
     /// Markers a header may hold: SOFn, DHT, DAC, DQT, DRI, APPn, COM, SOS.
     fn is_header_marker(m: u8) -> bool {
         matches!(m, 0xC0..=0xCF | 0xDA..=0xDD | 0xE0..=0xEF | 0xFE) && m != 0xC8
@@ -135,8 +135,7 @@ pub(super) fn jpeg_without_header_gaps(b: &[u8]) -> Option<Vec<u8>> {
 /// Whether a JPEG's first frame header (SOFn, before the first scan) is progressive, which
 /// makes a decoder hold every DCT coefficient of the image at once. `None` when no frame header
 /// is found before the first scan.
-#[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))]
-pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
+pub fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
     header_segments(b).find_map(|(marker, _)| match marker {
         0xC2 | 0xC6 | 0xCA | 0xCE => Some(true),
         0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => Some(false),
@@ -145,8 +144,7 @@ pub(super) fn jpeg_is_progressive(b: &[u8]) -> Option<bool> {
 }
 
 /// Width and height a JPEG's first frame header declares.
-#[cfg_attr(not(feature = "raw"), allow(dead_code))]
-pub(super) fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
+pub fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     header_segments(b).find_map(|(marker, payload)| {
         let frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
         let size = |at: usize| {
@@ -161,7 +159,7 @@ pub(super) fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
 /// The record's format for a JPEG: `mpo` for a Multi-Picture Object (an APP2 `MPF` segment in
 /// the first image's header: stereo cameras, and many phones for their depth maps), whose first
 /// image is the primary one and decodes as any JPEG; else `jpeg`.
-pub(super) fn jpeg_format_name(b: &[u8]) -> &'static str {
+pub fn jpeg_format_name(b: &[u8]) -> &'static str {
     let mpf =
         header_segments(b).any(|(marker, payload)| marker == 0xE2 && payload.starts_with(b"MPF\0"));
     if mpf { "mpo" } else { "jpeg" }
@@ -172,7 +170,7 @@ pub(super) fn jpeg_format_name(b: &[u8]) -> &'static str {
 /// raws lay it out), or carries a `DNGVersion`; CR2 also says so in its header. `None` for an
 /// ordinary TIFF. A TIFF decoder would read such a file's small first image, or its sensor data
 /// as grey, so it is refused rather than recorded with the wrong pixels.
-pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
+pub fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
     let tiff = TiffBytes::new(b)?;
     if b.get(8..10) == Some(b"CR".as_slice()) {
         return Some("cr2");
@@ -203,8 +201,7 @@ pub(super) fn tiff_camera_raw(b: &[u8]) -> Option<&'static str> {
 /// [`tiff_camera_raw`]), or the signature of one of the raw containers that are not TIFF. A cheap
 /// gate before asking the raw reader, and the record's format when that reader does not know the
 /// camera.
-#[cfg_attr(not(feature = "raw"), allow(dead_code))]
-pub(super) fn camera_raw_format(b: &[u8]) -> Option<&'static str> {
+pub fn camera_raw_format(b: &[u8]) -> Option<&'static str> {
     const SIGNATURES: [(&[u8], &str); 8] = [
         (b"FUJIFILMCCD-RAW", "raf"),
         (b"IIRO", "orf"),

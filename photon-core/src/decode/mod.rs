@@ -1,66 +1,21 @@
-//! Bytes to pixels: the [`Decoder`] plugin trait and the default decoder built on the `image` crate.
+//! Bytes to pixels: the [`Decoder`] plugin trait, its request and result, and the decoder built
+//! on the `image` crate with the integrity checks `image` lacks. photon-decode adds the codecs
+//! that need C libraries or large crates, and routes each format to one.
 
 mod bmp_repair;
 mod bmp_rle;
 mod gif_grey;
-#[cfg(feature = "heif")]
-mod heif;
 mod image_crate;
 mod integrity;
-#[cfg(feature = "jxl")]
-mod jxl;
-#[cfg(feature = "libtiff")]
-mod libtiff;
-#[cfg(feature = "raw")]
-mod raw;
-#[cfg(feature = "turbojpeg")]
-mod turbo;
+pub mod sniff;
 
-#[cfg(feature = "heif")]
-pub use heif::HeifDecoder;
 pub use image_crate::ImageCrateDecoder;
-#[cfg(feature = "jxl")]
-pub use jxl::JxlDecoder;
-#[cfg(feature = "libtiff")]
-pub use libtiff::LibTiffDecoder;
-#[cfg(feature = "raw")]
-pub use raw::RawDecoder;
-#[cfg(feature = "turbojpeg")]
-pub use turbo::TurboJpegDecoder;
 
 use crate::error::{Stage, StageError};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thiserror::Error;
-
-/// Every format this build reads, each through the best decoder it has: HEIF/HEIC and AVIF
-/// through `HeifDecoder` (feature `heif`), JPEG XL through `JxlDecoder` (feature `jxl`), TIFF
-/// through `LibTiffDecoder` (feature `libtiff`), JPEG through `TurboJpegDecoder` (feature
-/// `turbojpeg`, scaled in the DCT), the rest through [`ImageCrateDecoder`], the format told from
-/// the content. [`Pipeline`](crate::Pipeline) starts with it.
-pub fn default_decoder() -> Arc<dyn Decoder> {
-    default_decoder_with(RawPolicy::default())
-}
-
-/// [`default_decoder`], taking the pixels of camera raws as `raw` says (with the `raw` feature;
-/// without it raws are refused whatever the policy).
-pub fn default_decoder_with(raw: RawPolicy) -> Arc<dyn Decoder> {
-    Arc::new(DefaultDecoder { raw })
-}
-
-/// Which source of pixels a camera raw is decoded from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum RawPolicy {
-    /// The largest preview the camera embedded, when both its sides reach
-    /// [`DecodeRequest::min_side`] (what photo managers show, and 10-100x cheaper); the sensor
-    /// data developed otherwise.
-    #[default]
-    PreviewFirst,
-    /// Always develop the sensor data.
-    Develop,
-}
 
 /// Where a decoder took the pixels from, for files that hold more than one rendition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,46 +42,6 @@ impl DecodedFrom {
         [DecodedFrom::Preview, DecodedFrom::Raw]
             .into_iter()
             .find(|from| from.as_str() == name)
-    }
-}
-
-/// The decoder [`default_decoder`] returns.
-#[derive(Debug, Clone, Copy)]
-struct DefaultDecoder {
-    #[cfg_attr(not(feature = "raw"), allow(dead_code))]
-    raw: RawPolicy,
-}
-
-impl Decoder for DefaultDecoder {
-    fn decode(&self, bytes: &[u8], req: &DecodeRequest) -> Result<DecodedImage, DecodeError> {
-        #[cfg(feature = "raw")]
-        if integrity::camera_raw_format(bytes).is_some() {
-            return RawDecoder::new(self.raw).decode(bytes, req);
-        }
-        #[cfg(feature = "heif")]
-        if heif::heif_format(bytes).is_some() {
-            return HeifDecoder.decode(bytes, req);
-        }
-        #[cfg(feature = "jxl")]
-        if jxl::is_jxl(bytes) {
-            return JxlDecoder.decode(bytes, req);
-        }
-        #[cfg(feature = "libtiff")]
-        if libtiff::is_tiff(bytes) {
-            return LibTiffDecoder
-                .decode(bytes, req)
-                .or_else(|refusal| match refusal {
-                    // Floating-point samples and the like: the image crate may take them.
-                    DecodeError::UnsupportedFormat(_) => {
-                        ImageCrateDecoder.decode(bytes, req).map_err(|_| refusal)
-                    }
-                    other => Err(other),
-                });
-        }
-        #[cfg(feature = "turbojpeg")]
-        return TurboJpegDecoder.decode(bytes, req);
-        #[cfg(not(feature = "turbojpeg"))]
-        ImageCrateDecoder.decode(bytes, req)
     }
 }
 

@@ -1,31 +1,20 @@
-//! The model side: what a model expects ([`ModelSpec`], with the loaders that read it from a
-//! model folder), what it is given ([`ImageBatch`]), what it returns ([`ModelOutput`]), and the
+//! The model side: what a model expects ([`ModelSpec`]; photon-models reads them from model
+//! folders), what it is given ([`ImageBatch`]), what it returns ([`ModelOutput`]), and the
 //! [`Embedder`] plugin trait that runs it.
 
-mod defaults;
-pub(crate) mod folder;
-pub(crate) mod hf_config;
-mod hf_vision;
-mod immich;
-mod onnx_graph;
 mod spec;
 
-pub use folder::{Filled, Layout, ModelFolder, QUANTIZATION_FILE, ValueSource, describe_model_dir};
-pub(crate) use immich::immich_text_tower;
-pub use onnx_graph::{ElementType, GraphInterface, TensorDecl};
-pub use spec::{
-    DESCRIPTOR_FILE, ModelFamily, ModelSpec, ModelSpecError, efficientnet_lite0, load_model_dir,
-    models_dir,
-};
-pub(crate) use spec::{invalid, read_json};
+pub use spec::{ModelFamily, ModelSpec};
 
 use crate::error::{Stage, StageError};
 use async_trait::async_trait;
 use std::sync::Arc;
 use thiserror::Error;
 
-/// Several preprocessed images stacked as one contiguous NCHW f32 tensor.
+/// Several preprocessed images stacked as one contiguous NCHW f32 tensor; build one with
+/// [`ImageBatch::stack`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ImageBatch {
     /// Number of images (N).
     pub len: usize,
@@ -38,6 +27,21 @@ pub struct ImageBatch {
 }
 
 impl ImageBatch {
+    /// `data` as a batch of `[3, height, width]` images, image after image. Returns `None` when
+    /// its length is not a whole number of such images.
+    pub fn new(height: u32, width: u32, data: Vec<f32>) -> Option<Self> {
+        let per_image = 3 * height as usize * width as usize;
+        if per_image == 0 || data.len() % per_image != 0 {
+            return None;
+        }
+        Some(Self {
+            len: data.len() / per_image,
+            height,
+            width,
+            data,
+        })
+    }
+
     /// Stacks per-image `[3, height, width]` tensors. Returns `None` if any has the wrong length.
     pub fn stack<'a>(
         height: u32,
@@ -74,13 +78,31 @@ impl ImageBatch {
     }
 }
 
-/// What a model returns for one image.
+/// What a model returns for one image: [`ModelOutput::new`], with
+/// [`with_logits`](ModelOutput::with_logits) for classifiers.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ModelOutput {
     /// The embedding; the driver L2-normalises it before it reaches a tagger or a record.
     pub embedding: Vec<f32>,
     /// Classifier logits, for models that have a classification head.
     pub logits: Option<Vec<f32>>,
+}
+
+impl ModelOutput {
+    /// An output with an embedding and no logits.
+    pub fn new(embedding: Vec<f32>) -> Self {
+        Self {
+            embedding,
+            logits: None,
+        }
+    }
+
+    /// The same output with a classifier's logits.
+    pub fn with_logits(mut self, logits: Vec<f32>) -> Self {
+        self.logits = Some(logits);
+        self
+    }
 }
 
 /// Why a model call failed. Every image of the failed batch gets an error record.
@@ -192,7 +214,7 @@ impl StageError for EmbedError {
 ///             let plane = batch.image(i).len() / 3;
 ///             let embedding = batch.image(i).chunks(plane)
 ///                 .map(|c| c.iter().sum::<f32>() / plane as f32).collect();
-///             ModelOutput { embedding, logits: None }
+///             ModelOutput::new(embedding)
 ///         }).collect())
 ///     }
 /// }
@@ -203,7 +225,7 @@ impl StageError for EmbedError {
 ///     channel_order: ChannelOrder::Rgb,
 /// }, 3);
 /// let model = MeanColour(spec);
-/// let batch = ImageBatch { len: 1, height: 8, width: 8, data: vec![2.0; 3 * 64] };
+/// let batch = ImageBatch::new(8, 8, vec![2.0; 3 * 64]).unwrap();
 /// let out = futures_util::FutureExt::now_or_never(model.embed(batch)).unwrap().unwrap();
 /// assert_eq!(out[0].embedding, vec![2.0, 2.0, 2.0]);
 /// ```

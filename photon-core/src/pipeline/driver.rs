@@ -11,14 +11,16 @@
 
 use super::{Pipeline, RunOptions};
 use crate::OutputOrder;
-use crate::analyze::{AnalyzeContext, Outcome, StageTracker, analyze, analyze_unless_unchanged};
 use crate::error::{ItemError, Stage, StageError};
 use crate::model::{EmbedError, Embedder, ImageBatch, ModelOutput};
+use crate::pipeline::analyze::{
+    AnalyzeContext, Outcome, StageTracker, analyze, analyze_unless_unchanged,
+};
 use crate::progress::ProgressTracker;
 use crate::record::{ImageRecord, ModelProvenance, Record};
 use crate::resume::{ResumeDecision, ResumeIndex};
 use crate::source::{FileStamp, Source, SourceItem};
-use crate::tag::Tagger;
+use crate::tag::{Tag, Tagger};
 use crate::vector::l2_normalize;
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
@@ -217,6 +219,7 @@ fn analyze_work(
 fn context<'a>(pipeline: &'a Pipeline, tracker: &'a StageTracker) -> AnalyzeContext<'a> {
     AnalyzeContext {
         decoder: pipeline.decoder.as_ref(),
+        jpeg_encoder: pipeline.jpeg_encoder.as_ref(),
         stages: &pipeline.stages,
         preprocessing: pipeline.embedder.as_ref().map(|e| &e.spec().preprocessing),
         tracker,
@@ -381,20 +384,29 @@ impl ModelStage {
         }
     }
 
-    /// One record per outcome, in order: the images embedded in one call, failures as they are.
+    /// One record per outcome, in order: the images embedded in one call and tagged, failures
+    /// as they are.
     async fn finish_batch(&self, batch: Vec<Outcome>) -> Vec<Record> {
-        let mut outputs = self.embed(tensors(&batch)).await.map(Vec::into_iter);
+        let mut tagged = self.embed_and_tag(tensors(&batch)).await;
         batch
             .into_iter()
-            .map(|outcome| self.finish_outcome(outcome, &mut outputs))
+            .map(|outcome| self.finish_outcome(outcome, &mut tagged))
             .collect()
     }
 
     /// The record of one outcome, embedded alone.
     async fn finish_single(&self, outcome: Outcome) -> Record {
         let batch = std::slice::from_ref(&outcome);
-        let mut outputs = self.embed(tensors(batch)).await.map(Vec::into_iter);
-        self.finish_outcome(outcome, &mut outputs)
+        let mut tagged = self.embed_and_tag(tensors(batch)).await;
+        self.finish_outcome(outcome, &mut tagged)
+    }
+
+    async fn embed_and_tag<'a>(
+        &self,
+        tensors: impl Iterator<Item = &'a [f32]>,
+    ) -> Result<std::vec::IntoIter<Tagged>, ItemError> {
+        let outputs = self.embed(tensors).await?;
+        Ok(self.tag(outputs).await?.into_iter())
     }
 
     /// A failed input as it is; a ready one with the next output of its batch, or the batch's
@@ -402,13 +414,47 @@ impl ModelStage {
     fn finish_outcome(
         &self,
         outcome: Outcome,
-        outputs: &mut Result<std::vec::IntoIter<ModelOutput>, ItemError>,
+        tagged: &mut Result<std::vec::IntoIter<Tagged>, ItemError>,
     ) -> Record {
-        match (outcome, outputs) {
+        match (outcome, tagged) {
             (Outcome::Failed(record), _) => record,
-            (Outcome::Ready(analyzed), Ok(outputs)) => self.finish(analyzed.record, outputs.next()),
+            (Outcome::Ready(analyzed), Ok(tagged)) => self.finish(analyzed.record, tagged.next()),
             (Outcome::Ready(analyzed), Err(e)) => analyzed.record.into_error(e.clone()),
         }
+    }
+
+    /// Normalises each output of the right length and tags it. Tagging runs on a blocking
+    /// thread, as the [`Tagger`] contract promises: scoring 80 000 zero-shot labels takes
+    /// milliseconds an image, which an async worker must not spend.
+    async fn tag(&self, mut outputs: Vec<ModelOutput>) -> Result<Vec<Tagged>, ItemError> {
+        let dim = self.embedder.spec().embedding_dim;
+        for output in outputs.iter_mut().filter(|o| o.embedding.len() == dim) {
+            l2_normalize(&mut output.embedding);
+        }
+        let untagged = |output| Tagged { output, tags: None };
+        let Some(tagger) = self.tagger.clone() else {
+            return Ok(outputs.into_iter().map(untagged).collect());
+        };
+        let tag_all = move || {
+            let tag_one = |output: &ModelOutput| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| tagger.tag(output)))
+                    .map_err(|panic| ItemError::panic(Stage::Tag, panic.as_ref()))
+            };
+            outputs
+                .into_iter()
+                .map(|output| Tagged {
+                    tags: (output.embedding.len() == dim).then(|| tag_one(&output)),
+                    output,
+                })
+                .collect()
+        };
+        tokio::task::spawn_blocking(tag_all).await.map_err(|e| {
+            ItemError::new(
+                Stage::Tag,
+                "interrupted",
+                format!("tagging did not finish: {e}"),
+            )
+        })
     }
 
     /// Stacks the tensors and runs the embedder once, under its time limit; a panic, an error,
@@ -450,8 +496,8 @@ impl ModelStage {
     }
 
     /// The record with its embedding (checked and normalised), tags and provenance.
-    fn finish(&self, mut record: ImageRecord, output: Option<ModelOutput>) -> Record {
-        let Some(mut output) = output else {
+    fn finish(&self, mut record: ImageRecord, tagged: Option<Tagged>) -> Record {
+        let Some(Tagged { output, tags }) = tagged else {
             let error = ItemError::new(Stage::Embed, "output_count", "missing output");
             return record.into_error(error);
         };
@@ -463,17 +509,19 @@ impl ModelStage {
             );
             return record.into_error(ItemError::new(Stage::Embed, "embedding_dim", message));
         }
-        l2_normalize(&mut output.embedding);
-        if let Some(tagger) = &self.tagger {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| tagger.tag(&output))) {
-                Ok(tags) => record.tags = Some(tags),
-                Err(panic) => {
-                    return record.into_error(ItemError::panic(Stage::Tag, panic.as_ref()));
-                }
-            }
+        match tags {
+            Some(Ok(tags)) => record.tags = Some(tags),
+            Some(Err(error)) => return record.into_error(error),
+            None => {}
         }
         record.embedding = Some(output.embedding);
         record.model = Some(self.provenance.clone());
         Record::Image(Box::new(record))
     }
+}
+
+/// One embedder output, normalised, with its tags when a tagger ran (or why it failed).
+struct Tagged {
+    output: ModelOutput,
+    tags: Option<Result<Vec<Tag>, ItemError>>,
 }

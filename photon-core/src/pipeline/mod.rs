@@ -1,27 +1,31 @@
 //! A configured pipeline: the plugins (decoder, embedder, tagger), which stages run, and the
 //! ways to run it over inputs.
 
+mod analyze;
 mod driver;
 mod options;
 mod run_into;
 
 pub use options::{OutputOrder, RunOptions, StageOptions};
+
 pub use run_into::{RunError, RunSummary};
 
-use crate::decode::{DecodeLimits, Decoder};
+use crate::decode::{DecodeLimits, Decoder, ImageCrateDecoder};
 use crate::model::Embedder;
 use crate::progress::ProgressTracker;
 use crate::record::Record;
 use crate::source::{Source, SourceItem};
 use crate::tag::Tagger;
-use crate::thumbnail::ThumbnailOptions;
+use crate::thumbnail::{ImageCrateJpegEncoder, JpegEncoder, ThumbnailOptions};
 use futures_util::{Stream, StreamExt};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// The plugins and stage settings of a pipeline; cheap to clone and share.
 #[derive(Clone)]
 pub struct Pipeline {
     decoder: Arc<dyn Decoder>,
+    jpeg_encoder: Arc<dyn JpegEncoder>,
     embedder: Option<Arc<dyn Embedder>>,
     tagger: Option<Arc<dyn Tagger>>,
     stages: StageOptions,
@@ -47,12 +51,14 @@ impl Default for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts from the defaults: [`default_decoder`](crate::default_decoder), every non-model
-    /// stage on, no model.
-    pub fn builder() -> PipelineBuilder {
+    /// Starts from the defaults: [`ImageCrateDecoder`] and [`ImageCrateJpegEncoder`] (pure
+    /// Rust; photon-decode has faster and wider ones), every non-model stage on, no model.
+    pub fn builder() -> PipelineBuilder<NoModel> {
         PipelineBuilder {
+            state: PhantomData,
             pipeline: Pipeline {
-                decoder: crate::decode::default_decoder(),
+                decoder: Arc::new(ImageCrateDecoder),
+                jpeg_encoder: Arc::new(ImageCrateJpegEncoder),
                 embedder: None,
                 tagger: None,
                 stages: StageOptions::default(),
@@ -109,27 +115,68 @@ impl Pipeline {
 ///
 /// Plugins are taken by value, and an `Arc` of one is a plugin too, so a model already shared
 /// elsewhere (an `Arc<dyn Embedder>`) is passed as it is.
+///
+/// A tagger works on the embedder's output, so [`tagger`](PipelineBuilder::tagger) exists only
+/// once an [`embedder`](PipelineBuilder::embedder) is set: a tagger without a model is a
+/// compile error, never a tagger silently ignored.
+///
+/// ```compile_fail
+/// # use photon_core::{ModelOutput, Pipeline, Tag, Tagger};
+/// struct Nothing;
+/// impl Tagger for Nothing {
+///     fn tag(&self, _: &ModelOutput) -> Vec<Tag> { Vec::new() }
+/// }
+/// let pipeline = Pipeline::builder().tagger(Nothing).build(); // no embedder: no `tagger`
+/// ```
 #[must_use]
-pub struct PipelineBuilder {
+pub struct PipelineBuilder<M = NoModel> {
+    state: PhantomData<M>,
     pipeline: Pipeline,
 }
 
-impl PipelineBuilder {
+/// The state of a [`PipelineBuilder`] with no embedder yet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoModel;
+
+/// The state of a [`PipelineBuilder`] with an embedder, which a tagger may follow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WithModel;
+
+impl PipelineBuilder<NoModel> {
+    /// Adds an embedding model (and with it, [`tagger`](PipelineBuilder::tagger)).
+    pub fn embedder(mut self, embedder: impl Embedder + 'static) -> PipelineBuilder<WithModel> {
+        self.pipeline.embedder = Some(Arc::new(embedder));
+        PipelineBuilder {
+            state: PhantomData,
+            pipeline: self.pipeline,
+        }
+    }
+}
+
+impl PipelineBuilder<WithModel> {
+    /// Adds a tagger, run on the embedder's output.
+    pub fn tagger(mut self, tagger: impl Tagger + 'static) -> Self {
+        self.pipeline.tagger = Some(Arc::new(tagger));
+        self
+    }
+
+    /// Adds `tagger` when there is one: a model folder without labels or a text tower has none.
+    pub fn tagger_if_any(mut self, tagger: Option<impl Tagger + 'static>) -> Self {
+        self.pipeline.tagger = tagger.map(|t| Arc::new(t) as Arc<dyn Tagger>);
+        self
+    }
+}
+
+impl<M> PipelineBuilder<M> {
     /// Replaces the default decoder.
     pub fn decoder(mut self, decoder: impl Decoder + 'static) -> Self {
         self.pipeline.decoder = Arc::new(decoder);
         self
     }
 
-    /// Adds an embedding model.
-    pub fn embedder(mut self, embedder: impl Embedder + 'static) -> Self {
-        self.pipeline.embedder = Some(Arc::new(embedder));
-        self
-    }
-
-    /// Adds a tagger; it runs on the embedder's output, so it needs an embedder.
-    pub fn tagger(mut self, tagger: impl Tagger + 'static) -> Self {
-        self.pipeline.tagger = Some(Arc::new(tagger));
+    /// Replaces the thumbnails' JPEG encoder.
+    pub fn jpeg_encoder(mut self, encoder: impl JpegEncoder + 'static) -> Self {
+        self.pipeline.jpeg_encoder = Arc::new(encoder);
         self
     }
 

@@ -55,8 +55,10 @@ impl Pipeline {
     /// Runs `inputs` like [`run`](Self::run) and writes every record into `sink`, then calls its
     /// [`finish`](Sink::finish), also when the run was cancelled.
     ///
-    /// A sink error cancels the run (in-flight inputs are dropped) and is returned with the
-    /// counts so far; the run's progress callback has seen every record written.
+    /// A sink error cancels this run only (in-flight inputs are dropped; other runs sharing the
+    /// [`cancel`](RunOptions::cancel) token go on) and is returned with the counts so far; the
+    /// run's progress callback has seen every record written. The sink's `finish` (a Parquet
+    /// merge, say) runs off the async workers.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -84,19 +86,21 @@ impl Pipeline {
     {
         let started = Instant::now();
         let tracker = ProgressTracker::new(options.total, options.progress.clone());
+        // The caller's token stops this run; a failing sink stops this run alone.
+        let this_run = options.cancel.child_token();
+        let run_options = options.clone().cancel(this_run.clone());
         let records = driver::run(
             Arc::new(self.clone()),
             inputs.map(Into::into),
-            &options,
+            &run_options,
             tracker.clone(),
         );
         let written = write_all(records, sink).await;
-        // Read before the run's own cancellation below, which is not the caller's.
-        let cancelled = options.cancel.is_cancelled();
         if written.is_err() {
-            options.cancel.cancel();
+            this_run.cancel();
         }
-        let finished = sink.finish();
+        let finished = off_the_workers(|| sink.finish());
+        let cancelled = options.cancel.is_cancelled();
         let summary = RunSummary {
             counts: tracker.counts(),
             elapsed: started.elapsed(),
@@ -119,4 +123,15 @@ async fn write_all<K: Sink + ?Sized>(
         sink.write(&record)?;
     }
     Ok(())
+}
+
+/// Runs `work` where it does not hold up an async worker: on a multi-threaded runtime the worker
+/// hands its other tasks over first (`block_in_place`; the sink is borrowed, so it cannot move
+/// to a blocking thread); on a current-thread runtime there is no other worker to keep free.
+fn off_the_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }

@@ -1,32 +1,50 @@
-//! The text side of CLIP/SigLIP-style models: what a text tower expects ([`TextSpec`]),
-//! tokenising by each family's rules ([`TextTokenizer`]), the [`TextEncoder`] plugin trait, and
-//! [`embed_text`] for search queries, in the same space as image embeddings.
+//! The text side of CLIP/SigLIP-style models: what a text tower expects ([`TextSpec`]), what it
+//! is given ([`TokenBatch`]) and the [`TextEncoder`] plugin trait that runs it. photon-models
+//! reads text towers from model folders and tokenises by each family's rules.
 
 mod spec;
-mod special_tokens;
-mod tokenize;
 
-pub(crate) use spec::text_tower;
-pub use spec::{TextSpec, TokenType, has_text_tower, load_text_dir};
-pub(crate) use special_tokens::special_tokens;
-pub use tokenize::{TextTokenizer, TokenBatch};
+pub use spec::{TextSpec, TokenType};
 
 use crate::model::EmbedError;
-use crate::vector::l2_normalize;
 use async_trait::async_trait;
 use std::sync::Arc;
-use thiserror::Error;
 
-/// Why text could not be embedded.
-#[derive(Debug, Error)]
+/// Token ids of several texts, each exactly `seq_len` long. Build it with [`TokenBatch::new`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum TextError {
-    /// The tokenizer file could not be loaded or refused a text.
-    #[error("tokenizer: {0}")]
-    Tokenizer(String),
-    /// The encoder failed.
-    #[error(transparent)]
-    Embed(#[from] EmbedError),
+pub struct TokenBatch {
+    /// Number of texts.
+    pub len: usize,
+    /// Length of every sequence.
+    pub seq_len: usize,
+    /// `len × seq_len` ids, text after text.
+    pub ids: Vec<i64>,
+    /// 1 for real tokens, 0 for padding; engines feed it to towers that take a mask.
+    pub attention_mask: Option<Vec<i64>>,
+}
+
+impl TokenBatch {
+    /// `ids.len() / seq_len` texts of `seq_len` ids each, with their mask if the tower takes one.
+    ///
+    /// ```
+    /// let batch = photon_core::TokenBatch::new(3, vec![1, 7, 0, 1, 8, 9], None);
+    /// assert_eq!((batch.len, batch.text(1)), (2, &[1, 8, 9][..]));
+    /// ```
+    pub fn new(seq_len: usize, ids: Vec<i64>, attention_mask: Option<Vec<i64>>) -> Self {
+        let len = ids.len().checked_div(seq_len).unwrap_or(0);
+        Self {
+            len,
+            seq_len,
+            ids,
+            attention_mask,
+        }
+    }
+
+    /// The ids of text `i`.
+    pub fn text(&self, i: usize) -> &[i64] {
+        &self.ids[i * self.seq_len..(i + 1) * self.seq_len]
+    }
 }
 
 /// Runs a text tower on tokenised batches.
@@ -67,24 +85,3 @@ macro_rules! forward_text_encoder {
 }
 
 forward_text_encoder!(Arc<E>, Box<E>, &E);
-
-/// Embeds `texts` (search queries, label prompts): tokenised by the model's rules, encoded, and
-/// L2-normalised, so a dot product with an image embedding from the same model is their cosine.
-pub async fn embed_text(
-    encoder: &dyn TextEncoder,
-    tokenizer: &TextTokenizer,
-    texts: &[&str],
-) -> Result<Vec<Vec<f32>>, TextError> {
-    let tokens = tokenizer.encode(texts)?;
-    let n = tokens.len;
-    let mut vectors = encoder.encode(tokens).await?;
-    if vectors.len() != n {
-        return Err(EmbedError::OutputCount {
-            expected: n,
-            got: vectors.len(),
-        }
-        .into());
-    }
-    vectors.iter_mut().for_each(|v| l2_normalize(v));
-    Ok(vectors)
-}

@@ -1,0 +1,14 @@
+//! The `photon` command's integration tests, one binary: each module runs the built command as a user would.
+
+mod bounded_memory;
+mod cli;
+mod crash_resume;
+mod driver_flags;
+mod hostile_corpus;
+mod model_folders;
+mod parquet;
+mod quantize;
+mod references;
+mod resume_failures;
+mod robustness;
+mod similar_images;
