@@ -9,7 +9,7 @@
 
 use futures_util::StreamExt;
 use photon_core::{Pipeline, Record, RunOptions, WalkOptions, walk};
-use photon_index::rank_records;
+use photon_index::{Query, rank_records};
 use photon_models::{TextTokenizer, embed_text, load_model_dir, load_text_dir};
 use photon_ort::{OrtEmbedder, OrtOptions, OrtTextEncoder};
 
@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let query_vector = embed_text(&encoder, &tokenizer, &[query.as_str()])
         .await?
         .remove(0);
-    let ranking = rank_records(records, &model_id, &query_vector, 5);
+    let ranking = rank_records(records, Query::new(&model_id, &query_vector), 5)?;
     println!("\"{query}\" in {folder}:");
     for hit in ranking.hits {
         println!("  {:.4}  {}", hit.score, hit.file_path);

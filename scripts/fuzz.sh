@@ -8,7 +8,7 @@
 # sanitizer is used (the code under test is safe Rust; libjpeg-turbo is not instrumented either
 # way). Seeds come from testdata/; the growing corpus stays in fuzz/corpus/. A crash leaves its
 # input in fuzz/artifacts/<target>/: fix it, then copy the input into testdata/fuzz/<target>/,
-# where photon-core's fuzz_regressions test replays it on every `cargo test`.
+# where photon-decode's fuzzing tests replay it on every `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}

@@ -41,18 +41,7 @@ fn main() {
     };
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let mut options = OrtOptions::default();
-    options.device = device;
-    options.library = match device {
-        Device::Cpu => runtime_library_in(&root).ok(),
-        _ => gpu_runtime_library_in(&root).ok(),
-    };
-    let ort = OrtEmbedder::new(spec.clone(), &options).unwrap_or_else(|e| panic!("ort: {e}"));
-    let mut engines: Vec<(&str, Box<dyn Embedder>)> = vec![("ort", Box::new(ort))];
-    if device == Device::Cpu {
-        let tract = TractEmbedder::new(spec.clone(), &TractOptions::default()).expect("tract");
-        engines.push(("tract", Box::new(tract)));
-    }
+    let engines = engines(&spec, device, &root);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +64,27 @@ fn main() {
             );
         }
     }
+}
+
+/// ONNX Runtime on `device`, and tract beside it on the CPU.
+fn engines(
+    spec: &photon_core::ModelSpec,
+    device: Device,
+    root: &std::path::Path,
+) -> Vec<(&'static str, Box<dyn Embedder>)> {
+    let mut options = OrtOptions::default();
+    options.device = device;
+    options.library = match device {
+        Device::Cpu => runtime_library_in(root).ok(),
+        _ => gpu_runtime_library_in(root).ok(),
+    };
+    let ort = OrtEmbedder::new(spec.clone(), &options).unwrap_or_else(|e| panic!("ort: {e}"));
+    let mut engines: Vec<(&str, Box<dyn Embedder>)> = vec![("ort", Box::new(ort))];
+    if device == Device::Cpu {
+        let tract = TractEmbedder::new(spec.clone(), &TractOptions::default()).expect("tract");
+        engines.push(("tract", Box::new(tract)));
+    }
+    engines
 }
 
 /// The repository's photos as the model's input tensors.

@@ -27,16 +27,16 @@ pub enum ArrowRecordError {
         message: String,
     },
     /// Arrow refused the arrays.
-    #[error("arrow: {0}")]
+    #[error(transparent)]
     Arrow(#[from] arrow_schema::ArrowError),
     /// The Parquet reader or writer failed.
-    #[error("parquet: {0}")]
+    #[error(transparent)]
     Parquet(#[from] parquet::errors::ParquetError),
     /// The file system refused a read, write, rename or sync.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A JSON Lines record could not be read or written.
-    #[error("{0}")]
+    #[error(transparent)]
     Jsonl(#[from] SinkError),
 }
 

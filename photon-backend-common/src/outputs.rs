@@ -44,7 +44,7 @@ pub fn image_outputs(
             .collect(),
         None => embeddings
             .into_iter()
-            .map(|embedding| ModelOutput::new(embedding))
+            .map(ModelOutput::new)
             .collect(),
     })
 }
@@ -60,11 +60,7 @@ mod tests {
             [vec![1.0, 2.0], vec![3.0, 4.0]]
         );
         let uneven = split_rows(&[1.0, 2.0, 3.0], 2, "e").unwrap_err();
-        assert!(
-            uneven
-                .to_string()
-                .contains("output e has 3 values for 2 images")
-        );
+        assert!(photon_core::with_causes(&uneven).contains("output e has 3 values for 2 images"));
         assert!(split_rows(&[], 0, "e").is_err());
     }
 }

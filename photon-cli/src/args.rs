@@ -463,28 +463,17 @@ pub struct IndexBuildArgs {
 }
 
 impl ProcessArgs {
-    /// Engine sessions: the flag, else 2 where there are 2 cores or more.
-    pub fn sessions(&self) -> u32 {
-        self.sessions.unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            if cores >= 2 { 2 } else { 1 }
-        })
-    }
-
-    /// The micro-batch cap, if the flags, the device or the session count set one.
-    pub fn max_batch(&self) -> Option<usize> {
-        match self.max_batch {
-            Some(n) => Some(n as usize),
-            None if self.device != photon_models::Device::Cpu => Some(GPU_MAX_BATCH),
-            None if self.sessions() > 1 => Some(1),
-            None => None,
-        }
+    /// Sessions, threads and the batch cap: the flags, and photon-models' shared defaults for
+    /// what they leave open.
+    pub fn engine_layout(&self) -> photon_models::EngineLayout {
+        photon_models::EngineLayout::for_this_machine(
+            self.device,
+            self.sessions,
+            self.threads,
+            self.max_batch.map(|n| n as usize),
+        )
     }
 }
-
-/// The default micro-batch cap on a GPU: large enough to keep a data-centre GPU busy with a
-/// ViT-B, small enough for the 20 ms gathering window to fill it from a fast decoder.
-const GPU_MAX_BATCH: usize = 64;
 
 fn parse_device(text: &str) -> Result<photon_models::Device, String> {
     text.parse()

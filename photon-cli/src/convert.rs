@@ -1,6 +1,7 @@
 //! `photon convert`: a records file into the other format.
 
 use crate::args::{ConvertArgs, OutputFormat};
+use crate::report::chain;
 use std::process::ExitCode;
 
 pub fn run(args: &ConvertArgs) -> ExitCode {
@@ -19,7 +20,7 @@ pub fn run(args: &ConvertArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("photon: {e}");
+            eprintln!("photon: {}", chain(&e));
             ExitCode::from(2)
         }
     }

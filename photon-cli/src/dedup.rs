@@ -1,6 +1,7 @@
 //! `photon dedup`: duplicate groups among records files, reported for people or as JSON.
 
 use crate::args::DedupArgs;
+use crate::report::chain;
 use photon_core::Record;
 use photon_index::dedup::{DedupOptions, Distance, Duplicates, Group, find_duplicates};
 use std::io::{self, Write};
@@ -44,7 +45,7 @@ fn dedup(args: &DedupArgs) -> Result<(), String> {
     };
     written
         .and_then(|()| out.flush())
-        .map_err(|e| format!("writing the groups: {e}"))?;
+        .map_err(|e| format!("writing the groups: {}", chain(&e)))?;
     eprintln!("photon: {}", summary(&found));
     Ok(())
 }
@@ -54,8 +55,8 @@ fn dedup(args: &DedupArgs) -> Result<(), String> {
 fn read_all(args: &DedupArgs) -> Result<Vec<Record>, String> {
     let mut records = Vec::new();
     for path in &args.records {
-        let reader =
-            photon_arrow::read_records(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let reader = photon_arrow::read_records(path)
+            .map_err(|e| format!("{}: {}", path.display(), chain(&e)))?;
         let mut unreadable = 0usize;
         for record in reader {
             match record {

@@ -3,10 +3,11 @@
 
 use crate::args::{Backend, Dedup, ProcessArgs};
 use crate::models::DEFAULT_MODEL;
+use crate::report::chain;
 use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec};
 use photon_models::Device;
 use photon_models::models_dir;
-use photon_models::{ModelOptions, load_model};
+use photon_models::{ModelOptions, SetupError, load_model};
 use std::sync::Arc;
 
 /// The model side of a run: nothing, or an embedder with maybe a tagger.
@@ -31,7 +32,7 @@ pub fn text_encoder(
     sessions: u32,
     threads: Option<u32>,
 ) -> Result<Arc<dyn TextEncoder>, String> {
-    photon_models::text_encoder(spec, backend.into(), sessions, threads).map_err(|e| e.to_string())
+    photon_models::text_encoder(spec, backend.into(), sessions, threads).map_err(|e| chain(&e))
 }
 
 /// Loads the model the flags ask for. A model asked for explicitly must load; the default one
@@ -68,19 +69,19 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
             embedder: Some(model.embedder),
             tagger: model.tagger,
         }),
-        (Err(photon_models::SetupError::Engine(e)), None) if args.device == Device::Cpu => Err(
-            format!("{e} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})"),
-        ),
-        (Err(e), _) => Err(e.to_string()),
+        (Err(SetupError::Engine(e)), None) if args.device == Device::Cpu => Err(format!(
+            "{} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})",
+            chain(&*e)
+        )),
+        (Err(e), _) => Err(format!("{}{}", chain(&e), advice(&e))),
     }
 }
 
 fn options(args: &ProcessArgs, bar: &indicatif::ProgressBar) -> ModelOptions {
     let mut options = ModelOptions::default()
         .backend(args.backend.into())
-        .parallelism(args.sessions(), args.threads)
+        .layout(args.engine_layout())
         .device(args.device)
-        .max_batch(args.max_batch())
         .tagging(!args.no_tagging)
         .tags(tag_options(args));
     options.vocabulary = args.vocabulary.clone();
@@ -122,4 +123,20 @@ fn tag_options(args: &ProcessArgs) -> TagOptions {
             Dedup::Ancestors => AncestorDedup::DropAncestors,
             Dedup::Descendants => AncestorDedup::DropDescendants,
         })
+}
+
+/// What the command's user can do about a model that did not load, in its own flags.
+fn advice(error: &SetupError) -> &'static str {
+    use photon_ort::OrtError;
+    match error {
+        SetupError::SpacesDiffer { .. } => " (--no-tagging turns tagging off)",
+        SetupError::Engine(e) => match e.downcast_ref::<OrtError>() {
+            Some(OrtError::GpuLibraryNotConfigured(_)) => {
+                " (`photon models fetch --gpu` installs it)"
+            }
+            Some(OrtError::Device { .. }) => " (--device cpu runs on the CPU)",
+            _ => "",
+        },
+        _ => "",
+    }
 }

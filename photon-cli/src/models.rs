@@ -4,6 +4,7 @@
 //! `onnxruntime/`, the ONNX Runtime library from the PyPI wheel, and `onnxruntime-gpu/` when
 //! fetched with `--gpu`.
 
+use crate::report::chain;
 pub use photon_models::DEFAULT_MODEL;
 use photon_models::{FetchOptions, load_model_dir, models_dir};
 use std::path::PathBuf;
@@ -56,8 +57,9 @@ pub fn list() -> Result<(), String> {
                 );
             }
             Err(e) => println!(
-                "  {:<24} not usable: {e}",
-                dir.file_name().unwrap_or_default().to_string_lossy()
+                "  {:<24} not usable: {}",
+                dir.file_name().unwrap_or_default().to_string_lossy(),
+                chain(&e)
             ),
         }
     }

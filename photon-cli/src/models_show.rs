@@ -1,13 +1,14 @@
 //! `photon models show DIR`: what a model folder is recognised as, and which values its config
 //! left out (transformers' defaults, the graph's shapes, the tokenizer's special tokens).
 
+use crate::report::chain;
 use photon_core::{ModelSpec, ResizeMode, TextSpec, TokenType};
 use photon_models::{ModelFolder, describe_model_dir};
 use std::path::Path;
 
 /// Prints the folder's description; an unreadable folder is the error.
 pub fn show(dir: &Path) -> Result<(), String> {
-    let folder = describe_model_dir(dir).map_err(|e| e.to_string())?;
+    let folder = describe_model_dir(dir).map_err(|e| chain(&e))?;
     print!("{}", describe(dir, &folder));
     Ok(())
 }
@@ -18,7 +19,7 @@ fn describe(dir: &Path, folder: &ModelFolder) -> String {
     match &folder.text {
         None => out += "text:    none (no zero-shot tags or text search)\n",
         Some(Ok(text)) => out += &format!("text:    {}\n", text_line(dir, text)),
-        Some(Err(e)) => out += &format!("text:    not usable: {e}\n"),
+        Some(Err(e)) => out += &format!("text:    not usable: {}\n", chain(&e)),
     }
     if let Some(report) = &folder.quantization {
         out += &format!("quantized: {}\n", report);

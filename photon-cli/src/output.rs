@@ -3,6 +3,7 @@
 
 use crate::args::{OutputFormat, ProcessArgs};
 use crate::model_setup::ModelSetup;
+use crate::report::chain;
 use photon_arrow::{ParquetOptions, ParquetSink, RecordSchema};
 use photon_core::{JsonlSink, ResumeIndex, Sink};
 use std::path::Path;
@@ -25,8 +26,8 @@ pub fn open(args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
     }
 }
 
-fn shown(path: &Path, e: &dyn std::fmt::Display) -> String {
-    format!("{}: {e}", path.display())
+fn shown(path: &Path, e: &dyn std::error::Error) -> String {
+    format!("{}: {}", path.display(), chain(e))
 }
 
 fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
@@ -43,14 +44,12 @@ fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Out
         );
     }
     if let Some(embedder) = &model.embedder {
-        let ours = &embedder.spec().id;
-        if let Some(theirs) = index.model_ids().find(|id| id != ours) {
-            return Err(format!(
-                "{} holds embeddings of model {theirs}, not of this run's {ours}: one output holds \
-                 one model's vectors (resume with the same model, or write another file)",
+        index.check_model(&embedder.spec().id).map_err(|e| {
+            format!(
+                "{}: {e} (resume with the same model, or write another file)",
                 path.display()
-            ));
-        }
+            )
+        })?;
     }
     Ok((
         Box::new(sink),

@@ -4,6 +4,7 @@
 use crate::args::{Order, ProcessArgs, RawSource};
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
+use crate::report::chain;
 use photon_core::{
     NotImages, OutputOrder, Pipeline, ResumeIndex, RunError, RunOptions, RunSummary, SourceItem,
     ThumbnailOptions, ThumbnailOutput, WalkOptions, walk,
@@ -51,12 +52,13 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
     let summary = match &outcome {
         Ok(summary) => *summary,
         Err(RunError::Sink { summary, .. }) => *summary,
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(chain(e)),
     };
     reporter.finish(&summary, not_images.len(), args.quiet);
     if let Err(e) = outcome {
         return Err(format!(
-            "stopped: {e}; the records written before are intact"
+            "stopped: {}; the records written before are intact",
+            chain(&e)
         ));
     }
     Ok(exit_code(&summary))
@@ -72,7 +74,7 @@ async fn collect_inputs(args: &ProcessArgs) -> Result<(Vec<SourceItem>, NotImage
         (walk.collect(), not_images)
     })
     .await
-    .map_err(|e| format!("walking the inputs failed: {e}"))
+    .map_err(|e| format!("walking the inputs failed: {}", chain(&e)))
 }
 
 fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {

@@ -114,14 +114,4 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib as f64 / 1024.0)
 }
 
-/// An error and its causes, outermost first, as one line: `cannot read x: permission denied`.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        line.push_str(": ");
-        line.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    line
-}
+pub use photon_core::with_causes as chain;

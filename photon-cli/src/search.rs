@@ -4,6 +4,7 @@
 use crate::args::{IndexBuildArgs, SearchArgs};
 use crate::model_setup::text_encoder;
 use crate::models::DEFAULT_MODEL;
+use crate::report::chain;
 use photon_core::{Pipeline, Record, Source};
 use photon_index::{Embeddings, HnswIndex, HnswOptions, SearchHit, rank_records};
 use photon_models::{ModelOptions, load_model};
@@ -35,6 +36,12 @@ struct Query {
     model_id: String,
 }
 
+impl Query {
+    fn as_query(&self) -> photon_index::Query<'_> {
+        photon_index::Query::new(&self.model_id, &self.vector)
+    }
+}
+
 async fn search(args: &SearchArgs) -> Result<(), String> {
     // With --index, a lone positional argument is the text query.
     let (records, text) = match (&args.index, &args.records, &args.query) {
@@ -56,22 +63,11 @@ async fn search(args: &SearchArgs) -> Result<(), String> {
 }
 
 fn search_records(records: &Path, query: &Query, top: usize) -> Result<Vec<SearchHit>, String> {
-    let reader =
-        photon_arrow::read_records(records).map_err(|e| format!("{}: {e}", records.display()))?;
+    let reader = photon_arrow::read_records(records)
+        .map_err(|e| format!("{}: {}", records.display(), chain(&e)))?;
     // Lines that are not records (a torn tail, another tool's output) are not ranked.
-    let ranking = rank_records(
-        reader.filter_map(Result::ok),
-        &query.model_id,
-        &query.vector,
-        top,
-    );
-    if ranking.ranked == 0 && ranking.other_model > 0 {
-        return Err(format!(
-            "model mismatch: the records in {} were embedded by another model than the query's ({})",
-            records.display(),
-            query.model_id
-        ));
-    }
+    let ranking = rank_records(reader.filter_map(Result::ok), query.as_query(), top)
+        .map_err(|e| format!("{}: {}", records.display(), chain(&e)))?;
     if ranking.other_model > 0 {
         eprintln!(
             "photon: {} records were embedded by another model than {} and are not ranked",
@@ -89,16 +85,10 @@ fn search_records(records: &Path, query: &Query, top: usize) -> Result<Vec<Searc
 }
 
 fn search_index(dir: &Path, query: &Query, top: usize) -> Result<Vec<SearchHit>, String> {
-    let index = HnswIndex::open(dir).map_err(|e| e.to_string())?;
-    if index.model_id() != query.model_id {
-        return Err(format!(
-            "model mismatch: the index {} holds embeddings of {}, the query is from {}",
-            dir.display(),
-            index.model_id(),
-            query.model_id
-        ));
-    }
-    index.search(&query.vector, top).map_err(|e| e.to_string())
+    let index = HnswIndex::open(dir).map_err(|e| chain(&e))?;
+    index
+        .search(query.as_query(), top)
+        .map_err(|e| format!("{}: {}", dir.display(), chain(&e)))
 }
 
 fn print_hits(hits: &[SearchHit], json: bool) {
@@ -118,14 +108,14 @@ async fn text_query(args: &SearchArgs, text: &str) -> Result<Query, String> {
         .model
         .as_ref()
         .ok_or("a text query needs --model, a CLIP/SigLIP folder")?;
-    let vision = load_model_dir(model).map_err(|e| e.to_string())?;
+    let vision = load_model_dir(model).map_err(|e| chain(&e))?;
     let tower = load_text_dir(model)
-        .map_err(|e| format!("{e} (search needs a model with a text tower)"))?;
-    let tokenizer = TextTokenizer::from_spec(&tower).map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{} (search needs a model with a text tower)", chain(&e)))?;
+    let tokenizer = TextTokenizer::from_spec(&tower).map_err(|e| chain(&e))?;
     let encoder = text_encoder(tower, args.backend, 1, None)?;
     let mut vectors = embed_text(encoder.as_ref(), &tokenizer, &[text])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| chain(&e))?;
     Ok(Query {
         vector: vectors.swap_remove(0),
         model_id: vision.id,
@@ -143,7 +133,7 @@ async fn image_query(args: &SearchArgs, image: &Path) -> Result<Query, String> {
         .tagging(false);
     let model = load_model(&dir, &options)
         .await
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+        .map_err(|e| format!("{}: {}", dir.display(), chain(&e)))?;
     let model_id = model.embedder.spec().id.clone();
     let pipeline = Pipeline::builder()
         .decoder(photon_decode::default_decoder())
@@ -164,9 +154,10 @@ async fn image_query(args: &SearchArgs, image: &Path) -> Result<Query, String> {
 fn index(args: &IndexBuildArgs) -> Result<(), String> {
     let started = std::time::Instant::now();
     let reader = photon_arrow::read_records(&args.records)
-        .map_err(|e| format!("{}: {e}", args.records.display()))?;
-    let (embeddings, other_model) = Embeddings::from_records(reader.filter_map(Result::ok), None)
-        .map_err(|e| format!("{}: {e}", args.records.display()))?;
+        .map_err(|e| format!("{}: {}", args.records.display(), chain(&e)))?;
+    let (embeddings, other_model) =
+        Embeddings::from_records(reader.filter_map(Result::ok), None)
+            .map_err(|e| format!("{}: {}", args.records.display(), chain(&e)))?;
     if other_model > 0 {
         eprintln!(
             "photon: {other_model} records embedded by another model than {} were left out",
@@ -176,8 +167,8 @@ fn index(args: &IndexBuildArgs) -> Result<(), String> {
     let mut options = HnswOptions::default();
     options.connectivity = args.connectivity;
     options.half_precision = !args.full_precision;
-    let index = HnswIndex::build(&embeddings, &options).map_err(|e| e.to_string())?;
-    index.save(&args.output).map_err(|e| e.to_string())?;
+    let index = HnswIndex::build(&embeddings, &options).map_err(|e| chain(&e))?;
+    index.save(&args.output).map_err(|e| chain(&e))?;
     eprintln!(
         "photon: indexed {} embeddings of {} in {:.1} s into {}",
         index.len(),

@@ -112,15 +112,16 @@ impl fmt::Display for ItemError {
 impl std::error::Error for ItemError {}
 
 /// A typed stage error that knows which stage it belongs to and its stable kind.
-pub(crate) trait StageError: std::error::Error {
+pub(crate) trait StageError: std::error::Error + Sized {
     /// The stage that produced this error.
     fn stage(&self) -> Stage;
     /// A stable snake_case class for machines (the message is for people).
     fn kind(&self) -> &'static str;
 
-    /// Converts into the record payload.
+    /// Converts into the record payload; the message carries the causes too, outermost first,
+    /// as a record has no other place for them.
     fn to_item_error(&self) -> ItemError {
-        ItemError::new(self.stage(), self.kind(), self.to_string())
+        ItemError::new(self.stage(), self.kind(), with_causes(self))
     }
 }
 
@@ -128,4 +129,24 @@ pub(crate) trait StageError: std::error::Error {
 pub(crate) fn catch_stage<T>(stage: Stage, f: impl FnOnce() -> T) -> Result<T, ItemError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|payload| ItemError::panic(stage, payload.as_ref()))
+}
+
+/// An error and its causes as one line, outermost first (`cannot read a.jpg: permission
+/// denied`), as records write them: Photon's errors keep their causes as
+/// [`source`](std::error::Error::source) and never repeat them in their own message.
+///
+/// ```
+/// let io = std::io::Error::other("disk on fire");
+/// let error = photon_core::SinkError::from(io);
+/// assert_eq!(photon_core::with_causes(&error), "cannot write output: disk on fire");
+/// ```
+pub fn with_causes(error: &(dyn std::error::Error + '_)) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    message
 }

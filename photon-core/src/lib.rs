@@ -90,16 +90,17 @@ pub use source::{Source, SourceError, SourceItem};
 pub use walk::{IMAGE_EXTENSIONS, NotImages, Walk, WalkOptions, walk};
 
 // Records, where they go, and resuming from them.
-pub use error::{ItemError, Stage};
+pub use error::{ItemError, Stage, with_causes};
 pub use exif::ExifFields;
 pub use record::{ErrorRecord, ImageRecord, ModelProvenance, Record, SCHEMA_VERSION};
-pub use resume::{ReadReport, ResumeIndex};
+pub use resume::{OtherModel, ReadReport, ResumeIndex};
 pub use sink::{JsonlRecords, JsonlSink, Sink, SinkError, read_jsonl};
 
 // Decoding, and the stages that stand alone.
 pub use content_hash::content_hash;
 pub use decode::{
-    DecodeError, DecodeLimits, DecodeRequest, DecodedFrom, DecodedImage, Decoder, ImageCrateDecoder,
+    DecodeError, DecodeFailure, DecodeLimits, DecodeRequest, DecodedFrom, DecodedImage, Decoder,
+    ImageCrateDecoder,
 };
 pub use exif::{read_exif, read_orientation};
 pub use orientation::{apply_orientation, upright_size};

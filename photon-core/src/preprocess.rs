@@ -229,13 +229,8 @@ impl Preprocessing {
     ///
     /// ```
     /// use photon_core::*;
-    /// let spec = Preprocessing {
-    ///     width: 2, height: 2,
-    ///     resize: ResizeMode::Squash,
-    ///     filter: ResizeFilter::Bilinear,
-    ///     normalization: Normalization::ScaleOffset { scale: [1.0 / 255.0; 3], offset: [0.0; 3] },
-    ///     channel_order: ChannelOrder::Rgb,
-    /// };
+    /// // Squashed, bilinear, samples scaled to 0-1, RGB.
+    /// let spec = Preprocessing::new(2, 2);
     /// let red = image::RgbImage::from_pixel(8, 8, image::Rgb([255, 0, 0]));
     /// let t = spec.apply(&red).unwrap();
     /// assert_eq!(t, vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);

@@ -172,6 +172,27 @@ impl ResumeIndex {
         self.models.iter().map(String::as_str)
     }
 
+    /// Refuses to resume an output that holds embeddings of another model than `model_id`, the
+    /// model of the run that would resume it: one output holds one model's vectors, as a search
+    /// over it compares them all.
+    ///
+    /// ```
+    /// let mut index = photon_core::ResumeIndex::default();
+    /// index.insert_model("efficientnet-lite0@c58ee05e93fd");
+    /// assert!(index.check_model("efficientnet-lite0@c58ee05e93fd").is_ok());
+    /// let refusal = index.check_model("siglip@0123456789ab").unwrap_err();
+    /// assert_eq!(refusal.theirs, "efficientnet-lite0@c58ee05e93fd");
+    /// ```
+    pub fn check_model(&self, model_id: &str) -> Result<(), OtherModel> {
+        match self.model_ids().find(|id| *id != model_id) {
+            Some(theirs) => Err(OtherModel {
+                ours: model_id.to_owned(),
+                theirs: theirs.to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Notes that an earlier record was embedded by `model_id`.
     pub fn insert_model(&mut self, model_id: &str) {
         if !self.models.contains(model_id) {
@@ -336,4 +357,18 @@ mod tests {
             ResumeDecision::ProcessUnlessHash("h".into())
         );
     }
+}
+
+/// An earlier output holds embeddings of another model than the run that would resume it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the output holds embeddings of model {theirs}, not of this run's {ours}: one output holds one \
+     model's vectors"
+)]
+#[non_exhaustive]
+pub struct OtherModel {
+    /// The resuming run's model.
+    pub ours: String,
+    /// A model the output's records name.
+    pub theirs: String,
 }

@@ -102,7 +102,7 @@ pub(crate) struct ReadInput {
 #[derive(Debug, Error)]
 pub(crate) enum ReadError {
     /// The OS refused or failed (not found, permission denied, I/O error).
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The input's path.
         path: String,

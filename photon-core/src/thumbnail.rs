@@ -79,7 +79,7 @@ pub enum ThumbnailError {
     #[error("JPEG encoding failed: {0}")]
     Encode(String),
     /// The thumbnail file could not be written.
-    #[error("cannot write thumbnail {path}: {source}")]
+    #[error("cannot write thumbnail {path}")]
     Write {
         /// The file that was being written.
         path: PathBuf,

@@ -3,9 +3,10 @@
 use crate::format::heif_format;
 use image::RgbImage;
 use libheif_rs::{
-    ColorSpace, HeifContext, HeifError, HeifErrorCode, ImageHandle, ItemId, LibHeif, RgbChroma,
+    ColorSpace, HeifContext, HeifError, HeifErrorCode, HeifErrorSubCode, ImageHandle, ItemId,
+    LibHeif, RgbChroma,
 };
-use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use photon_core::{DecodeError, DecodeFailure, DecodeRequest, DecodedImage, Decoder};
 use std::sync::OnceLock;
 
 /// HEIF/HEIC and AVIF images through libheif (feature `heif`): the primary image, with the
@@ -18,7 +19,8 @@ use std::sync::OnceLock;
 /// decoded instead of the full image, by the same rule as the scaled JPEG decode. Anything that is not HEIF or AVIF goes to `fallback`.
 ///
 /// ```no_run
-/// use photon_core::{DecodeRequest, Decoder, HeifDecoder};
+/// use photon_core::{DecodeRequest, Decoder};
+/// use photon_decode::HeifDecoder;
 /// let heic = std::fs::read("IMG_0001.HEIC")?;
 /// let image = HeifDecoder::default().decode(&heic, &DecodeRequest::default())?;
 /// assert!(image.upright);
@@ -108,16 +110,15 @@ fn decode_rgb(handle: &ImageHandle) -> Result<RgbImage, DecodeError> {
         .ok_or_else(|| DecodeError::Malformed("libheif's RGB plane is cut short".into()))
 }
 
+/// libheif's refusal, classified by its error and suberror codes.
 fn from_heif_error(e: HeifError) -> DecodeError {
-    let message = e.message.clone();
-    match e.code {
-        HeifErrorCode::UnsupportedFileType | HeifErrorCode::UnsupportedFeature => {
-            DecodeError::UnsupportedFormat(format!(": {message}"))
+    let failure = match (e.code, e.sub_code) {
+        (HeifErrorCode::UnsupportedFileType | HeifErrorCode::UnsupportedFeature, _) => {
+            DecodeFailure::Unsupported
         }
-        HeifErrorCode::MemoryAllocationError => DecodeError::LimitsExceeded(message),
-        _ if message.contains("End of data") || message.contains("end of data") => {
-            DecodeError::Truncated(message)
-        }
-        _ => DecodeError::Malformed(format!("{e}")),
-    }
+        (HeifErrorCode::MemoryAllocationError, _) => DecodeFailure::LimitsExceeded,
+        (_, HeifErrorSubCode::EndOfData) => DecodeFailure::Truncated,
+        _ => DecodeFailure::Malformed,
+    };
+    DecodeError::codec("libheif", failure, e)
 }

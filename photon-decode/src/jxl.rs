@@ -3,7 +3,7 @@
 use crate::format::is_jxl;
 use image::RgbImage;
 use jxl_oxide::{AllocTracker, EnumColourEncoding, JxlImage, RenderingIntent};
-use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use photon_core::{DecodeError, DecodeFailure, DecodeRequest, DecodedImage, Decoder};
 
 /// JPEG XL images, bare codestreams or in the ISO BMFF container, through jxl-oxide (feature
 /// `jxl`): the first frame rendered to 8-bit sRGB with the codestream's orientation applied.
@@ -75,14 +75,23 @@ fn rgb_from(
         .ok_or_else(|| DecodeError::Malformed("the rendered frame is cut short".into()))
 }
 
+/// jxl-oxide's refusal, classified by the types in its chain of causes.
 fn from_jxl_error(e: Box<dyn std::error::Error + Send + Sync>) -> DecodeError {
-    let message = e.to_string();
-    let lower = message.to_ascii_lowercase();
-    if lower.contains("alloc") || lower.contains("limit") {
-        DecodeError::LimitsExceeded(message)
-    } else if lower.contains("eof") || lower.contains("end of") || lower.contains("incomplete") {
-        DecodeError::Truncated(message)
-    } else {
-        DecodeError::Malformed(message)
+    let mut failure = DecodeFailure::Malformed;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+    while let Some(error) = cause {
+        if error.is::<jxl_grid::OutOfMemory>() {
+            failure = DecodeFailure::LimitsExceeded;
+        } else if matches!(
+            error.downcast_ref::<jxl_render::Error>(),
+            Some(jxl_render::Error::IncompleteFrame)
+        ) || error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            failure = DecodeFailure::Truncated;
+        }
+        cause = error.source();
     }
+    DecodeError::codec("jxl-oxide", failure, e)
 }

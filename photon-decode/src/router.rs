@@ -1,7 +1,9 @@
 //! The decoder that routes each file, by its content, to the decoder registered for its format.
 
 use crate::format::Format;
-use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder};
+use photon_core::{
+    DecodeError, DecodeFailure, DecodeRequest, DecodedImage, Decoder, ImageCrateDecoder,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use std::sync::Arc;
 /// (told from the content by [`Format::detect`], never from the name), and everything else to
 /// the fallback.
 ///
-/// A routed decoder that refuses a file as [`DecodeError::UnsupportedFormat`] (libtiff and
+/// A routed decoder that refuses a file as [unsupported](DecodeFailure::Unsupported) (libtiff and
 /// floating-point samples, say) hands it to the fallback; when the fallback fails too, the routed
 /// decoder's refusal is the verdict, as it knows the format better.
 ///
@@ -99,7 +101,7 @@ impl Decoder for DecoderRouter {
             return self.fallback.decode(bytes, req);
         };
         match decoder.decode(bytes, req) {
-            Err(refusal @ DecodeError::UnsupportedFormat(_)) => {
+            Err(refusal) if refusal.failure() == DecodeFailure::Unsupported => {
                 self.fallback.decode(bytes, req).map_err(|_| refusal)
             }
             decoded => decoded,

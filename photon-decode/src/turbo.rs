@@ -17,7 +17,8 @@ use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat};
 /// gives the verdict.
 ///
 /// ```
-/// use photon_core::{DecodeRequest, Decoder, TurboJpegDecoder};
+/// use photon_core::{DecodeRequest, Decoder};
+/// use photon_decode::TurboJpegDecoder;
 ///
 /// let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/photos/dog.jpg"))?;
 /// let request = DecodeRequest::default().with_min_side(Some(144));

@@ -1,6 +1,7 @@
 //! One model's embeddings in memory, with their files' paths, searched exactly.
 
 use crate::error::SearchError;
+use crate::query::Query;
 use crate::rank::SearchHit;
 use photon_core::Record;
 use photon_core::vector::{TopK, dot};
@@ -10,12 +11,14 @@ use std::thread;
 /// baseline, and what an index is built from.
 ///
 /// ```
-/// use photon_core::search::Embeddings;
+/// use photon_index::{Embeddings, Query, SearchError};
 /// let mut set = Embeddings::new("my-model", 2);
 /// set.push("cat.jpg", &[0.6, 0.8]).unwrap();
 /// set.push("dog.jpg", &[1.0, 0.0]).unwrap();
-/// let hits = set.search(&[0.0, 1.0], 1).unwrap();
+/// let hits = set.search(Query::new("my-model", &[0.0, 1.0]), 1).unwrap();
 /// assert_eq!(hits[0].file_path, "cat.jpg");
+/// let elsewhere = set.search(Query::new("other-model", &[0.0, 1.0]), 1);
+/// assert!(matches!(elsewhere, Err(SearchError::ModelMismatch { .. })));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embeddings {
@@ -127,9 +130,12 @@ impl Embeddings {
         &self.vectors[row * self.dim..(row + 1) * self.dim]
     }
 
-    /// The `top` files closest to `query` (a unit vector of the same model), best first, by
-    /// cosine: every embedding compared, the rows shared among all cores.
-    pub fn search(&self, query: &[f32], top: usize) -> Result<Vec<SearchHit>, SearchError> {
+    /// The `top` files closest to `query` (a unit vector of the same model, else
+    /// [`SearchError::ModelMismatch`]), best first, by cosine: every embedding compared, the
+    /// rows shared among all cores.
+    pub fn search(&self, query: Query<'_>, top: usize) -> Result<Vec<SearchHit>, SearchError> {
+        query.check_model(&self.model_id)?;
+        let query = query.vector;
         self.check(query)?;
         let threads = thread::available_parallelism().map_or(1, |n| n.get());
         let rows_per_thread = self.len().div_ceil(threads).max(4096);

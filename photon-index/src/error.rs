@@ -27,7 +27,7 @@ pub enum SearchError {
     #[error("no embeddings to search")]
     Empty,
     /// Reading or writing an index file.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

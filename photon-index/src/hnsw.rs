@@ -3,6 +3,7 @@
 
 use crate::embeddings::Embeddings;
 use crate::error::SearchError;
+use crate::query::Query;
 use crate::rank::SearchHit;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -55,7 +56,7 @@ struct Manifest {
 /// An approximate nearest-neighbour index over [`Embeddings`].
 ///
 /// ```
-/// use photon_core::search::{Embeddings, HnswIndex, HnswOptions};
+/// use photon_index::{Embeddings, HnswIndex, HnswOptions, Query};
 /// let mut set = Embeddings::new("my-model", 2);
 /// set.push("cat.jpg", &[0.6, 0.8]).unwrap();
 /// set.push("dog.jpg", &[1.0, 0.0]).unwrap();
@@ -63,8 +64,10 @@ struct Manifest {
 /// let dir = tempfile::tempdir().unwrap();
 /// index.save(&dir.path().join("index")).unwrap();
 /// let index = HnswIndex::open(&dir.path().join("index")).unwrap();
-/// assert_eq!(index.search(&[0.0, 1.0], 1).unwrap()[0].file_path, "cat.jpg");
+/// let query = Query::new("my-model", &[0.0, 1.0]);
+/// assert_eq!(index.search(query, 1).unwrap()[0].file_path, "cat.jpg");
 /// assert_eq!(index.model_id(), "my-model");
+/// assert!(index.search(Query::new("another-model", &[0.0, 1.0]), 1).is_err());
 /// ```
 pub struct HnswIndex {
     graph: Index,
@@ -194,9 +197,12 @@ impl HnswIndex {
         self.graph.change_expansion_search(candidates);
     }
 
-    /// The `top` files closest to `query` (a unit vector of the same model), best first, by
-    /// cosine (approximate: a graph search, not a scan).
-    pub fn search(&self, query: &[f32], top: usize) -> Result<Vec<SearchHit>, SearchError> {
+    /// The `top` files closest to `query` (a unit vector of the same model, else
+    /// [`SearchError::ModelMismatch`]), best first, by cosine (approximate: a graph search, not a
+    /// scan).
+    pub fn search(&self, query: Query<'_>, top: usize) -> Result<Vec<SearchHit>, SearchError> {
+        query.check_model(&self.model_id)?;
+        let query = query.vector;
         if query.len() != self.graph.dimensions() {
             return Err(SearchError::Dimensions {
                 expected: self.graph.dimensions(),
@@ -319,12 +325,12 @@ mod tests {
         let mut found = 0;
         for q in &queries {
             let exact: std::collections::HashSet<String> = set
-                .search(q, 10)
+                .search(Query::new("m", q), 10)
                 .unwrap()
                 .into_iter()
                 .map(|h| h.file_path)
                 .collect();
-            let approx = index.search(q, 10).unwrap();
+            let approx = index.search(Query::new("m", q), 10).unwrap();
             assert!(approx.windows(2).all(|w| w[0].score >= w[1].score - 1e-6));
             found += approx
                 .iter()

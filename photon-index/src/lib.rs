@@ -21,10 +21,12 @@ mod embeddings;
 mod error;
 #[cfg(feature = "index")]
 mod hnsw;
+mod query;
 mod rank;
 
 pub use embeddings::Embeddings;
 pub use error::SearchError;
 #[cfg(feature = "index")]
 pub use hnsw::{HnswIndex, HnswOptions};
+pub use query::Query;
 pub use rank::{Ranking, SearchHit, rank_records};

@@ -1,6 +1,8 @@
 //! Ranking recorded images against a query vector (a text embedding, or another image's), on
 //! typed records.
 
+use crate::error::SearchError;
+use crate::query::Query;
 use photon_core::Record;
 use photon_core::vector::{TopK, dot};
 
@@ -35,28 +37,32 @@ pub struct Ranking {
     pub without_embedding: usize,
 }
 
-/// Ranks `records` by cosine similarity to `query`, a unit vector in the embedding space of the
-/// model `model_id` (the `model.id` records carry), keeping the `top` best. Records from other
-/// models are counted, never mixed in. One pass, memory for `top` hits only, so it streams a
-/// records file of any size.
+/// Ranks `records` by cosine similarity to `query` (the `model.id` records carry names the model
+/// of each), keeping the `top` best. Records from other models are counted, never mixed in; when
+/// every embedding is another model's, that is [`SearchError::ModelMismatch`]. One pass, memory
+/// for `top` hits only, so it streams a records file of any size.
 ///
 /// ```
-/// use photon_core::{Record, rank_records};
+/// use photon_core::Record;
+/// use photon_index::{Query, SearchError, rank_records};
 /// let line = r#"{"schema_version":1,"file_path":"cat.jpg","file_size":1,"content_hash":"h",
 ///     "width":1,"height":1,"format":"jpeg","embedding":[0.6,0.8],"model":{"id":"m","backend":"ort"}}"#;
 /// let record: Record = serde_json::from_str(line).unwrap();
-/// let ranking = rank_records([record], "m", &[0.0, 1.0], 5);
+/// let ranking = rank_records([record.clone()], Query::new("m", &[0.0, 1.0]), 5).unwrap();
 /// assert_eq!(ranking.hits[0].file_path, "cat.jpg");
 /// assert!((ranking.hits[0].score - 0.8).abs() < 1e-6);
+/// let elsewhere = rank_records([record], Query::new("other", &[0.0, 1.0]), 5);
+/// assert!(matches!(elsewhere, Err(SearchError::ModelMismatch { .. })));
 /// ```
 pub fn rank_records(
     records: impl IntoIterator<Item = Record>,
-    model_id: &str,
-    query: &[f32],
+    query: Query<'_>,
     top: usize,
-) -> Ranking {
+) -> Result<Ranking, SearchError> {
+    let (model_id, query_vector) = (query.model_id, query.vector);
     let mut best = TopK::new(top);
     let mut ranking = Ranking::default();
+    let mut other_model = None;
     for record in records {
         let Record::Image(image) = record else {
             ranking.without_embedding += 1;
@@ -68,13 +74,14 @@ pub fn rank_records(
         };
         if model.id != model_id {
             ranking.other_model += 1;
+            other_model.get_or_insert_with(|| model.id.clone());
             continue;
         }
-        if embedding.len() != query.len() {
+        if embedding.len() != query_vector.len() {
             ranking.without_embedding += 1;
             continue;
         }
-        let score = dot(embedding, query);
+        let score = dot(embedding, query_vector);
         ranking.ranked += 1;
         best.offer(image.file_path, score);
     }
@@ -83,5 +90,8 @@ pub fn rank_records(
         .into_iter()
         .map(|(file_path, score)| SearchHit { file_path, score })
         .collect();
-    ranking
+    match other_model {
+        Some(theirs) if ranking.ranked == 0 => query.check_model(&theirs).map(|()| ranking),
+        _ => Ok(ranking),
+    }
 }

@@ -5,14 +5,26 @@
 #[non_exhaustive]
 pub enum SetupError {
     /// The folder is not a model Photon reads (no descriptor, a broken config).
-    #[error("{0}")]
-    Model(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Model(Box<dyn std::error::Error + Send + Sync>),
     /// The engine could not load the model (no ONNX Runtime, a broken ONNX file).
-    #[error("{0}")]
-    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Engine(Box<dyn std::error::Error + Send + Sync>),
     /// The tagger could not be built (labels, vocabulary, WordNet, the label bank).
     #[error("{0}")]
     Tagging(String),
+    /// The image and text towers embed into spaces of their own, so zero-shot tags are
+    /// undefined: the caller can turn tagging off.
+    #[error(
+        "the image embedding ({image}) and the text embedding ({text}) are not one space, so \
+         zero-shot tags are undefined: export both towers with their projections, or turn tagging off"
+    )]
+    SpacesDiffer {
+        /// The image tower's output and length.
+        image: String,
+        /// The text tower's output and length.
+        text: String,
+    },
 }
 
 impl SetupError {

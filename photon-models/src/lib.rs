@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod defaults;
 pub mod folder;
 pub mod quantization;
 pub mod tag;
@@ -45,10 +46,11 @@ mod python;
 mod quantize;
 mod tagger;
 
+pub use defaults::{DEFAULT_MODEL, EngineLayout, GPU_MAX_BATCH};
 pub use engine::{Backend, image_encoder, text_encoder};
 pub use error::SetupError;
 #[cfg(feature = "ort")]
-pub use fetch::{DEFAULT_MODEL, FetchError, FetchOptions, Fetched, fetch};
+pub use fetch::{FetchError, FetchOptions, Fetched, fetch};
 pub use folder::{
     Layout, ModelFolder, ModelSpecError, describe_model_dir, efficientnet_lite0, has_text_tower,
     load_model_dir, load_text_dir, models_dir,

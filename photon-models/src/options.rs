@@ -100,6 +100,12 @@ impl ModelOptions {
         self
     }
 
+    /// Sets sessions, threads and the batch cap from an [`EngineLayout`](crate::EngineLayout).
+    pub fn layout(self, layout: crate::EngineLayout) -> Self {
+        self.parallelism(layout.sessions, layout.threads)
+            .max_batch(layout.max_batch)
+    }
+
     /// Sets sessions and threads per session (`None`: fill the cores).
     pub fn parallelism(mut self, sessions: u32, threads: Option<u32>) -> Self {
         self.sessions = sessions.max(1);

@@ -9,7 +9,7 @@ use crate::tag::{
     wordnet_vocabulary,
 };
 use crate::text::TextTokenizer;
-use photon_core::{ModelSpec, Tagger, read_labels};
+use photon_core::{Label, ModelSpec, Tagger, TextSpec, read_labels};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -61,44 +61,72 @@ async fn zero_shot(
     dir: &Path,
     options: &ModelOptions,
 ) -> Result<Arc<dyn Tagger>, SetupError> {
-    let tagging = |e: &dyn std::fmt::Display| SetupError::Tagging(e.to_string());
+    let text = text_tower_matching(image, dir, options)?;
+    let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| tagging(&e))?;
+    let wordnet = wordnet(options, options.vocabulary.is_none())?;
+    let vocabulary = vocabulary(options, wordnet.as_ref())?;
+    let scoring = ZeroShotScoring::for_model(&text);
+    let bank = label_bank(text, &tokenizer, vocabulary, options).await?;
+    let tagger = ZeroShotTagger::new(Arc::new(bank), scoring, wordnet, options.tags)
+        .with_paths(options.tags.path_depth > 0);
+    Ok(Arc::new(tagger))
+}
+
+fn tagging(e: &dyn std::fmt::Display) -> SetupError {
+    SetupError::Tagging(e.to_string())
+}
+
+/// The folder's text tower, refused when its embeddings are not in the image tower's space;
+/// the logit scale and bias the options override.
+fn text_tower_matching(
+    image: &ModelSpec,
+    dir: &Path,
+    options: &ModelOptions,
+) -> Result<TextSpec, SetupError> {
     let mut text = load_text_dir(dir).map_err(|e| tagging(&e))?;
     if text.embedding_dim != image.embedding_dim {
-        return Err(SetupError::Tagging(format!(
-            "the image embedding (`{}`, {} values) and the text embedding (`{}`, {}) are not one \
-             space, so zero-shot tags are undefined: export both towers with their projections, \
-             or turn tagging off (--no-tagging; tags=False in Python)",
-            image.embedding_output, image.embedding_dim, text.output, text.embedding_dim
-        )));
+        return Err(SetupError::SpacesDiffer {
+            image: format!(
+                "`{}`, {} values",
+                image.embedding_output, image.embedding_dim
+            ),
+            text: format!("`{}`, {} values", text.output, text.embedding_dim),
+        });
     }
     text.logit_scale = options.logit_scale.or(text.logit_scale);
     text.logit_bias = options.logit_bias.or(text.logit_bias);
-    let tokenizer = TextTokenizer::from_spec(&text).map_err(|e| tagging(&e))?;
-    let wordnet = wordnet(options, options.vocabulary.is_none())?;
-    let vocabulary = match (&options.vocabulary, &wordnet) {
+    Ok(text)
+}
+
+/// The options' vocabulary file, else WordNet's nouns for things a camera sees.
+fn vocabulary(options: &ModelOptions, wordnet: Option<&WordNet>) -> Result<Vec<Label>, SetupError> {
+    match (&options.vocabulary, wordnet) {
         (Some(file), _) => read_vocabulary(file)
-            .map_err(|e| SetupError::Tagging(format!("{}: {e}", file.display())))?,
-        (None, Some(wordnet)) => wordnet_vocabulary(wordnet),
-        (None, None) => {
-            return Err(SetupError::Tagging(
-                "no zero-shot vocabulary: pass one or install wordnet-base".into(),
-            ));
-        }
-    };
-    let scoring = ZeroShotScoring::for_model(&text);
-    let encoder = {
-        let engine = options.engine()?;
-        let text = text.clone();
-        tokio::task::spawn_blocking(move || engine.text_encoder(text))
-            .await
-            .map_err(SetupError::engine)?
-            .map_err(SetupError::engine)?
-    };
+            .map_err(|e| SetupError::Tagging(format!("{}: {e}", file.display()))),
+        (None, Some(wordnet)) => Ok(wordnet_vocabulary(wordnet)),
+        (None, None) => Err(SetupError::Tagging(
+            "no zero-shot vocabulary: pass one or install wordnet-base".into(),
+        )),
+    }
+}
+
+/// The vocabulary's label bank: from the cache, else embedded by the text tower and cached.
+async fn label_bank(
+    text: TextSpec,
+    tokenizer: &TextTokenizer,
+    vocabulary: Vec<Label>,
+    options: &ModelOptions,
+) -> Result<LabelBank, SetupError> {
+    let engine = options.engine()?;
+    let encoder = tokio::task::spawn_blocking(move || engine.text_encoder(text))
+        .await
+        .map_err(SetupError::engine)?
+        .map_err(SetupError::engine)?;
     let progress = options.label_progress.clone();
     let (bank, built) = LabelBank::load_or_build(
         &options.label_cache,
         encoder.as_ref(),
-        &tokenizer,
+        tokenizer,
         vocabulary,
         &options.prompt_template,
         BANK_BATCH,
@@ -117,7 +145,5 @@ async fn zero_shot(
             options.label_cache.display()
         ));
     }
-    let tagger = ZeroShotTagger::new(Arc::new(bank), scoring, wordnet, options.tags)
-        .with_paths(options.tags.path_depth > 0);
-    Ok(Arc::new(tagger))
+    Ok(bank)
 }

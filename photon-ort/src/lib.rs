@@ -10,11 +10,13 @@
 //! intra-op threads, sized so that sessions × threads fits the cores.
 //!
 //! ```no_run
-//! use photon_core::{Pipeline, efficientnet_lite0};
+//! use photon_core::{ModelSpec, Pipeline, Preprocessing};
 //! use photon_ort::{OrtEmbedder, OrtOptions};
 //!
 //! # fn main() -> Result<(), photon_ort::OrtError> {
-//! let spec = efficientnet_lite0("models/efficientnet-lite0".as_ref());
+//! // photon-models reads specs from model folders; a spec can also be written out.
+//! let spec = ModelSpec::new("my-model", Preprocessing::new(224, 224), 1280)
+//!     .with_model_file("models/my-model/model.onnx");
 //! let pipeline = Pipeline::builder().embedder(OrtEmbedder::new(spec, &OrtOptions::default())?).build();
 //! # Ok(()) }
 //! ```

@@ -19,15 +19,13 @@ pub enum OrtError {
     LibraryNotConfigured(PathBuf),
     /// `--device cuda` was asked for but no GPU build of ONNX Runtime was found.
     #[error(
-        "no GPU build of ONNX Runtime: run `photon models fetch --gpu` (installs the onnxruntime-gpu wheel and its \
-         CUDA/cuDNN wheels into {0}/onnxruntime-gpu), or point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so"
+        "no GPU build of ONNX Runtime: install the onnxruntime-gpu wheel and its CUDA/cuDNN wheels into \
+         {0}/onnxruntime-gpu, or point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so"
     )]
     GpuLibraryNotConfigured(PathBuf),
     /// The execution provider for the device could not be registered; nothing falls back to
     /// the CPU.
-    #[error(
-        "cannot run on {device}: {message}. Photon does not fall back to the CPU; use --device cpu to run there"
-    )]
+    #[error("cannot run on {device}: {message}. Photon does not fall back to the CPU")]
     Device {
         /// The device asked for.
         device: String,

@@ -142,7 +142,7 @@ impl Pipeline {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             self.runtime.block_on(text.embed(&refs))
         });
-        let vectors = vectors.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let vectors = vectors.map_err(|e| PyRuntimeError::new_err(photon_core::with_causes(&e)))?;
         let flat: Vec<u8> = vectors
             .iter()
             .flatten()
@@ -181,7 +181,7 @@ impl Pipeline {
         });
         let batch = py
             .detach(|| to_record_batch(&self.schema, &records))
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(|e| PyRuntimeError::new_err(photon_core::with_causes(&e)))?;
         let batch = batch.to_pyarrow(py)?;
         py.import("pyarrow")?
             .getattr("Table")?

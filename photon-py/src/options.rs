@@ -5,18 +5,12 @@ use photon_arrow::RecordSchema;
 use photon_core::ThumbnailOptions;
 use photon_decode::{default_decoder, default_jpeg_encoder};
 use photon_models::{
-    Backend, Device, ModelOptions, TextTower, has_text_tower, load_model, load_text_tower,
-    models_dir,
+    Backend, DEFAULT_MODEL, Device, EngineLayout, LoadedModel, ModelOptions, TextTower,
+    has_text_tower, load_model, load_text_tower, models_dir,
 };
 use pyo3::PyResult;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use std::path::PathBuf;
-
-/// The default model, used when installed.
-const DEFAULT_MODEL: &str = "efficientnet-lite0";
-
-/// Images per model call on a GPU, as the CLI's default.
-const GPU_MAX_BATCH: usize = 64;
 
 /// `photon.Pipeline(...)`'s arguments.
 pub(crate) struct PipelineArgs {
@@ -48,6 +42,36 @@ fn invalid(message: impl Into<String>) -> pyo3::PyErr {
 
 impl PipelineArgs {
     pub(crate) fn build(self) -> PyResult<Built> {
+        let (backend, device) = self.check()?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the runtime: {e}")))?;
+        let options = self.model_options(backend, device, cores);
+        let (model, text) = match self.model_dir()? {
+            Some(dir) => runtime.block_on(load_towers(&dir, &options))?,
+            None => (None, None),
+        };
+        let schema = match &model {
+            Some(m) => RecordSchema::for_model(
+                m.embedder.spec().id.clone(),
+                m.embedder.spec().embedding_dim,
+            ),
+            None => RecordSchema::without_model(),
+        };
+        Ok(Built {
+            pipeline: self.pipeline(model),
+            schema,
+            runtime,
+            parallel: self.parallel.unwrap_or(cores),
+            text,
+        })
+    }
+
+    /// The backend and device named, every argument checked.
+    fn check(&self) -> PyResult<(Backend, Device)> {
         let backend = Backend::from_name(&self.backend).ok_or_else(|| {
             invalid(format!(
                 "backend must be \"ort\" or \"tract\", not {:?}",
@@ -68,40 +92,11 @@ impl PipelineArgs {
         if self.model.is_some() && !self.embedding {
             return Err(invalid("a model was given but embedding=False"));
         }
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let parallel = self.parallel.unwrap_or(cores);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the runtime: {e}")))?;
-        let options = self.model_options(backend, cores).device(device);
-        let dir = self.model_dir()?;
-        let (model, text) = match &dir {
-            Some(dir) => runtime.block_on(async {
-                let model = load_model(dir, &options).await;
-                let text = if has_text_tower(dir) {
-                    Some(load_text_tower(dir, &options).await)
-                } else {
-                    None
-                };
-                (Some(model), text)
-            }),
-            None => (None, None),
-        };
-        let model = model
-            .transpose()
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let text = text
-            .transpose()
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let schema = match &model {
-            Some(m) => RecordSchema::for_model(
-                m.embedder.spec().id.clone(),
-                m.embedder.spec().embedding_dim,
-            ),
-            None => RecordSchema::without_model(),
-        };
+        Ok((backend, device))
+    }
+
+    /// The pipeline: every decoder, the stages asked for, the model and its tagger if any.
+    fn pipeline(&self, model: Option<LoadedModel>) -> photon_core::Pipeline {
         let thumbnail = self
             .thumbnail_size
             .map(|size| ThumbnailOptions::default().max_side(size));
@@ -111,20 +106,13 @@ impl PipelineArgs {
             .exif(self.exif)
             .perceptual_hash(self.perceptual_hash)
             .thumbnail(thumbnail);
-        let pipeline = match model {
+        match model {
             Some(model) => builder
                 .embedder(model.embedder)
                 .tagger_if_any(model.tagger)
                 .build(),
             None => builder.build(),
-        };
-        Ok(Built {
-            pipeline,
-            schema,
-            runtime,
-            parallel,
-            text,
-        })
+        }
     }
 
     /// The model folder: the one asked for (which must exist), else the default one when
@@ -144,23 +132,46 @@ impl PipelineArgs {
         Ok(default.is_dir().then_some(default))
     }
 
-    /// Engine layout: `threads` given (a Ray actor's CPU allotment) means one session of that
-    /// many threads; otherwise the CLI's, two sessions sharing the cores.
-    fn model_options(&self, backend: Backend, cores: usize) -> ModelOptions {
-        let (sessions, threads, max_batch) = match self.threads {
-            _ if self.device != "cpu" => (1, self.threads, Some(GPU_MAX_BATCH)),
-            Some(threads) => (1, Some(threads), None),
-            None if cores >= 2 => (2, None, Some(1)),
-            None => (1, None, None),
-        };
+    /// Engine layout: photon-models' shared defaults, the command's; `threads` given (a Ray
+    /// actor's CPU allotment) means one session of that many threads.
+    fn model_options(&self, backend: Backend, device: Device, cores: usize) -> ModelOptions {
+        let layout = EngineLayout::choose(device, cores, None, self.threads, None);
         let mut options = ModelOptions::default()
             .backend(backend)
-            .parallelism(sessions, threads)
-            .max_batch(max_batch)
+            .device(device)
+            .layout(layout)
             .tagging(self.tags);
         if let Some(dir) = &self.models_dir {
             options = options.models_dir(dir.clone());
         }
         options
     }
+}
+
+/// A model that did not load, with what the Python caller can do about it.
+fn setup_error(error: &photon_models::SetupError) -> pyo3::PyErr {
+    let advice = match error {
+        photon_models::SetupError::SpacesDiffer { .. } => " (tags=False turns tagging off)",
+        _ => "",
+    };
+    PyRuntimeError::new_err(format!("{}{advice}", photon_core::with_causes(error)))
+}
+
+/// The folder's image tower with its tagger, and its text tower when it has one.
+async fn load_towers(
+    dir: &std::path::Path,
+    options: &ModelOptions,
+) -> PyResult<(Option<LoadedModel>, Option<TextTower>)> {
+    let model = load_model(dir, options)
+        .await
+        .map_err(|e| setup_error(&e))?;
+    let text = match has_text_tower(dir) {
+        true => Some(
+            load_text_tower(dir, options)
+                .await
+                .map_err(|e| setup_error(&e))?,
+        ),
+        false => None,
+    };
+    Ok((Some(model), text))
 }

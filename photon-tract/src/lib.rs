@@ -7,11 +7,13 @@
 //! Matrix products can use several threads (`TractOptions::matmul_threads`).
 //!
 //! ```no_run
-//! use photon_core::{Pipeline, efficientnet_lite0};
+//! use photon_core::{ModelSpec, Pipeline, Preprocessing};
 //! use photon_tract::{TractEmbedder, TractOptions};
 //!
 //! # fn main() -> Result<(), photon_tract::TractError> {
-//! let spec = efficientnet_lite0("models/efficientnet-lite0".as_ref());
+//! // photon-models reads specs from model folders; a spec can also be written out.
+//! let spec = ModelSpec::new("my-model", Preprocessing::new(224, 224), 1280)
+//!     .with_model_file("models/my-model/model.onnx");
 //! let pipeline = Pipeline::builder().embedder(TractEmbedder::new(spec, &TractOptions::default())?).build();
 //! # Ok(()) }
 //! ```

@@ -424,7 +424,11 @@ fn a_clip_vision_export_without_its_projection_embeds_but_refuses_zero_shot() {
     );
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("`pooler_output`, 32 values) and the text embedding (`text_embeds`, 24) are not one space"), "{stderr}");
+    assert!(stderr.contains("(`pooler_output`, 32 values) and the text embedding (`text_embeds`, 24 values) are not one space"), "{stderr}");
+    assert!(
+        stderr.contains("(--no-tagging turns tagging off)"),
+        "the command adds its own flag: {stderr}"
+    );
     let run = photon(
         &[
             "process",

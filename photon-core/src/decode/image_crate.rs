@@ -1,10 +1,10 @@
 //! The default decoder, on the `image` crate.
 
 use super::integrity::{
-    JpegEnd, gif_first_frame_size, jpeg_end, jpeg_format_name, png_metadata_check, tiff_camera_raw,
-    tiff_tiled_planar,
+    JpegEnd, gif_first_frame_size, gif_lacks_colour_table, jpeg_end, jpeg_format_name,
+    png_metadata_check, tiff_camera_raw, tiff_tiled_planar,
 };
-use super::{DecodeError, DecodeRequest, DecodedImage, Decoder};
+use super::{DecodeError, DecodeFailure, DecodeRequest, DecodedImage, Decoder};
 use image::{ImageError, ImageFormat, ImageReader, error::LimitErrorKind};
 use std::io::Cursor;
 
@@ -42,49 +42,14 @@ impl Decoder for ImageCrateDecoder {
             .or_else(|| looks_like_tga(bytes).then_some(ImageFormat::Tga))
             .filter(|f| SUPPORTED.contains(f))
             .ok_or_else(|| DecodeError::UnsupportedFormat(String::new()))?;
-        match format {
-            ImageFormat::Jpeg if jpeg_end(bytes) == JpegEnd::Truncated => {
-                return Err(DecodeError::Truncated(
-                    "JPEG data ends before its end-of-image marker".into(),
-                ));
-            }
-            ImageFormat::Png => {
-                png_metadata_check(bytes, req.limits.max_metadata_chunk)
-                    .map_err(DecodeError::LimitsExceeded)?;
-            }
-            ImageFormat::Gif => {
-                if let Some((w, h)) = gif_first_frame_size(bytes) {
-                    check_dimensions(w, h, req)?;
-                }
-            }
-            ImageFormat::Tiff => {
-                if let Some(raw) = tiff_camera_raw(bytes) {
-                    return Err(DecodeError::UnsupportedFormat(format!(
-                        ": a camera raw ({raw}), which this build does not develop"
-                    )));
-                }
-                if tiff_tiled_planar(bytes) {
-                    return Err(DecodeError::UnsupportedFormat(
-                        ": a tiled TIFF with separate sample planes (read with the libtiff feature)"
-                            .into(),
-                    ));
-                }
-            }
-            _ => {}
+        check_before_decoding(format, bytes, req)?;
+        if format == ImageFormat::Gif
+            && gif_lacks_colour_table(bytes)
+            && let Some(patched) = super::gif_grey::with_grey_palette(bytes)
+        {
+            return self.decode(&patched, req);
         }
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(req.limits.max_width);
-        limits.max_image_height = Some(req.limits.max_height);
-        limits.max_alloc = Some(req.limits.max_alloc);
-        reader.limits(limits);
-        let image = match reader.decode() {
-            Err(e) if format == ImageFormat::Gif && e.to_string().contains("no color table") => {
-                match super::gif_grey::with_grey_palette(bytes) {
-                    Some(patched) => return self.decode(&patched, req),
-                    None => return Err(from_image_error(e)),
-                }
-            }
+        let image = match reader(format, bytes, req).decode() {
             Err(e) if format == ImageFormat::Bmp => return decode_bmp_repaired(bytes, req, e),
             Err(e) if format == ImageFormat::Jpeg => {
                 match super::integrity::jpeg_without_header_gaps(bytes) {
@@ -109,6 +74,56 @@ impl Decoder for ImageCrateDecoder {
             decoded_from: None,
         })
     }
+}
+
+/// What `image` does not check before decoding: a JPEG cut before its end, PNG metadata bombs,
+/// a GIF frame larger than its screen, TIFFs that are camera raws or that `tiff` would panic on.
+fn check_before_decoding(
+    format: ImageFormat,
+    bytes: &[u8],
+    req: &DecodeRequest,
+) -> Result<(), DecodeError> {
+    match format {
+        ImageFormat::Jpeg if jpeg_end(bytes) == JpegEnd::Truncated => Err(DecodeError::Truncated(
+            "JPEG data ends before its end-of-image marker".into(),
+        )),
+        ImageFormat::Png => png_metadata_check(bytes, req.limits.max_metadata_chunk)
+            .map_err(DecodeError::LimitsExceeded),
+        ImageFormat::Gif => match gif_first_frame_size(bytes) {
+            Some((w, h)) => check_dimensions(w, h, req),
+            None => Ok(()),
+        },
+        ImageFormat::Tiff => {
+            if let Some(raw) = tiff_camera_raw(bytes) {
+                return Err(DecodeError::UnsupportedFormat(format!(
+                    ": a camera raw ({raw}), which this build does not develop"
+                )));
+            }
+            if tiff_tiled_planar(bytes) {
+                return Err(DecodeError::UnsupportedFormat(
+                    ": a tiled TIFF with separate sample planes (read with the libtiff feature)"
+                        .into(),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `image`'s reader for `format`, under the request's limits.
+fn reader<'a>(
+    format: ImageFormat,
+    bytes: &'a [u8],
+    req: &DecodeRequest,
+) -> ImageReader<Cursor<&'a [u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(req.limits.max_width);
+    limits.max_image_height = Some(req.limits.max_height);
+    limits.max_alloc = Some(req.limits.max_alloc);
+    reader.limits(limits);
+    reader
 }
 
 /// Whether `b` starts with a plausible TGA header. TGA has no signature, so every field with a
@@ -146,7 +161,8 @@ fn decode_bmp_repaired(
         }
         return Ok(image);
     }
-    let corrupt_rle = refusal.to_string().contains("RLE");
+    // A refusal of the data itself, not of its size or an unsupported feature.
+    let corrupt_rle = matches!(refusal, ImageError::Decoding(_));
     let limits = &req.limits;
     let max_pixels =
         (limits.max_alloc / 4).min(u64::from(limits.max_width) * u64::from(limits.max_height));
@@ -162,19 +178,20 @@ pub(crate) fn format_name(format: ImageFormat) -> String {
 }
 
 fn from_image_error(e: ImageError) -> DecodeError {
-    match e {
+    let failure = match &e {
         ImageError::Limits(l) => match l.kind() {
             LimitErrorKind::DimensionError | LimitErrorKind::InsufficientMemory => {
-                DecodeError::LimitsExceeded(l.to_string())
+                DecodeFailure::LimitsExceeded
             }
-            _ => DecodeError::Malformed(l.to_string()),
+            _ => DecodeFailure::Malformed,
         },
-        ImageError::Unsupported(u) => DecodeError::UnsupportedFormat(format!(": {u}")),
-        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            DecodeError::Truncated(e.to_string())
+        ImageError::Unsupported(_) => DecodeFailure::Unsupported,
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            DecodeFailure::Truncated
         }
-        other => DecodeError::Malformed(other.to_string()),
-    }
+        _ => DecodeFailure::Malformed,
+    };
+    DecodeError::codec("image", failure, e)
 }
 
 fn check_dimensions(width: u32, height: u32, req: &DecodeRequest) -> Result<(), DecodeError> {

@@ -291,6 +291,25 @@ fn keyword_end(data: &[u8]) -> Option<usize> {
 /// The size of a GIF's first frame, which may be far larger than its logical screen (the
 /// `image` crate sizes its canvas from the screen and would only discover the frame later).
 pub(super) fn gif_first_frame_size(b: &[u8]) -> Option<(u32, u32)> {
+    let d = gif_first_image_descriptor(b)?;
+    Some((
+        u32::from(u16::from_le_bytes([d[5], d[6]])),
+        u32::from(u16::from_le_bytes([d[7], d[8]])),
+    ))
+}
+
+/// Whether a GIF's first frame has no colour table, global or local: valid per the spec (the
+/// decoder may use a default), refused by the `gif` crate.
+pub(super) fn gif_lacks_colour_table(b: &[u8]) -> bool {
+    const HAS_TABLE: u8 = 0x80;
+    let global = b.get(10).is_some_and(|flags| flags & HAS_TABLE != 0);
+    let local = gif_first_image_descriptor(b).is_some_and(|d| d[9] & HAS_TABLE != 0);
+    !global && !local && gif_first_image_descriptor(b).is_some()
+}
+
+/// The first image descriptor of a GIF (its 10 bytes from the `,` separator), past the global
+/// colour table and any extensions.
+fn gif_first_image_descriptor(b: &[u8]) -> Option<&[u8]> {
     let flags = *b.get(10)?;
     let mut i = 13;
     if flags & 0x80 != 0 {
@@ -298,13 +317,7 @@ pub(super) fn gif_first_frame_size(b: &[u8]) -> Option<(u32, u32)> {
     }
     loop {
         match *b.get(i)? {
-            0x2C => {
-                let d = b.get(i + 5..i + 9)?;
-                return Some((
-                    u32::from(u16::from_le_bytes([d[0], d[1]])),
-                    u32::from(u16::from_le_bytes([d[2], d[3]])),
-                ));
-            }
+            0x2C => return b.get(i..i + 10),
             0x21 => {
                 i += 2; // introducer and label, then data sub-blocks up to a zero length
                 loop {

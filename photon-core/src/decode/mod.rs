@@ -211,6 +211,90 @@ pub enum DecodeError {
     /// The data ends before the image does (an interrupted copy or download).
     #[error("truncated image data: {0}")]
     Truncated(String),
+    /// A codec (the `image` crate, libjpeg-turbo, libheif, jxl-oxide, rawler) refused the data:
+    /// what that amounts to, and the codec's own error kept as the source.
+    #[error("{failure} ({codec})")]
+    Codec {
+        /// The codec, as a person would name it (`image`, `libheif`, ...).
+        codec: &'static str,
+        /// What the refusal amounts to.
+        failure: DecodeFailure,
+        /// The codec's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// What a [`DecodeError`] amounts to, whichever decoder gave it: what records call its `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeFailure {
+    /// Not a format this decoder reads.
+    Unsupported,
+    /// Beyond the [`DecodeLimits`].
+    LimitsExceeded,
+    /// Corrupt data.
+    Malformed,
+    /// The data ends before the image does.
+    Truncated,
+}
+
+impl DecodeFailure {
+    /// The stable kind records write: `unsupported_format`, `limits_exceeded`, `malformed`,
+    /// `truncated`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            DecodeFailure::Unsupported => "unsupported_format",
+            DecodeFailure::LimitsExceeded => "limits_exceeded",
+            DecodeFailure::Malformed => "malformed",
+            DecodeFailure::Truncated => "truncated",
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DecodeFailure::Unsupported => "unsupported image format",
+            DecodeFailure::LimitsExceeded => "image exceeds decode limits",
+            DecodeFailure::Malformed => "malformed image data",
+            DecodeFailure::Truncated => "truncated image data",
+        })
+    }
+}
+
+impl DecodeError {
+    /// A codec's refusal, its error kept as the source.
+    pub fn codec(
+        codec: &'static str,
+        failure: DecodeFailure,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        DecodeError::Codec {
+            codec,
+            failure,
+            source: source.into(),
+        }
+    }
+
+    /// What this error amounts to.
+    ///
+    /// ```
+    /// use photon_core::{DecodeError, DecodeFailure};
+    /// let refusal = DecodeError::codec("toy", DecodeFailure::Truncated, "ran out at byte 9");
+    /// assert_eq!(refusal.failure(), DecodeFailure::Truncated);
+    /// assert_eq!(refusal.to_string(), "truncated image data (toy)");
+    /// assert_eq!(std::error::Error::source(&refusal).unwrap().to_string(), "ran out at byte 9");
+    /// ```
+    pub fn failure(&self) -> DecodeFailure {
+        match self {
+            DecodeError::UnsupportedFormat(_) => DecodeFailure::Unsupported,
+            DecodeError::LimitsExceeded(_) => DecodeFailure::LimitsExceeded,
+            DecodeError::Malformed(_) => DecodeFailure::Malformed,
+            DecodeError::Truncated(_) => DecodeFailure::Truncated,
+            DecodeError::Codec { failure, .. } => *failure,
+        }
+    }
 }
 
 impl StageError for DecodeError {
@@ -218,12 +302,7 @@ impl StageError for DecodeError {
         Stage::Decode
     }
     fn kind(&self) -> &'static str {
-        match self {
-            DecodeError::UnsupportedFormat(_) => "unsupported_format",
-            DecodeError::LimitsExceeded(_) => "limits_exceeded",
-            DecodeError::Malformed(_) => "malformed",
-            DecodeError::Truncated(_) => "truncated",
-        }
+        self.failure().kind()
     }
 }
 

@@ -31,7 +31,7 @@ impl ImageBatch {
     /// its length is not a whole number of such images.
     pub fn new(height: u32, width: u32, data: Vec<f32>) -> Option<Self> {
         let per_image = 3 * height as usize * width as usize;
-        if per_image == 0 || data.len() % per_image != 0 {
+        if per_image == 0 || !data.len().is_multiple_of(per_image) {
             return None;
         }
         Some(Self {
@@ -111,7 +111,7 @@ impl ModelOutput {
 pub enum EmbedError {
     /// The engine reported an error; it is kept as this error's source. Build it from the
     /// engine's error or from a message: `EmbedError::Backend(e.into())`.
-    #[error("inference failed: {0}")]
+    #[error("inference failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The engine returned something other than one output per image.
     #[error("model returned {got} outputs for {expected} images")]
@@ -219,11 +219,8 @@ impl StageError for EmbedError {
 ///     }
 /// }
 ///
-/// let spec = ModelSpec::new("mean-colour", Preprocessing {
-///     width: 8, height: 8, resize: ResizeMode::Squash, filter: ResizeFilter::Bilinear,
-///     normalization: Normalization::ScaleOffset { scale: [1.0; 3], offset: [0.0; 3] },
-///     channel_order: ChannelOrder::Rgb,
-/// }, 3);
+/// let identity = Normalization::ScaleOffset { scale: [1.0; 3], offset: [0.0; 3] };
+/// let spec = ModelSpec::new("mean-colour", Preprocessing::new(8, 8).normalization(identity), 3);
 /// let model = MeanColour(spec);
 /// let batch = ImageBatch::new(8, 8, vec![2.0; 3 * 64]).unwrap();
 /// let out = futures_util::FutureExt::now_or_never(model.embed(batch)).unwrap().unwrap();

@@ -41,7 +41,7 @@ impl RunSummary {
 pub enum RunError {
     /// The sink refused a record or its finish step; the run was cancelled there. What the
     /// sink had already made durable stays, as its contract says.
-    #[error("{source}")]
+    #[error("the output failed")]
     Sink {
         /// The sink's error.
         #[source]

@@ -187,7 +187,10 @@ mod tests {
                 Err(e) => break e,
             }
         };
-        assert!(error.to_string().contains("No space left"), "{error}");
+        assert!(
+            crate::error::with_causes(&error).contains("No space left"),
+            "{error}"
+        );
         let data = sink.into_inner().data;
         let text = std::str::from_utf8(&data).unwrap();
         assert!(written > 3 && text.ends_with('\n'), "{text}");

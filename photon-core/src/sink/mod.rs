@@ -116,13 +116,13 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 #[non_exhaustive]
 pub enum SinkError {
     /// The output refused the write (disk full, closed pipe, permissions).
-    #[error("cannot write output: {0}")]
+    #[error("cannot write output")]
     Io(#[from] std::io::Error),
     /// The record could not be serialised (a NaN in an embedding, for example).
-    #[error("cannot serialise record: {0}")]
+    #[error("cannot serialise record")]
     Serialize(#[from] serde_json::Error),
     /// Any other sink's failure (an encoder, a database client), with its cause.
-    #[error("{message}: {source}")]
+    #[error("{message}")]
     Other {
         /// What the sink was doing.
         message: String,

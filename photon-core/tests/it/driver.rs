@@ -781,7 +781,10 @@ async fn run_into_stops_at_a_failing_sink_and_still_finishes_it() {
     let Err(RunError::Sink { source, summary }) = outcome else {
         panic!("the full sink was not reported: {outcome:?}")
     };
-    assert!(source.to_string().contains("No space left"), "{source}");
+    assert!(
+        photon_core::with_causes(&source).contains("No space left"),
+        "{source}"
+    );
     assert!(
         std::error::Error::source(&source).is_some(),
         "the cause is kept"

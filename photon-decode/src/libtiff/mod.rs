@@ -22,7 +22,8 @@ use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder};
 /// unsupported, and the default decoder then hands them to the `image` crate.
 ///
 /// ```
-/// use photon_core::{DecodeRequest, Decoder, LibTiffDecoder};
+/// use photon_core::{DecodeRequest, Decoder};
+/// use photon_decode::LibTiffDecoder;
 ///
 /// let tiff = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/variants/tiff_strip_ycbcr_jpeg_2x2_sampling.tif"))?;
 /// let image = LibTiffDecoder.decode(&tiff, &DecodeRequest::default())?;

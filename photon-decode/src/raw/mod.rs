@@ -7,7 +7,8 @@ use crate::raw_policy::RawPolicy;
 use image::{DynamicImage, RgbImage};
 use photon_core::sniff::{camera_raw_format, jpeg_size};
 use photon_core::{
-    DecodeError, DecodeRequest, DecodedFrom, DecodedImage, Decoder, apply_orientation, upright_size,
+    DecodeError, DecodeFailure, DecodeRequest, DecodedFrom, DecodedImage, Decoder,
+    apply_orientation, upright_size,
 };
 use rawler::decoders::{Decoder as RawlerDecoder, RawDecodeParams};
 use rawler::imgop::develop::RawDevelop;
@@ -23,7 +24,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// developed image's upright size, so records do not depend on the source chosen.
 ///
 /// ```no_run
-/// use photon_core::{DecodeRequest, DecodedFrom, Decoder, RawDecoder, RawPolicy};
+/// use photon_core::{DecodeRequest, DecodedFrom, Decoder};
+/// use photon_decode::{RawDecoder, RawPolicy};
 /// let nef = std::fs::read("DSC_0001.NEF")?;
 /// let image = RawDecoder::new(RawPolicy::Develop).decode(&nef, &DecodeRequest::default())?;
 /// assert_eq!(image.decoded_from, Some(DecodedFrom::Raw));
@@ -213,9 +215,9 @@ fn check_limits(width: u32, height: u32, req: &DecodeRequest) -> Result<(), Deco
 }
 
 fn unsupported(e: rawler::RawlerError) -> DecodeError {
-    DecodeError::UnsupportedFormat(format!(": {e}"))
+    DecodeError::codec("rawler", DecodeFailure::Unsupported, e)
 }
 
 fn malformed(e: rawler::RawlerError) -> DecodeError {
-    DecodeError::Malformed(e.to_string())
+    DecodeError::codec("rawler", DecodeFailure::Malformed, e)
 }

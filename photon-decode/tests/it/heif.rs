@@ -30,7 +30,12 @@ fn heic_and_avif_decode_upright_once() {
 async fn records_keep_the_container_orientation_and_the_camera_fields() {
     for (name, format) in [("rot_exif6.heic", "heif"), ("rot_exif6.avif", "avif")] {
         let path = photon_testkit::testdata().join("heif").join(name);
-        let Record::Image(record) = Pipeline::default().process(path).await else {
+        let Record::Image(record) = Pipeline::builder()
+            .decoder(photon_decode::default_decoder())
+            .build()
+            .process(path)
+            .await
+        else {
             panic!("{name} failed")
         };
         assert_eq!(record.format, format);

@@ -28,7 +28,12 @@ fn the_container_and_a_bare_codestream_decode_to_the_picture() {
 #[tokio::test]
 async fn exif_comes_from_its_box_and_never_turns_the_picture() {
     let path = photon_testkit::testdata().join("jxl/exif6.jxl");
-    let Record::Image(record) = Pipeline::default().process(path).await else {
+    let Record::Image(record) = Pipeline::builder()
+        .decoder(photon_decode::default_decoder())
+        .build()
+        .process(path)
+        .await
+    else {
         panic!("exif6.jxl failed")
     };
     assert_eq!(record.format, "jxl");

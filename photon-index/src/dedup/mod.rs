@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use photon_core::Record;
-//! use photon_core::dedup::{DedupOptions, GroupKind, find_duplicates};
+//! use photon_index::dedup::{DedupOptions, GroupKind, find_duplicates};
 //! let record = |path: &str, hash: &str, phash: &str, width: u32| -> Record {
 //!     serde_json::from_value(serde_json::json!({
 //!         "schema_version": 1, "file_path": path, "file_size": 1000, "content_hash": hash,

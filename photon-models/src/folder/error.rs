@@ -15,7 +15,7 @@ pub enum ModelSpecError {
     )]
     NotAModel(PathBuf),
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: PathBuf,

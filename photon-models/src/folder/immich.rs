@@ -130,20 +130,7 @@ fn preprocess_cfg(
     } else {
         Value::Null
     };
-    let size = match &json["size"] {
-        Value::Number(n) => n.as_u64(),
-        Value::Array(v) => v.first().and_then(Value::as_u64),
-        _ => None,
-    };
-    let size = match (size, config.json["vision_cfg"]["image_size"].as_u64()) {
-        (Some(size), _) | (None, Some(size)) => size,
-        (None, None) => {
-            let declared = input.dims.get(2).copied().flatten();
-            let size = declared.ok_or_else(|| invalid(&path, "no size"))?;
-            config.note("size", size, ValueSource::Graph(model.into()));
-            size
-        }
-    } as u32;
+    let size = input_size(&json, config, input, model, &path)?;
     let mut triple = |key: &str, default: [f32; 3]| -> Result<[f32; 3], ModelSpecError> {
         match json[key].as_array() {
             Some(v) if v.len() == 3 && v.iter().all(Value::is_number) => {
@@ -158,28 +145,8 @@ fn preprocess_cfg(
     };
     let mean = triple("mean", OPENAI_MEAN_STD.0)?;
     let std = triple("std", OPENAI_MEAN_STD.1)?;
-    let filter = match json["interpolation"].as_str().unwrap_or("bicubic") {
-        "bicubic" => ResizeFilter::Bicubic,
-        "bilinear" => ResizeFilter::Bilinear,
-        "nearest" => ResizeFilter::Nearest,
-        "lanczos" => ResizeFilter::Lanczos3,
-        other => {
-            return Err(invalid(
-                &path,
-                format!("interpolation {other:?} is unknown"),
-            ));
-        }
-    };
-    let resize = match json["resize_mode"].as_str().unwrap_or("shortest") {
-        "shortest" => ResizeMode::ShorterSideThenCenterCrop { shorter_side: size },
-        "squash" => ResizeMode::Squash,
-        other => {
-            return Err(invalid(
-                &path,
-                format!("resize_mode {other:?}: Photon resizes by `shortest` or `squash`"),
-            ));
-        }
-    };
+    let filter = filter_of(&json, &path)?;
+    let resize = resize_of(&json, size, &path)?;
     Ok(Preprocessing::new(size, size)
         .resize(resize)
         .filter(filter)
@@ -187,44 +154,131 @@ fn preprocess_cfg(
         .channel_order(ChannelOrder::Rgb))
 }
 
+/// The input's side: `preprocess_cfg.json`'s `size`, else the config's `image_size`, else what
+/// the graph declares (noted).
+fn input_size(
+    json: &Value,
+    config: &mut OpenClipConfig,
+    input: &TensorDecl,
+    model: &Path,
+    path: &Path,
+) -> Result<u32, ModelSpecError> {
+    let size = match &json["size"] {
+        Value::Number(n) => n.as_u64(),
+        Value::Array(v) => v.first().and_then(Value::as_u64),
+        _ => None,
+    };
+    let size = match (size, config.json["vision_cfg"]["image_size"].as_u64()) {
+        (Some(size), _) | (None, Some(size)) => size,
+        (None, None) => {
+            let declared = input.dims.get(2).copied().flatten();
+            let size = declared.ok_or_else(|| invalid(path, "no size"))?;
+            config.note("size", size, ValueSource::Graph(model.into()));
+            size
+        }
+    };
+    u32::try_from(size).map_err(|_| invalid(path, format!("a size of {size}")))
+}
+
+/// OpenCLIP's `interpolation`, bicubic unless it says otherwise.
+fn filter_of(json: &Value, path: &Path) -> Result<ResizeFilter, ModelSpecError> {
+    Ok(match json["interpolation"].as_str().unwrap_or("bicubic") {
+        "bicubic" => ResizeFilter::Bicubic,
+        "bilinear" => ResizeFilter::Bilinear,
+        "nearest" => ResizeFilter::Nearest,
+        "lanczos" => ResizeFilter::Lanczos3,
+        other => return Err(invalid(path, format!("interpolation {other:?} is unknown"))),
+    })
+}
+
+/// OpenCLIP's `resize_mode`, `shortest` unless it says otherwise.
+fn resize_of(json: &Value, size: u32, path: &Path) -> Result<ResizeMode, ModelSpecError> {
+    Ok(match json["resize_mode"].as_str().unwrap_or("shortest") {
+        "shortest" => ResizeMode::ShorterSideThenCenterCrop { shorter_side: size },
+        "squash" => ResizeMode::Squash,
+        other => {
+            return Err(invalid(
+                path,
+                format!("resize_mode {other:?}: Photon resizes by `shortest` or `squash`"),
+            ));
+        }
+    })
+}
+
 /// The text tower of an immich folder.
 pub(crate) fn immich_text_tower(dir: &Path) -> Result<(TextSpec, Vec<Filled>), ModelSpecError> {
     let mut config = OpenClipConfig::read(dir)?;
     let family = config.family();
     let file = ModelFile::read(dir.join(IMMICH_TEXT))?;
+    let ids = token_input(&file)?;
+    let output = first_output(&file)?;
+    let embedding_dim = config.embedding_dim(output, &file.path)?;
+    let max_len = context_length(&mut config, ids, &file.path);
+    let tokenizer_file = dir.join("textual/tokenizer.json");
+    let (pad_id, eos_id) = pad_and_end(&mut config, family, &tokenizer_file)?;
+    let mut spec = TextSpec::new(
+        file.id(dir, "immich", "/text"),
+        family,
+        file.path.clone(),
+        tokenizer_file,
+        embedding_dim,
+    );
+    spec.input_ids = ids.name.clone();
+    spec.input_type = match ids.element {
+        Some(ElementType::I32) => TokenType::I32,
+        _ => TokenType::I64,
+    };
+    spec.attention_mask = file.graph.input("attention_mask").map(|t| t.name.clone());
+    spec.output = output.name.clone();
+    spec.max_len = max_len;
+    spec.pad_id = pad_id;
+    spec.eos_id = eos_id;
+    spec.canonicalize =
+        config.json["text_cfg"]["tokenizer_kwargs"]["clean"].as_str() == Some("canonicalize");
+    spec.max_batch = (ids.batch_dim() == Some(1)).then_some(1);
+    Ok((spec, config.filled))
+}
+
+/// The token-id input: the graph's input that is not the mask, of an integer type.
+fn token_input(file: &ModelFile) -> Result<&TensorDecl, ModelSpecError> {
     let ids = file
         .graph
         .inputs
         .iter()
         .find(|t| t.name != "attention_mask")
         .ok_or_else(|| invalid(&file.path, "the graph has no token input"))?;
-    let input_type = match ids.element {
-        Some(ElementType::I32) => TokenType::I32,
-        Some(ElementType::I64) | None => TokenType::I64,
-        Some(other) => {
-            return Err(invalid(
-                &file.path,
-                format!("input `{}` holds {other:?}, not token ids", ids.name),
-            ));
-        }
-    };
-    let output = first_output(&file)?;
-    let embedding_dim = config.embedding_dim(output, &file.path)?;
-    let text_cfg = config.json["text_cfg"].clone();
-    let max_len = match text_cfg["context_length"].as_u64() {
-        Some(n) => n,
+    match ids.element {
+        Some(ElementType::I32 | ElementType::I64) | None => Ok(ids),
+        Some(other) => Err(invalid(
+            &file.path,
+            format!("input `{}` holds {other:?}, not token ids", ids.name),
+        )),
+    }
+}
+
+/// `text_cfg.context_length`, else what the graph declares, else OpenCLIP's 77 (noted).
+fn context_length(config: &mut OpenClipConfig, ids: &TensorDecl, model: &Path) -> usize {
+    match config.json["text_cfg"]["context_length"].as_u64() {
+        Some(n) => n as usize,
         None => {
             let (n, source) = match ids.dims.get(1).copied().flatten() {
-                Some(n) => (n, ValueSource::Graph(file.path.clone())),
+                Some(n) => (n, ValueSource::Graph(model.to_path_buf())),
                 None => (77, ValueSource::Default(OPEN_CLIP)),
             };
             config.note("text_cfg.context_length", n, source);
-            n
+            n as usize
         }
-    } as usize;
-    let canonicalize = text_cfg["tokenizer_kwargs"]["clean"].as_str() == Some("canonicalize");
-    let tokenizer_file = dir.join("textual/tokenizer.json");
-    let tokens = special_tokens(&tokenizer_file)?;
+    }
+}
+
+/// The pad and end-of-text tokens from the tokenizer's files (noted), OpenCLIP's zero padding
+/// when they name none.
+fn pad_and_end(
+    config: &mut OpenClipConfig,
+    family: ModelFamily,
+    tokenizer_file: &Path,
+) -> Result<(u32, u32), ModelSpecError> {
+    let tokens = special_tokens(tokenizer_file)?;
     let (pad_id, pad_from) = match tokens.pad {
         Some((id, file)) => (id, ValueSource::Tokenizer(file)),
         // OpenCLIP's own tokenizer pads with zeros.
@@ -240,28 +294,10 @@ pub(crate) fn immich_text_tower(dir: &Path) -> Result<(TextSpec, Vec<Filled>), M
         (None, ModelFamily::Siglip) => pad_id,
         (None, _) => {
             return Err(invalid(
-                &tokenizer_file,
+                tokenizer_file,
                 "no end-of-text token (eos_token in tokenizer_config.json)",
             ));
         }
     };
-    let attention_mask = file.graph.input("attention_mask").map(|t| t.name.clone());
-    let max_batch = (ids.batch_dim() == Some(1)).then_some(1);
-    let mut spec = TextSpec::new(
-        file.id(dir, "immich", "/text"),
-        family,
-        file.path.clone(),
-        tokenizer_file,
-        embedding_dim,
-    );
-    spec.input_ids = ids.name.clone();
-    spec.input_type = input_type;
-    spec.attention_mask = attention_mask;
-    spec.output = output.name.clone();
-    spec.max_len = max_len;
-    spec.pad_id = pad_id;
-    spec.eos_id = eos_id;
-    spec.canonicalize = canonicalize;
-    spec.max_batch = max_batch;
-    Ok((spec, config.filled))
+    Ok((pad_id, eos_id))
 }

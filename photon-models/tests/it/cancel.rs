@@ -30,11 +30,10 @@ async fn cancelling_a_run_with_the_model_loaded_stops_intake_and_finishes_in_fli
     let model = load_model(&models().join("efficientnet-lite0"), &options)
         .await
         .expect("the default model loads");
-    let mut builder = Pipeline::builder().embedder(model.embedder);
-    if let Some(tagger) = model.tagger {
-        builder = builder.tagger(tagger);
-    }
-    let pipeline = builder.build();
+    let pipeline = Pipeline::builder()
+        .embedder(model.embedder)
+        .tagger_if_any(model.tagger)
+        .build();
     let dog = std::fs::read(repo().join("testdata/photos/dog.jpg")).unwrap();
     let inputs = (0..1000).map(move |i| Source::Bytes {
         name: format!("dog-{i}.jpg"),

@@ -62,6 +62,7 @@ async fn records(
     let labels = read_labels(spec.labels_file.as_ref().unwrap()).unwrap();
     let options = TagOptions::default().top_k(5).min_confidence(0.0);
     let pipeline = Pipeline::builder()
+        .decoder(photon_decode::default_decoder())
         .thumbnail(None)
         .embedder(engine)
         .tagger(ClassifierTagger::new(labels, None, options))

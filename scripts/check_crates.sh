@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# What the crate layout promises, checked rather than claimed (CI runs it):
+#  - no import circles and no non-test function of 60 lines or more;
+#  - photon-core: at most 100 crates in its normal tree, none of tokenizers, prost, rayon, and
+#    it builds with no C compiler at all (CC and CXX point at `false`);
+#  - each library builds with no features and with each of its features on its own;
+#  - every publishable crate packages and builds from its packaged files alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 scripts/import_cycles.py
+python3 scripts/long_functions.py
+
+core_tree=$(cargo tree -p photon-core -e normal --prefix none | sed 's/ (\*)//' | sort -u)
+count=$(wc -l <<< "$core_tree")
+echo "photon-core: $count crates in its normal tree"
+[ "$count" -le 100 ] || { echo "photon-core pulls in $count crates (at most 100)" >&2; exit 1; }
+if grep -E '^(tokenizers|prost|rayon) ' <<< "$core_tree"; then
+  echo "photon-core pulls in the crates above, which belong elsewhere" >&2
+  exit 1
+fi
+CC=false CXX=false cargo check --quiet -p photon-core --target-dir target/no-c-compiler
+
+check() { echo "cargo check $*"; cargo check --quiet "$@"; }
+check -p photon-core --no-default-features
+for feature in "" turbojpeg heif jxl libtiff raw; do
+  check -p photon-decode --no-default-features ${feature:+--features $feature}
+done
+for feature in "" index; do
+  check -p photon-index --no-default-features ${feature:+--features $feature}
+done
+for feature in "" ort tract; do
+  check -p photon-models --no-default-features ${feature:+--features $feature}
+done
+
+# Verified packaging builds each crate from its .crate file, the path dependencies served from
+# the packages made in the same run.
+cargo package --quiet --workspace \
+  --exclude photon-cli --exclude photon-py --exclude photon-parity --exclude photon-testkit \
+  --exclude examples --exclude benches
+echo "crates packaged and built from their packaged files"
