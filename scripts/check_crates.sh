@@ -35,7 +35,7 @@ done
 
 # Verified packaging builds each crate from its .crate file, the path dependencies served from
 # the packages made in the same run.
-cargo package --quiet --workspace \
+cargo package --quiet --allow-dirty --workspace \
   --exclude photon-cli --exclude photon-py --exclude photon-parity --exclude photon-testkit \
   --exclude examples --exclude benches
 echo "crates packaged and built from their packaged files"

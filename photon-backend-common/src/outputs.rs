@@ -42,10 +42,7 @@ pub fn image_outputs(
             .zip(logits)
             .map(|(embedding, logits)| ModelOutput::new(embedding).with_logits(logits))
             .collect(),
-        None => embeddings
-            .into_iter()
-            .map(ModelOutput::new)
-            .collect(),
+        None => embeddings.into_iter().map(ModelOutput::new).collect(),
     })
 }
 

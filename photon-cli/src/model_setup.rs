@@ -6,8 +6,7 @@ use crate::models::DEFAULT_MODEL;
 use crate::report::chain;
 use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec};
 use photon_models::Device;
-use photon_models::models_dir;
-use photon_models::{ModelOptions, SetupError, load_model};
+use photon_models::{ModelOptions, SetupError, installed_default_model, load_model};
 use std::sync::Arc;
 
 /// The model side of a run: nothing, or an embedder with maybe a tagger.
@@ -47,9 +46,9 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
     }
     let dir = match &args.model {
         Some(dir) => dir.clone(),
-        None => {
-            let default = models_dir().join(DEFAULT_MODEL);
-            if !default.is_dir() {
+        None => match installed_default_model(None) {
+            Some(default) => default,
+            None => {
                 if !args.quiet {
                     eprintln!(
                         "photon: no model installed, so no embeddings or tags (`photon models fetch` installs {DEFAULT_MODEL})"
@@ -57,8 +56,7 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
                 }
                 return Ok(none);
             }
-            default
-        }
+        },
     };
     let bar = label_bar(args.quiet);
     let options = options(args, &bar);

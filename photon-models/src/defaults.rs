@@ -1,9 +1,19 @@
 //! The defaults the `photon` command and the Python package share, decided once here.
 
-use photon_backend_common::Device;
+use photon_backend_common::{Device, models_dir};
+use std::path::{Path, PathBuf};
 
 /// The default model's folder name in the models folder.
 pub const DEFAULT_MODEL: &str = "efficientnet-lite0";
+
+/// The default model's folder in `models` (the environment's [`models_dir`] when `None`), when it
+/// is installed: what a run without a model flag uses.
+pub fn installed_default_model(models: Option<&Path>) -> Option<PathBuf> {
+    let dir = models
+        .map_or_else(models_dir, Path::to_path_buf)
+        .join(DEFAULT_MODEL);
+    dir.is_dir().then_some(dir)
+}
 
 /// The micro-batch cap on a GPU: large enough to keep a data-centre GPU busy with a ViT-B,
 /// small enough for the 20 ms gathering window to fill it from a fast decoder.

@@ -41,12 +41,13 @@ mod error;
 mod fetch;
 mod load;
 mod options;
+#[cfg(feature = "ort")]
 mod python;
 #[cfg(feature = "ort")]
 mod quantize;
 mod tagger;
 
-pub use defaults::{DEFAULT_MODEL, EngineLayout, GPU_MAX_BATCH};
+pub use defaults::{DEFAULT_MODEL, EngineLayout, GPU_MAX_BATCH, installed_default_model};
 pub use engine::{Backend, image_encoder, text_encoder};
 pub use error::SetupError;
 #[cfg(feature = "ort")]
@@ -58,6 +59,7 @@ pub use folder::{
 pub use load::{LoadedModel, TextTower, load_model, load_text_tower};
 pub use options::{LabelProgressFn, ModelOptions, NoticeFn};
 pub use photon_backend_common::Device;
+#[cfg(feature = "ort")]
 pub use python::PythonError;
 pub use quantization::{QuantizationReport, QuantizeMode};
 #[cfg(feature = "ort")]

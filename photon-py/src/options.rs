@@ -5,8 +5,8 @@ use photon_arrow::RecordSchema;
 use photon_core::ThumbnailOptions;
 use photon_decode::{default_decoder, default_jpeg_encoder};
 use photon_models::{
-    Backend, DEFAULT_MODEL, Device, EngineLayout, LoadedModel, ModelOptions, TextTower,
-    has_text_tower, load_model, load_text_tower, models_dir,
+    Backend, Device, EngineLayout, LoadedModel, ModelOptions, TextTower, has_text_tower,
+    installed_default_model, load_model, load_text_tower,
 };
 use pyo3::PyResult;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -127,9 +127,7 @@ impl PipelineArgs {
             }
             return Ok(Some(dir.clone()));
         }
-        let root = self.models_dir.clone().unwrap_or_else(models_dir);
-        let default = root.join(DEFAULT_MODEL);
-        Ok(default.is_dir().then_some(default))
+        Ok(installed_default_model(self.models_dir.as_deref()))
     }
 
     /// Engine layout: photon-models' shared defaults, the command's; `threads` given (a Ray

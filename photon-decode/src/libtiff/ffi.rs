@@ -66,6 +66,7 @@ unsafe extern "C" {
     fn TIFFGetField(tif: *mut Tiff, tag: u32, ...) -> c_int;
     fn TIFFGetFieldDefaulted(tif: *mut Tiff, tag: u32, ...) -> c_int;
     fn TIFFRGBAImageOK(tif: *mut Tiff, message: *mut c_char) -> c_int;
+    fn TIFFIsCODECConfigured(scheme: u16) -> c_int;
     fn TIFFIsTiled(tif: *mut Tiff) -> c_int;
     fn TIFFScanlineSize64(tif: *mut Tiff) -> u64;
     fn TIFFReadScanline(tif: *mut Tiff, buf: *mut c_void, row: u32, sample: u16) -> c_int;
@@ -91,6 +92,17 @@ const TAG_PHOTOMETRIC: u32 = 262;
 const TAG_SAMPLES_PER_PIXEL: u32 = 277;
 const TAG_SAMPLE_FORMAT: u32 = 339;
 const TAG_PLANAR_CONFIG: u32 = 284;
+const TAG_COMPRESSION: u32 = 259;
+
+/// Why libtiff failed: its message, and what the reader saw happen, which is what classifies
+/// the failure (libtiff's only report is text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    /// libtiff's first error message, or what the call that failed was.
+    pub message: String,
+    /// libtiff asked for bytes past the end of the data: the file is cut short.
+    pub past_end: bool,
+}
 
 /// How the samples of a one-channel image are laid out, for [`TiffReader::read_grey_rows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,11 +117,23 @@ pub(super) struct GreyLayout {
     pub white_is_zero: bool,
 }
 
-/// The bytes libtiff reads through the client procedures, and the first error it reported.
+/// The bytes libtiff reads through the client procedures, the first error it reported, and
+/// whether it asked for bytes the data does not have.
 struct Source<'a> {
     bytes: &'a [u8],
     at: u64,
     first_error: Option<String>,
+    past_end: bool,
+}
+
+impl Source<'_> {
+    /// The failure of a call: the first error libtiff reported, else `call`.
+    fn failure(&mut self, call: impl FnOnce() -> String) -> Failure {
+        Failure {
+            message: self.first_error.take().unwrap_or_else(call),
+            past_end: self.past_end,
+        }
+    }
 }
 
 /// An open TIFF read from a byte slice; closed on drop.
@@ -123,11 +147,12 @@ pub(super) struct TiffReader<'a> {
 impl<'a> TiffReader<'a> {
     /// Opens the first directory of the TIFF in `bytes`; no single allocation inside libtiff may
     /// exceed `max_alloc`.
-    pub(super) fn open(bytes: &'a [u8], max_alloc: u64) -> Result<Self, String> {
+    pub(super) fn open(bytes: &'a [u8], max_alloc: u64) -> Result<Self, Failure> {
         let mut source = Box::new(Source {
             bytes,
             at: 0,
             first_error: None,
+            past_end: false,
         });
         let user = (&mut *source as *mut Source<'a>).cast::<c_void>();
         // SAFETY: the options are freed right after the open, which copies what it needs; the
@@ -135,7 +160,7 @@ impl<'a> TiffReader<'a> {
         let tif = unsafe {
             let opts = TIFFOpenOptionsAlloc();
             if opts.is_null() {
-                return Err("libtiff could not allocate its open options".into());
+                return Err(source.failure(|| "libtiff could not allocate its open options".into()));
             }
             TIFFOpenOptionsSetMaxSingleMemAlloc(
                 opts,
@@ -165,10 +190,7 @@ impl<'a> TiffReader<'a> {
                 source,
                 _bytes: PhantomData,
             }),
-            None => Err(source
-                .first_error
-                .take()
-                .unwrap_or_else(|| "libtiff could not open it".into())),
+            None => Err(source.failure(|| "libtiff could not open it".into())),
         }
     }
 
@@ -244,12 +266,12 @@ impl<'a> TiffReader<'a> {
 
     /// Every row of a strip image, as libtiff stores it (packed, big-endian bit order within
     /// bytes, host byte order for 16- and 32-bit samples).
-    pub(super) fn read_rows(&mut self, height: u32) -> Result<Vec<Vec<u8>>, String> {
+    pub(super) fn read_rows(&mut self, height: u32) -> Result<Vec<Vec<u8>>, Failure> {
         let tif = self.tif.as_ptr();
         // SAFETY: a plain query on an open handle.
         let size = usize::try_from(unsafe { TIFFScanlineSize64(tif) }).unwrap_or(0);
         if size == 0 {
-            return Err("TIFF rows of no size".into());
+            return Err(self.source.failure(|| "TIFF rows of no size".into()));
         }
         let mut rows = Vec::with_capacity(height as usize);
         for row in 0..height {
@@ -259,13 +281,26 @@ impl<'a> TiffReader<'a> {
             if ok != 1 {
                 return Err(self
                     .source
-                    .first_error
-                    .take()
-                    .unwrap_or_else(|| format!("libtiff could not read row {row}")));
+                    .failure(|| format!("libtiff could not read row {row}")));
             }
             rows.push(line);
         }
         Ok(rows)
+    }
+
+    /// Whether this libtiff has a codec for the image's compression.
+    pub(super) fn codec_configured(&mut self) -> bool {
+        let mut compression = 1u16;
+        // SAFETY: Compression is a SHORT field, written through a uint16_t pointer; then a
+        // plain query of the library.
+        unsafe {
+            TIFFGetFieldDefaulted(
+                self.tif.as_ptr(),
+                TAG_COMPRESSION,
+                &mut compression as *mut u16,
+            );
+            TIFFIsCODECConfigured(compression) == 1
+        }
     }
 
     /// Why libtiff's RGBA reader cannot take this image, or `None` when it can.
@@ -278,7 +313,7 @@ impl<'a> TiffReader<'a> {
 
     /// The first image as RGBA words (R in the low byte), rows in the order stored: asking for
     /// the file's own orientation makes libtiff flip nothing, so the pipeline applies it once.
-    pub(super) fn read_rgba(&mut self, width: u32, height: u32) -> Result<Vec<u32>, String> {
+    pub(super) fn read_rgba(&mut self, width: u32, height: u32) -> Result<Vec<u32>, Failure> {
         let orientation = c_int::from(self.orientation());
         let mut raster = vec![0u32; width as usize * height as usize];
         // SAFETY: the raster holds width × height words, the size libtiff writes.
@@ -297,9 +332,7 @@ impl<'a> TiffReader<'a> {
         } else {
             Err(self
                 .source
-                .first_error
-                .take()
-                .unwrap_or_else(|| "libtiff could not read the image".into()))
+                .failure(|| "libtiff could not read the image".into()))
         }
     }
 }
@@ -334,6 +367,7 @@ extern "C" fn read_proc(handle: Handle, buf: *mut c_void, size: isize) -> isize 
         .min(source.bytes.len());
     let wanted = usize::try_from(size).unwrap_or(0);
     let n = wanted.min(source.bytes.len() - start);
+    source.past_end |= n < wanted;
     // SAFETY: libtiff's buffer holds `size` bytes; n ≤ size and the source range is in bounds.
     unsafe { std::ptr::copy_nonoverlapping(source.bytes.as_ptr().add(start), buf.cast(), n) };
     source.at = (start + n) as u64;

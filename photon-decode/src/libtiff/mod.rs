@@ -5,7 +5,7 @@ mod grey;
 mod lab;
 
 use crate::format::is_tiff;
-use ffi::TiffReader;
+use ffi::{Failure, TiffReader};
 use image::RgbImage;
 use photon_core::sniff::tiff_camera_raw;
 use photon_core::{DecodeError, DecodeRequest, DecodedImage, Decoder};
@@ -51,6 +51,11 @@ impl Decoder for LibTiffDecoder {
             .size()
             .ok_or_else(|| DecodeError::Malformed("TIFF without an image size".into()))?;
         check_limits(width, height, req)?;
+        if !tiff.codec_configured() {
+            return Err(DecodeError::UnsupportedFormat(
+                ": a compression this libtiff has no codec for".into(),
+            ));
+        }
         let rgb = match (tiff.rgba_refusal(), tiff.grey_layout()) {
             (None, _) if tiff.is_cielab8() => {
                 let rows = tiff.read_rows(height).map_err(from_libtiff)?;
@@ -96,20 +101,14 @@ fn check_limits(width: u32, height: u32, req: &DecodeRequest) -> Result<(), Deco
     Ok(())
 }
 
-/// libtiff reports every failure as text; a read past the end is the one told apart.
-fn from_libtiff(message: String) -> DecodeError {
-    let lower = message.to_ascii_lowercase();
-    if lower.contains("unexpected end")
-        || lower.contains("read error")
-        || lower.contains("past end")
-        || lower.contains("premature")
-    {
-        DecodeError::Truncated(message)
-    } else if lower.contains("maximum single memory allocation") || lower.contains("memory") {
-        DecodeError::LimitsExceeded(message)
-    } else if lower.contains("not supported") || lower.contains("sorry") {
-        DecodeError::UnsupportedFormat(format!(": {message}"))
+/// libtiff reports its failures as text only, so they are told apart by what the reader saw,
+/// never by the words: a read past the end of the data is a file cut short; an image libtiff has
+/// no codec or reader for was refused as unsupported before reading; the image's size was
+/// checked against the limits before libtiff allocated it. Anything else is corrupt data.
+fn from_libtiff(failure: Failure) -> DecodeError {
+    if failure.past_end {
+        DecodeError::Truncated(failure.message)
     } else {
-        DecodeError::Malformed(message)
+        DecodeError::Malformed(failure.message)
     }
 }
