@@ -4,7 +4,8 @@
 #  - photon-core: at most 100 crates in its normal tree, none of tokenizers, prost, rayon, and
 #    it builds with no C compiler at all (CC and CXX point at `false`);
 #  - each library builds with no features and with each of its features on its own;
-#  - every publishable crate packages and builds from its packaged files alone.
+#  - every publishable crate packages and builds from its packaged files alone;
+#  - a crate outside the workspace that depends on photon-core alone runs the README's example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,9 @@ cargo package --quiet --allow-dirty --workspace \
   --exclude photon-cli --exclude photon-py --exclude photon-parity --exclude photon-testkit \
   --exclude examples --exclude benches
 echo "crates packaged and built from their packaged files"
+
+# An app outside the workspace that adds photon-core alone builds the README's example and runs it.
+work=$(mktemp -d)
+scripts/fresh_crate.sh . "$work"
+[ "$(wc -l < "$work/printed.txt")" -eq 7 ] || { echo "the README's example printed otherwise" >&2; exit 1; }
+rm -rf "$work"

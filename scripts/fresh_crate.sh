@@ -28,20 +28,20 @@ cp "$repo/Cargo.lock" "$work/Cargo.lock"
 
 # The README's first Rust block, its hidden lines shown, run from the repository root.
 python3 - "$repo/README.md" "$work/src/main.rs" "$repo" <<'EOF'
-import re, sys
+import json, re, sys
 readme, out, repo = sys.argv[1:]
 text = open(readme).read()
 block = re.search(r"```rust\n(.*?)```", text, re.S).group(1)
 lines = [re.sub(r"^#( |$)", "", line) for line in block.splitlines()]
 code = "\n".join(lines) + "\n"
-code = re.sub(r"std::env::set_current_dir\([^;]*\)", f"std::env::set_current_dir({repo!r})", code)
+code = re.sub(r"std::env::set_current_dir\([^;]*\)", f"std::env::set_current_dir({json.dumps(repo)}).unwrap()", code)
 open(out, "w").write(code)
 EOF
 
 cd "$work"
 tree=$(cargo tree -e normal --prefix none | sed 's/ (\*)//' | sort -u | wc -l)
 start=$(date +%s.%N)
-compiled=$(CARGO_TARGET_DIR="$work/target" cargo build --quiet -v 2>&1 | grep -c '^ *Running `.*rustc --crate-name' || true)
+compiled=$(CARGO_TARGET_DIR="$work/target" cargo build 2>&1 | tee "$work/build.log" | grep -c '^ *Compiling ' || true)
 end=$(date +%s.%N)
 ./target/debug/fresh-photon-app > "$work/printed.txt"
 size=$(stat -c %s target/debug/fresh-photon-app)
