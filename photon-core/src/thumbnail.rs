@@ -170,11 +170,18 @@ impl JpegEncoder for ImageCrateJpegEncoder {
     }
 }
 
-impl<E: JpegEncoder + ?Sized> JpegEncoder for std::sync::Arc<E> {
-    fn encode(&self, image: &RgbImage, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
-        (**self).encode(image, quality)
-    }
+/// `Arc<E>`, `Box<E>` and `&E` are encoders when `E` is, as for every plugin trait.
+macro_rules! forward_jpeg_encoder {
+    ($($wrapper:ty),*) => {$(
+        impl<E: JpegEncoder + ?Sized> JpegEncoder for $wrapper {
+            fn encode(&self, image: &RgbImage, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
+                (**self).encode(image, quality)
+            }
+        }
+    )*};
 }
+
+forward_jpeg_encoder!(std::sync::Arc<E>, Box<E>, &E);
 
 /// Writes a thumbnail as `<dir>/<content_hash>.jpg`, atomically (temporary file, then rename),
 /// so a crash never leaves a half-written thumbnail behind. Returns the path.

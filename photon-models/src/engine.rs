@@ -43,14 +43,6 @@ impl Backend {
             Backend::Tract => tract_engine(parallelism, device),
         }
     }
-
-    /// The backend's name, as [`Backend::from_name`] reads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Ort => "ort",
-            Backend::Tract => "tract",
-        }
-    }
 }
 
 #[cfg(feature = "ort")]
@@ -90,12 +82,6 @@ fn tract_engine(_: Parallelism, _: Device) -> Result<Box<dyn Engine>, SetupError
     Err(SetupError::engine(
         "photon-models was built without its `tract` feature",
     ))
-}
-
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// The image tower of `spec` on `backend`, as `sessions` × `threads` (threads fill the cores

@@ -51,7 +51,10 @@ impl PipelineArgs {
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start the runtime: {e}")))?;
         let options = self.model_options(backend, device, cores);
         let (model, text) = match self.model_dir()? {
-            Some(dir) => runtime.block_on(load_towers(&dir, &options))?,
+            Some(dir) => {
+                let (model, text) = runtime.block_on(load_towers(&dir, &options))?;
+                (Some(model), text)
+            }
             None => (None, None),
         };
         let schema = match &model {
@@ -159,17 +162,18 @@ fn setup_error(error: &photon_models::SetupError) -> pyo3::PyErr {
 async fn load_towers(
     dir: &std::path::Path,
     options: &ModelOptions,
-) -> PyResult<(Option<LoadedModel>, Option<TextTower>)> {
+) -> PyResult<(LoadedModel, Option<TextTower>)> {
     let model = load_model(dir, options)
         .await
         .map_err(|e| setup_error(&e))?;
-    let text = match has_text_tower(dir) {
-        true => Some(
+    let text = if has_text_tower(dir) {
+        Some(
             load_text_tower(dir, options)
                 .await
                 .map_err(|e| setup_error(&e))?,
-        ),
-        false => None,
+        )
+    } else {
+        None
     };
-    Ok((Some(model), text))
+    Ok((model, text))
 }

@@ -2,7 +2,7 @@
 
 use super::{QuantizeError, io};
 use photon_core::ModelSpec;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The preprocessed calibration images as the static quantizer reads them: `shape.json` and one
 /// little-endian float32 file per image, in a folder removed on drop.
@@ -13,7 +13,7 @@ pub(super) struct Calibration {
 
 impl Calibration {
     pub(super) fn write(tensors: &[Vec<f32>], spec: &ModelSpec) -> Result<Self, QuantizeError> {
-        let dir = crate::python::scratch_dir("calibration").map_err(io(Path::new("/tmp")))?;
+        let dir = crate::python::scratch_dir("calibration").map_err(io(&std::env::temp_dir()))?;
         let calibration = Self {
             dir,
             input_name: spec.input_name.clone(),
