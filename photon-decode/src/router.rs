@@ -33,6 +33,9 @@ use std::sync::Arc;
 /// assert_eq!(refusal.to_string(), "malformed image data: no PNG today");
 /// let dog = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/photos/dog.jpg")).unwrap();
 /// assert_eq!(router.decode(&dog, &DecodeRequest::default()).unwrap().pixels.width(), 768);
+/// // A second route for PNG replaces the first.
+/// let again = router.route(Format::Png, ImageCrateDecoder);
+/// assert!(again.decode(&png, &DecodeRequest::default()).is_ok());
 /// ```
 #[derive(Clone)]
 pub struct DecoderRouter {
