@@ -64,6 +64,18 @@ pub enum Command {
         #[command(subcommand)]
         action: IndexAction,
     },
+    /// Serve models over HTTP: immich's machine-learning protocol and Photon's /v1 API.
+    ///
+    /// A drop-in for immich's machine-learning container: point immich's server at it
+    /// (MACHINE_LEARNING_URL=http://HOST:3003) and --models at immich's model cache (or any
+    /// folder of Photon, Hugging Face or immich model folders). Models load on first use or at
+    /// start (--preload), concurrent requests share model calls (--max-batch, --batch-wait-ms),
+    /// and a model idle for --model-ttl seconds is unloaded with its memory returned. SIGTERM
+    /// or Ctrl-C stops accepting, finishes the requests in flight and exits 0.
+    ///
+    ///   photon serve --models ~/.cache/immich_ml --preload ViT-B-32__openai --model-ttl 300
+    #[command(verbatim_doc_comment)]
+    Serve(crate::serve::ServeArgs),
     /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
     ///
     /// Models live in $PHOTON_MODELS, else ./models when it holds Photon's models, else

@@ -11,6 +11,7 @@ mod process;
 mod quantize;
 mod report;
 mod search;
+mod serve;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         match cli.command {
             args::Command::Process(args) => process::run(args).await,
             args::Command::Search(args) => search::run(args).await,
+            args::Command::Serve(args) => serve::run(args).await,
             args::Command::Dedup(args) => dedup::run(&args),
             args::Command::Convert(args) => convert::run(&args),
             args::Command::Index {

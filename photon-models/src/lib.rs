@@ -56,7 +56,7 @@ pub use folder::{
     Layout, ModelFolder, ModelSpecError, describe_model_dir, efficientnet_lite0, has_text_tower,
     load_model_dir, load_text_dir, models_dir,
 };
-pub use load::{LoadedModel, TextTower, load_model, load_text_tower};
+pub use load::{LoadedModel, TextTower, load_model, load_tagger, load_text_tower};
 pub use options::{LabelProgressFn, ModelOptions, NoticeFn};
 pub use photon_backend_common::Device;
 #[cfg(feature = "ort")]

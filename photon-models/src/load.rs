@@ -31,7 +31,8 @@ impl std::fmt::Debug for LoadedModel {
 /// blocking thread: ONNX Runtime and tract take a while), and its tagger.
 pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedModel, SetupError> {
     let mut spec = load_model_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
-    if let Some(max) = options.max_batch {
+    // A graph whose batch dimension is fixed at one (immich's exports) cannot take more.
+    if let Some(max) = options.max_batch.filter(|_| spec.max_batch != 1) {
         spec = spec.with_max_batch(max);
     }
     let embedder = {
@@ -48,6 +49,18 @@ pub async fn load_model(dir: &Path, options: &ModelOptions) -> Result<LoadedMode
         None
     };
     Ok(LoadedModel { embedder, tagger })
+}
+
+/// Loads only the tagger of the model folder `dir` (`None` when the folder allows none), for a
+/// caller that already holds the image tower and wants tags later or for some requests only:
+/// a zero-shot label bank is built (or read from its cache) here, which can take minutes the
+/// first time for a large model.
+pub async fn load_tagger(
+    dir: &Path,
+    options: &ModelOptions,
+) -> Result<Option<Arc<dyn Tagger>>, SetupError> {
+    let spec = load_model_dir(dir).map_err(|e| SetupError::Model(e.into()))?;
+    crate::tagger::for_model(&spec, dir, options).await
 }
 
 /// A CLIP/SigLIP text tower with its tokenizer, for embedding queries.

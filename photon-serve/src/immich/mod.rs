@@ -1,0 +1,101 @@
+//! immich's machine-learning protocol, as its server calls it: `GET /ping`, `GET /`,
+//! `POST /predict` (multipart `entries` with `image` or `text`).
+
+mod entries;
+
+use crate::error::ApiError;
+use crate::form::{not_multipart, read_predict_form};
+use crate::models::Tower;
+use crate::server::{AppState, answer_of};
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use entries::ClipRequest;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Health check immich's server polls (and the one route a token never guards).
+pub(crate) async fn ping() -> &'static str {
+    "pong"
+}
+
+pub(crate) async fn root() -> Json<Value> {
+    Json(json!({ "message": "Immich ML" }))
+}
+
+pub(crate) async fn predict(
+    State(state): State<Arc<AppState>>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let form = form.map_err(not_multipart)?;
+    let form = tokio::time::timeout(state.options.request_timeout, read_predict_form(form))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body took too long",
+            )
+        })??;
+    let entries = form
+        .entries
+        .ok_or_else(|| ApiError::unprocessable("the form field `entries` is missing"))?;
+    let request = entries::parse(&entries)?;
+    if form.image.is_none() && form.text.is_none() {
+        return Err(ApiError::bad_request(
+            "Either image or text must be provided",
+        ));
+    }
+    match request {
+        ClipRequest::Visual { model } => {
+            let image = form.image.ok_or_else(|| {
+                ApiError::bad_request("clip visual needs an `image`").with_task("clip")
+            })?;
+            visual(&state, &model, image).await
+        }
+        ClipRequest::Textual { model } => {
+            let text = form.text.ok_or_else(|| {
+                ApiError::bad_request("clip textual needs a `text`").with_task("clip")
+            })?;
+            textual(&state, &model, text).await
+        }
+    }
+}
+
+/// `{"clip":"[...]","imageHeight":H,"imageWidth":W}`: the vector as a JSON string, which
+/// immich's server stores into pgvector as it is.
+async fn visual(
+    state: &Arc<AppState>,
+    model: &str,
+    image: Vec<u8>,
+) -> Result<Json<Value>, ApiError> {
+    let _place = state.queue.enter()?;
+    let loaded = state.registry.get(model, Tower::Visual).await?;
+    let record = state.within_time(loaded.visual()?.embed(image)).await?;
+    let record = answer_of(record)?;
+    let embedding = record
+        .embedding
+        .ok_or_else(|| ApiError::internal("the model gave no embedding"))?;
+    Ok(Json(json!({
+        "clip": vector_string(&embedding),
+        "imageHeight": record.height,
+        "imageWidth": record.width,
+    })))
+}
+
+async fn textual(
+    state: &Arc<AppState>,
+    model: &str,
+    text: String,
+) -> Result<Json<Value>, ApiError> {
+    let _place = state.queue.enter()?;
+    let loaded = state.registry.get(model, Tower::Textual).await?;
+    let embedding = state.within_time(loaded.embed_text(text)).await?;
+    Ok(Json(json!({ "clip": vector_string(&embedding) })))
+}
+
+fn vector_string(vector: &[f32]) -> String {
+    // A Vec<f32> always serialises (non-finite values become null, which L2-normalised
+    // embeddings never hold).
+    serde_json::to_string(vector).unwrap_or_default()
+}
