@@ -18,6 +18,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    // Before the runtime's threads exist, so that all of them share one malloc arena.
+    if let args::Command::Serve(serve) = &cli.command
+        && serve.unloads_models()
+    {
+        photon_serve::use_one_malloc_arena();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

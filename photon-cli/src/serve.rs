@@ -60,6 +60,14 @@ pub struct ServeArgs {
     openapi: bool,
 }
 
+impl ServeArgs {
+    /// Whether models are unloaded when idle (so the allocator should be able to give their
+    /// memory back).
+    pub fn unloads_models(&self) -> bool {
+        self.model_ttl > 0
+    }
+}
+
 pub async fn run(args: ServeArgs) -> ExitCode {
     if args.openapi {
         println!("{}", photon_serve::openapi_json());

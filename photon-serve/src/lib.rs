@@ -58,6 +58,7 @@ mod server;
 mod v1;
 
 pub use error::ServeError;
+pub use memory::use_one_malloc_arena;
 pub use options::ServeOptions;
 pub use server::Server;
 pub use v1::openapi_json;

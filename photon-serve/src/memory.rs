@@ -19,3 +19,22 @@ pub(crate) fn release_free_heap() {
         libc::malloc_trim(0);
     }
 }
+
+/// Makes every thread that has not allocated yet use glibc's one main arena: call it first
+/// thing in `main`, before the Tokio runtime's threads start (a thread keeps the arena of its
+/// first allocation). [`ServeOptions::model_ttl`](crate::ServeOptions::model_ttl) gives memory
+/// back fully only in a process that did.
+///
+/// Why: with an arena per blocking thread (decodes) and per engine thread, an unloaded model's
+/// freed pages are scattered over arenas that stay partly in use and cannot be trimmed.
+/// Measured with EfficientNet-Lite0 (debug build): a load and unload left 40 MB more resident
+/// than before the load, 58 MB after a second cycle; with one arena 35 MB both times (mostly
+/// ONNX Runtime's library, which stays mapped).
+pub fn use_one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a glibc tunable; it takes no pointers.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}

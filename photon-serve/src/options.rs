@@ -21,6 +21,9 @@ pub struct ServeOptions {
     /// Model names loaded at start (both towers a folder has), before the first request.
     pub preload: Vec<String>,
     /// A model unused this long is unloaded and its memory returned; `None` keeps models.
+    /// The memory comes back fully in a process that called
+    /// [`use_one_malloc_arena`](crate::use_one_malloc_arena) before starting its runtime, as
+    /// `photon serve --model-ttl` does.
     pub model_ttl: Option<Duration>,
     /// Most images (or texts) gathered into one model call.
     pub max_batch: usize,

@@ -11,4 +11,5 @@ mod quantize;
 mod references;
 mod resume_failures;
 mod robustness;
+mod serve;
 mod similar_images;

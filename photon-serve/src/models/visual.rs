@@ -17,7 +17,8 @@ pub(crate) struct VisualModel {
     options: ModelOptions,
     run: RunOptions,
     tags: bool,
-    /// Decode and model only: immich's requests and `/v1/search/image`.
+    /// No EXIF, and the answer keeps only size and embedding: immich's requests and
+    /// `/v1/search/image`.
     embeddings: ImageFeeder,
     /// Every stage, tags included: `/v1/records`, started on its first request.
     records: OnceCell<ImageFeeder>,
@@ -39,11 +40,14 @@ impl VisualModel {
             .max_wait(serve.batch_wait)
             .cpu_timeout(Some(serve.request_timeout))
             .embed_timeout(Some(serve.request_timeout));
+        // The stages that size the decode (thumbnail, perceptual hash) stay on, so a JPEG is
+        // decoded at the DCT scale `photon process` uses and the vector is the one the batch
+        // command records for the same file (a smaller scale moves a small model's vector by
+        // a cosine of 0.999); they cost a few milliseconds beside the model.
         let pipeline = Pipeline::builder()
             .decoder(photon_decode::default_decoder())
+            .jpeg_encoder(photon_decode::default_jpeg_encoder())
             .exif(false)
-            .perceptual_hash(false)
-            .thumbnail(None)
             .embedder(embedder.clone())
             .build();
         Self {
