@@ -75,7 +75,7 @@ pub enum Command {
     ///
     ///   photon serve --models ~/.cache/immich_ml --preload ViT-B-32__openai --model-ttl 300
     #[command(verbatim_doc_comment)]
-    Serve(crate::serve::ServeArgs),
+    Serve(ServeArgs),
     /// List installed models, or fetch the default one (EfficientNet-Lite0) and ONNX Runtime.
     ///
     /// Models live in $PHOTON_MODELS, else ./models when it holds Photon's models, else
@@ -520,4 +520,54 @@ pub enum QuantizeModeArg {
     Dynamic,
     /// QDQ with ranges calibrated on images: convolutional models (EfficientNet).
     Static,
+}
+
+/// `photon serve`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; loopback unless you choose otherwise.
+    #[arg(long, default_value = "127.0.0.1:3003")]
+    pub listen: std::net::SocketAddr,
+    /// Models folder (default: $PHOTON_MODELS, else ./models, else ~/.local/share/photon/models).
+    #[arg(long)]
+    pub models: Option<std::path::PathBuf>,
+    /// Model names to load at start, comma-separated (both towers of each).
+    #[arg(long, value_delimiter = ',')]
+    pub preload: Vec<String>,
+    /// Unload a model unused for this many seconds (0: keep models loaded).
+    #[arg(long, default_value_t = 0)]
+    pub model_ttl: u64,
+    /// Most images or texts gathered into one model call.
+    #[arg(long, default_value_t = 8)]
+    pub max_batch: usize,
+    /// Longest a request waits for others to share its model call, in milliseconds.
+    #[arg(long, default_value_t = 10)]
+    pub batch_wait_ms: u64,
+    /// Largest request body, in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub max_body_mib: usize,
+    /// Requests waiting for models at once; past it, 503 with Retry-After.
+    #[arg(long, default_value_t = 256)]
+    pub max_queue: usize,
+    /// Longest one request may take, in seconds (body upload, decode and model).
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout: u64,
+    /// File holding a token that every route but /ping requires as `Authorization: Bearer`.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Records (JSON Lines or Parquet) or an index folder that /v1/search/* ranks.
+    #[arg(long)]
+    pub index: Option<std::path::PathBuf>,
+    /// Model for /v1 requests that name none.
+    #[arg(long, default_value = photon_models::DEFAULT_MODEL)]
+    pub default_model: String,
+    /// Leave tags out of /v1/records.
+    #[arg(long)]
+    pub no_tags: bool,
+    /// Inference engine.
+    #[arg(long, value_enum, default_value_t = Backend::Ort)]
+    pub backend: Backend,
+    /// Print the OpenAPI document of the /v1 API and exit.
+    #[arg(long)]
+    pub openapi: bool,
 }

@@ -1,64 +1,13 @@
 //! `photon serve`: the arguments into photon-serve's options, and the server run until SIGTERM
 //! or Ctrl-C.
 
-use crate::args::Backend;
+use crate::args::ServeArgs;
 use crate::report::chain;
 use photon_models::models_dir;
 use photon_serve::{ServeOptions, Server};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// `photon serve`'s arguments.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on; loopback unless you choose otherwise.
-    #[arg(long, default_value = "127.0.0.1:3003")]
-    listen: SocketAddr,
-    /// Models folder (default: $PHOTON_MODELS, else ./models, else ~/.local/share/photon/models).
-    #[arg(long)]
-    models: Option<PathBuf>,
-    /// Model names to load at start, comma-separated (both towers of each).
-    #[arg(long, value_delimiter = ',')]
-    preload: Vec<String>,
-    /// Unload a model unused for this many seconds (0: keep models loaded).
-    #[arg(long, default_value_t = 0)]
-    model_ttl: u64,
-    /// Most images or texts gathered into one model call.
-    #[arg(long, default_value_t = 8)]
-    max_batch: usize,
-    /// Longest a request waits for others to share its model call, in milliseconds.
-    #[arg(long, default_value_t = 10)]
-    batch_wait_ms: u64,
-    /// Largest request body, in MiB.
-    #[arg(long, default_value_t = 64)]
-    max_body_mib: usize,
-    /// Requests waiting for models at once; past it, 503 with Retry-After.
-    #[arg(long, default_value_t = 256)]
-    max_queue: usize,
-    /// Longest one request may take, in seconds (body upload, decode and model).
-    #[arg(long, default_value_t = 60)]
-    request_timeout: u64,
-    /// File holding a token that every route but /ping requires as `Authorization: Bearer`.
-    #[arg(long)]
-    token_file: Option<PathBuf>,
-    /// Records (JSON Lines or Parquet) or an index folder that /v1/search/* ranks.
-    #[arg(long)]
-    index: Option<PathBuf>,
-    /// Model for /v1 requests that name none.
-    #[arg(long, default_value = photon_models::DEFAULT_MODEL)]
-    default_model: String,
-    /// Leave tags out of /v1/records.
-    #[arg(long)]
-    no_tags: bool,
-    /// Inference engine.
-    #[arg(long, value_enum, default_value_t = Backend::Ort)]
-    backend: Backend,
-    /// Print the OpenAPI document of the /v1 API and exit.
-    #[arg(long)]
-    openapi: bool,
-}
 
 impl ServeArgs {
     /// Whether models are unloaded when idle (so the allocator should be able to give their

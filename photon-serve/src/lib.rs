@@ -48,6 +48,7 @@ mod auth;
 mod error;
 mod form;
 mod immich;
+mod index;
 mod memory;
 mod metrics;
 mod models;
@@ -55,6 +56,7 @@ mod names;
 mod options;
 mod overload;
 mod server;
+mod state;
 mod v1;
 
 pub use error::ServeError;

@@ -1,75 +1,21 @@
 //! [`Server`]: the routes, their shared state, and serving them until shutdown.
 
 use crate::error::{ApiError, ServeError};
+use crate::index::SearchIndex;
 use crate::metrics::Metrics;
 use crate::models::Registry;
 use crate::options::ServeOptions;
 use crate::overload::Queue;
-use crate::v1::SearchIndex;
+use crate::state::AppState;
 use crate::{auth, immich, v1};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use photon_core::{ImageRecord, Record};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// What every handler shares.
-pub(crate) struct AppState {
-    pub options: ServeOptions,
-    pub registry: Arc<Registry>,
-    pub metrics: Arc<Metrics>,
-    pub queue: Queue,
-    pub index: Option<SearchIndex>,
-    pub token: Option<blake3::Hash>,
-}
-
-impl AppState {
-    /// Runs model work under the request time limit.
-    pub async fn within_time<T>(
-        &self,
-        work: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
-        tokio::time::timeout(self.options.request_timeout, work)
-            .await
-            .map_err(|_| ApiError::busy("the model did not answer within the request time limit"))?
-    }
-
-    /// The model a `/v1` request names, or the server's default.
-    pub fn model_name(&self, asked: Option<&str>) -> Result<String, ApiError> {
-        asked
-            .or(self.options.default_model.as_deref())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ApiError::bad_request("name a model (`model`); this server has no default")
-            })
-    }
-}
-
-/// The image record of a request, or its error record as an answer: 422 when the input was
-/// at fault (it could not be read, decoded or prepared), 500 when the model failed.
-pub(crate) fn answer_of(record: Record) -> Result<ImageRecord, ApiError> {
-    match record {
-        Record::Image(image) => Ok(*image),
-        Record::Error(error) => {
-            let item = error.error;
-            let stage = item.stage.to_string();
-            let model_side = matches!(
-                item.stage,
-                photon_core::Stage::Embed | photon_core::Stage::Tag
-            );
-            let failure = if model_side {
-                ApiError::internal(item.message)
-            } else {
-                ApiError::unprocessable(format!("{} ({})", item.message, item.kind))
-            };
-            Err(failure.with_stage(&stage))
-        }
-    }
-}
 
 /// Photon's HTTP service: the models, the metrics, and the routes over them.
 #[derive(Clone)]

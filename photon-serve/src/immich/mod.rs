@@ -6,7 +6,7 @@ mod entries;
 use crate::error::ApiError;
 use crate::form::{not_multipart, read_predict_form};
 use crate::models::Tower;
-use crate::server::{AppState, answer_of};
+use crate::state::{AppState, answer_of};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};

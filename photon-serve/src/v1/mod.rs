@@ -3,11 +3,9 @@
 
 mod search;
 
-pub(crate) use search::SearchIndex;
-
 use crate::error::ApiError;
 use crate::models::Tower;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

@@ -1,56 +1,18 @@
 //! `/v1/search/*`: the records or index given at start, ranked against a text or an image.
 
 use crate::error::ApiError;
+use crate::index::SearchIndex;
 use crate::models::Tower;
-use crate::server::{AppState, answer_of};
+use crate::state::{AppState, answer_of};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use photon_core::with_causes;
-use photon_index::{Embeddings, HnswIndex, SearchHit};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Most hits one search returns.
 const MAX_TOP: usize = 1000;
-
-/// What search runs over: the embeddings of a records file, or an HNSW index.
-pub(crate) enum SearchIndex {
-    Exact(Embeddings),
-    Hnsw(HnswIndex),
-}
-
-impl SearchIndex {
-    /// An index folder (from `photon index build`), or a records file (JSON Lines or Parquet).
-    pub fn open(path: &Path) -> Result<Self, String> {
-        if path.is_dir() {
-            return HnswIndex::open(path)
-                .map(SearchIndex::Hnsw)
-                .map_err(|e| with_causes(&e));
-        }
-        let records = photon_arrow::read_records(path).map_err(|e| with_causes(&e))?;
-        let (embeddings, _other_model) =
-            Embeddings::from_records(records.filter_map(Result::ok), None)
-                .map_err(|e| with_causes(&e))?;
-        Ok(SearchIndex::Exact(embeddings))
-    }
-
-    fn search(
-        &self,
-        model_id: &str,
-        vector: &[f32],
-        top: usize,
-    ) -> Result<Vec<SearchHit>, ApiError> {
-        let query = photon_index::Query::new(model_id, vector);
-        match self {
-            SearchIndex::Exact(embeddings) => embeddings.search(query, top),
-            SearchIndex::Hnsw(index) => index.search(query, top),
-        }
-        .map_err(|e| ApiError::unprocessable(with_causes(&e)))
-    }
-}
 
 /// A text query.
 #[derive(Deserialize, ToSchema)]
