@@ -36,7 +36,7 @@
 //! let options = ServeOptions::new("/var/lib/photon/models")
 //!     .model_ttl(Some(Duration::from_secs(300)))
 //!     .preload(vec!["ViT-B-32__openai".into()]);
-//! let server = Server::new(options)?;
+//! let server = Server::new(options).await?;
 //! server.preload().await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3003").await?;
 //! server.serve(listener, async { tokio::signal::ctrl_c().await.ok(); }).await?;
