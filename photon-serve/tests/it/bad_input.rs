@@ -5,6 +5,7 @@ use crate::support::*;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use futures_util::StreamExt;
 use photon_testkit::{files_in, testdata};
 use std::time::Duration;
 
@@ -203,5 +204,39 @@ async fn past_the_queue_limit_answers_503_then_recovers() {
         assert_eq!(answer.headers["retry-after"], "1");
         assert!(answer.detail().contains("queue"), "{}", answer.detail());
     }
+    good_request_still_works(&router).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_sending_gets_408_and_holds_no_place() {
+    let models = models_folder();
+    let options = options(models.path())
+        .request_timeout(Duration::from_millis(800))
+        .max_queue(1);
+    let router = router(options).await;
+    let image = std::fs::read(testdata().join("photos/dog.jpg")).unwrap();
+    let entries = br#"{"clip":{"visual":{"modelName":"tiny"}}}"#.as_slice();
+    let whole = form(&[("entries", None, entries), ("image", Some("b"), &image)]);
+    // Half the form, then nothing: the stream never ends.
+    let half = axum::body::Bytes::from(whole[..whole.len() / 2].to_vec());
+    let stalled = futures_util::stream::once(async move { Ok::<_, std::io::Error>(half) })
+        .chain(futures_util::stream::pending());
+    let request = Request::post("/predict")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer = call(&router, request).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.detail()
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // With one place in the queue, the next request gets it: the stalled one never held it.
     good_request_still_works(&router).await;
 }

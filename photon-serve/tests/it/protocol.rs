@@ -100,8 +100,9 @@ async fn embeddings_equal_the_pipelines_in_every_layout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_that_come_together_share_model_calls() {
+async fn requests_that_come_together_share_model_calls_once_it_has_loaded() {
     let models = models_folder();
+    // The model is not loaded: every request waits for the one load, none fails.
     let options = options(models.path()).batch_wait(std::time::Duration::from_millis(50));
     let router = router(options).await;
     let photos = photon_testkit::files_in("photos");
@@ -110,7 +111,15 @@ async fn requests_that_come_together_share_model_calls() {
         let router = router.clone();
         tokio::spawn(async move { call(&router, visual("tiny-clip", &bytes)).await.status })
     });
-    for status in futures_util::future::join_all(requests).await {
+    let texts = (0..24).map(|i| {
+        let router = router.clone();
+        tokio::spawn(async move {
+            call(&router, textual("tiny-clip", &format!("photo number {i}")))
+                .await
+                .status
+        })
+    });
+    for status in futures_util::future::join_all(requests.chain(texts)).await {
         assert_eq!(status.unwrap(), StatusCode::OK);
     }
     let metrics = call(
@@ -134,6 +143,15 @@ async fn requests_that_come_together_share_model_calls() {
     assert!(
         calls < 24.0,
         "24 requests in {calls} model calls: none batched"
+    );
+    let (texts, text_calls) = (
+        value("photon_batch_size_sum{tower=\"textual\"}"),
+        value("photon_batch_size_count{tower=\"textual\"}"),
+    );
+    assert_eq!(texts, 24.0);
+    assert!(
+        text_calls < 24.0,
+        "24 texts in {text_calls} model calls: none batched"
     );
 }
 
