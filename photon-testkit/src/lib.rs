@@ -120,3 +120,18 @@ pub fn ok(run: &Output) -> String {
     );
     String::from_utf8_lossy(&run.stdout).into_owned()
 }
+
+/// Copies the folder `from` to `to` (created), recursively: a model folder put where a test
+/// serves or edits it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! End to end: the `photon` binary on folders that mix good photos and hostile files.
 
+use photon_testkit::copy_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,14 +14,6 @@ fn photon(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run photon")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-    }
 }
 
 /// photos/ and hostile/ side by side, an upper-case extension, a text file to ignore.

@@ -3,7 +3,7 @@
 //! `photon process` and `photon search`, 64 clients at once, models unloaded with their memory
 //! returned, and SIGTERM draining the requests in flight.
 
-use photon_testkit::{models, ok, onnxruntime, root, testdata};
+use photon_testkit::{copy_dir, models, ok, onnxruntime, root, testdata};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -26,18 +26,6 @@ fn models_folder(work: &Path) -> PathBuf {
         &dir.join("efficientnet-lite0"),
     );
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn photon(args: &[&str]) -> Command {

@@ -12,16 +12,22 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 pub(crate) struct VisualModel {
+    embedder: Arc<dyn Embedder>,
+    /// No EXIF, and the answer keeps only size and embedding: immich's requests and
+    /// `/v1/search/image`.
+    embeddings: ImageFeeder,
+    /// Every stage, tags included: `/v1/records`, started on its first request.
+    records: Arc<OnceCell<ImageFeeder>>,
+    records_setup: Arc<RecordsSetup>,
+}
+
+/// What the records pipeline is built from, kept for its first request.
+struct RecordsSetup {
     dir: PathBuf,
     embedder: Arc<dyn Embedder>,
     options: ModelOptions,
     run: RunOptions,
     tags: bool,
-    /// No EXIF, and the answer keeps only size and embedding: immich's requests and
-    /// `/v1/search/image`.
-    embeddings: ImageFeeder,
-    /// Every stage, tags included: `/v1/records`, started on its first request.
-    records: OnceCell<ImageFeeder>,
 }
 
 impl VisualModel {
@@ -51,13 +57,16 @@ impl VisualModel {
             .embedder(embedder.clone())
             .build();
         Self {
-            dir,
             embeddings: ImageFeeder::start(&pipeline, run.clone()),
+            records: Arc::new(OnceCell::new()),
+            records_setup: Arc::new(RecordsSetup {
+                dir,
+                embedder: embedder.clone(),
+                options,
+                run,
+                tags: serve.tags,
+            }),
             embedder,
-            options,
-            run,
-            tags: serve.tags,
-            records: OnceCell::new(),
         }
     }
 
@@ -73,14 +82,37 @@ impl VisualModel {
 
     /// The full record of an image, as `photon process` writes it.
     pub async fn record(&self, bytes: Vec<u8>) -> Result<Record, ApiError> {
+        if self.records.get().is_none() {
+            let (cell, setup) = (self.records.clone(), self.records_setup.clone());
+            // In a task of its own: the first tagger load can outlast a request (a zero-shot
+            // label bank is built once, then cached), and a request that gives up must not
+            // abandon it half-way.
+            tokio::spawn(async move { cell.get_or_try_init(|| setup.start()).await.map(|_| ()) })
+                .await
+                .map_err(|e| ApiError::internal(format!("starting the records pipeline: {e}")))??;
+        }
         let feeder = self
             .records
-            .get_or_try_init(|| self.start_records())
-            .await?;
+            .get()
+            .ok_or_else(|| ApiError::internal("the records pipeline did not start"))?;
         feeder.process(bytes).await
     }
 
-    async fn start_records(&self) -> Result<ImageFeeder, ApiError> {
+    /// Ends both pipelines; the model is freed once the caller drops this.
+    pub async fn close(self) {
+        self.embeddings.close().await;
+        // A records pipeline still starting ends with the task that starts it.
+        if let Some(records) = Arc::try_unwrap(self.records)
+            .ok()
+            .and_then(OnceCell::into_inner)
+        {
+            records.close().await;
+        }
+    }
+}
+
+impl RecordsSetup {
+    async fn start(&self) -> Result<ImageFeeder, ApiError> {
         let tagger = if self.tags {
             load_tagger(&self.dir, &self.options).await.map_err(|e| {
                 ApiError::internal(format!("loading the tagger: {}", with_causes(&e)))
@@ -96,13 +128,5 @@ impl VisualModel {
             .tagger_if_any(tagger)
             .build();
         Ok(ImageFeeder::start(&pipeline, self.run.clone()))
-    }
-
-    /// Ends both pipelines; the model is freed once the caller drops this.
-    pub async fn close(self) {
-        self.embeddings.close().await;
-        if let Some(records) = self.records.into_inner() {
-            records.close().await;
-        }
     }
 }

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use photon_serve::{ServeOptions, Server};
-use photon_testkit::{models, onnxruntime, testdata};
+use photon_testkit::{copy_dir, models, onnxruntime, testdata};
 use serde_json::Value;
 use std::path::Path;
 use tower::ServiceExt;
@@ -32,19 +32,6 @@ pub fn models_folder() -> tempfile::TempDir {
     std::os::unix::fs::symlink(&outside, dir.path().join("escape")).unwrap();
     std::os::unix::fs::symlink(&outside, dir.path().join("clip/escape")).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The options every test starts from: the folder above, ONNX Runtime from the installed
