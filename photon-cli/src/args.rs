@@ -540,6 +540,13 @@ pub struct ServeArgs {
     /// Most images or texts gathered into one model call.
     #[arg(long, default_value_t = 8)]
     pub max_batch: usize,
+    /// Engine sessions per model (model calls in flight at once); default two on two cores
+    /// or more.
+    #[arg(long)]
+    pub sessions: Option<u32>,
+    /// Threads per engine session; default: the cores shared out.
+    #[arg(long)]
+    pub threads: Option<u32>,
     /// Longest a request waits for others to share its model call, in milliseconds.
     #[arg(long, default_value_t = 10)]
     pub batch_wait_ms: u64,

@@ -55,6 +55,7 @@ fn options(args: &ServeArgs) -> Result<ServeOptions, String> {
             .preload(args.preload.clone())
             .model_ttl((args.model_ttl > 0).then(|| Duration::from_secs(args.model_ttl)))
             .max_batch(args.max_batch)
+            .parallelism(args.sessions, args.threads)
             .batch_wait(Duration::from_millis(args.batch_wait_ms))
             .max_body_bytes(args.max_body_mib.saturating_mul(1 << 20))
             .max_queue(args.max_queue)

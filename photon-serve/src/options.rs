@@ -27,6 +27,11 @@ pub struct ServeOptions {
     pub model_ttl: Option<Duration>,
     /// Most images (or texts) gathered into one model call.
     pub max_batch: usize,
+    /// Engine sessions per model (model calls in flight at once); `None`: two where there are
+    /// two cores or more, as `photon process` runs.
+    pub sessions: Option<u32>,
+    /// Threads per session; `None` shares the cores out.
+    pub threads: Option<u32>,
     /// Longest a request waits for others to share its model call.
     pub batch_wait: Duration,
     /// Largest request body.
@@ -66,6 +71,8 @@ impl ServeOptions {
             preload: Vec::new(),
             model_ttl: None,
             max_batch: 8,
+            sessions: None,
+            threads: None,
             batch_wait: Duration::from_millis(10),
             max_body_bytes: 64 << 20,
             max_queue: 256,
@@ -96,6 +103,13 @@ impl ServeOptions {
     /// Sets [`max_batch`](Self::max_batch) (0 is treated as 1).
     pub fn max_batch(mut self, images: usize) -> Self {
         self.max_batch = images.max(1);
+        self
+    }
+
+    /// Sets [`sessions`](Self::sessions) and [`threads`](Self::threads).
+    pub fn parallelism(mut self, sessions: Option<u32>, threads: Option<u32>) -> Self {
+        self.sessions = sessions;
+        self.threads = threads;
         self
     }
 

@@ -251,6 +251,10 @@ fn immichs_client_gets_what_the_batch_command_computes() {
     let report: Value = serde_json::from_str(report.trim()).unwrap();
     // 7 images x 3 models, 2 texts x 7 images x 2 models, 2 refusals, 64 x 7 concurrent.
     assert_eq!(report["checks"], 21 + 28 + 2 + 64 * 7, "{report}");
+    assert!(
+        report["seconds"].as_f64().unwrap() < 120.0,
+        "64 clients took {report}"
+    );
 }
 
 #[test]

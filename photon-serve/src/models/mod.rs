@@ -217,7 +217,8 @@ impl Registry {
 
     fn model_options(&self) -> ModelOptions {
         let o = &self.options;
-        let layout = EngineLayout::for_this_machine(o.device, None, None, Some(o.max_batch));
+        let layout =
+            EngineLayout::for_this_machine(o.device, o.sessions, o.threads, Some(o.max_batch));
         let options = ModelOptions::default()
             .backend(o.backend)
             .device(o.device)

@@ -158,6 +158,46 @@ async fn text_search_ranks_the_records_given_at_start() {
         "coffee.png",
         "an image finds itself first"
     );
+    // The same ranking through an HNSW index folder (`photon index build`'s).
+    let index_dir = work.path().join("index");
+    let read = photon_arrow::read_records(&records).unwrap();
+    let (embeddings, _) =
+        photon_index::Embeddings::from_records(read.filter_map(Result::ok), None).unwrap();
+    photon_index::HnswIndex::build(&embeddings, &photon_index::HnswOptions::default())
+        .unwrap()
+        .save(&index_dir)
+        .unwrap();
+    let indexed = crate::support::router(options(models.path()).index(Some(index_dir))).await;
+    let through_index = call(
+        &indexed,
+        post_json(
+            "/v1/search/text",
+            json!({"model": "tiny-clip", "text": "a cat", "top": 3}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        through_index.status,
+        StatusCode::OK,
+        "{}",
+        through_index.detail()
+    );
+    let index_hits = through_index.json()["hits"].as_array().unwrap().clone();
+    assert_eq!(index_hits.len(), 3);
+    for hit in &index_hits {
+        // Half-precision vectors: each score within 2e-3 of its image's exact cosine.
+        let path = hit["file_path"].as_str().unwrap();
+        let exact = expected.iter().find(|(_, p)| *p == path).unwrap().0;
+        assert!(
+            (hit["score"].as_f64().unwrap() as f32 - exact).abs() < 2e-3,
+            "{path}"
+        );
+    }
+    assert!(
+        index_hits
+            .windows(2)
+            .all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64())
+    );
     let other_model = call(
         &router,
         post_json("/v1/search/text", json!({"model": "tiny", "text": "a cat"})),
