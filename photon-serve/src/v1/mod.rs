@@ -1,6 +1,13 @@
 //! Photon's own API, versioned: records, text embeddings, search, health, and its OpenAPI
 //! document (generated from these handlers and types by utoipa).
 
+/// An extractor's rejection into a JSON error with its status and text.
+macro_rules! rejected {
+    () => {
+        |rejection| crate::error::ApiError::rejected(rejection.status(), rejection.body_text())
+    };
+}
+
 mod search;
 
 use crate::error::ApiError;
@@ -8,6 +15,7 @@ use crate::models::Tower;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -113,9 +121,10 @@ pub(crate) struct Health {
 )]
 pub(crate) async fn records(
     State(state): State<Arc<AppState>>,
-    Query(params): Query<RecordParams>,
-    body: Bytes,
+    params: Result<Query<RecordParams>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let (Query(params), body) = (params.map_err(rejected!())?, body.map_err(rejected!())?);
     let model = state.model_name(params.model.as_deref())?;
     let _place = state.queue.enter()?;
     let loaded = state.registry.get(&model, Tower::Visual).await?;
@@ -146,8 +155,9 @@ pub(crate) async fn records(
 )]
 pub(crate) async fn embed_text(
     State(state): State<Arc<AppState>>,
-    Json(request): Json<TextRequest>,
+    request: Result<Json<TextRequest>, JsonRejection>,
 ) -> Result<Json<TextEmbedding>, ApiError> {
+    let Json(request) = request.map_err(rejected!())?;
     let model = state.model_name(request.model.as_deref())?;
     let _place = state.queue.enter()?;
     let loaded = state.registry.get(&model, Tower::Textual).await?;

@@ -6,6 +6,7 @@ use crate::models::Tower;
 use crate::state::{AppState, answer_of};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -61,8 +62,9 @@ pub(crate) struct Hit {
 )]
 pub(crate) async fn search_text(
     State(state): State<Arc<AppState>>,
-    Json(request): Json<SearchTextRequest>,
+    request: Result<Json<SearchTextRequest>, JsonRejection>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
+    let Json(request) = request.map_err(rejected!())?;
     let index = index_of(&state)?;
     let model = state.model_name(request.model.as_deref())?;
     let _place = state.queue.enter()?;
@@ -79,9 +81,10 @@ pub(crate) async fn search_text(
 )]
 pub(crate) async fn search_image(
     State(state): State<Arc<AppState>>,
-    Query(params): Query<SearchImageParams>,
-    body: Bytes,
+    params: Result<Query<SearchImageParams>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
+    let (Query(params), body) = (params.map_err(rejected!())?, body.map_err(rejected!())?);
     let index = index_of(&state)?;
     let model = state.model_name(params.model.as_deref())?;
     let _place = state.queue.enter()?;

@@ -154,6 +154,28 @@ async fn malformed_requests_are_4xx_with_a_message() {
                 .unwrap(),
             StatusCode::BAD_REQUEST,
         ),
+        (
+            "text request as text/plain",
+            Request::post("/v1/embed/text")
+                .header("content-type", "text/plain")
+                .body(Body::from("a cat"))
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "record body over the limit",
+            Request::post("/v1/records")
+                .body(Body::from(huge_image.clone()))
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "a query string that does not parse",
+            Request::post("/v1/search/image?top=many")
+                .body(Body::from(image.clone()))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, request, expected) in cases {
         let answer = call(&router, request).await;
@@ -163,7 +185,7 @@ async fn malformed_requests_are_4xx_with_a_message() {
             "{what}: {}",
             String::from_utf8_lossy(&answer.body)
         );
-        assert!(!answer.body.is_empty(), "{what}: no message");
+        assert!(!answer.detail().is_empty(), "{what}: no JSON message");
         good_request_still_works(&router).await;
     }
 }
