@@ -237,7 +237,8 @@ fn immichs_client_gets_what_the_batch_command_computes() {
         };
         expected_models.push(json!({ "name": name, "images": images, "texts": texts }));
     }
-    let served = Served::start(&folder, &["--batch-wait-ms", "20"]);
+    // Batches wait long enough to fill even on a loaded machine (the tiny model is instant).
+    let served = Served::start(&folder, &["--batch-wait-ms", "200"]);
     let expected = json!({ "url": served.url(), "concurrency": 64, "models": expected_models });
     let file = work.path().join("expected.json");
     std::fs::write(&file, expected.to_string()).unwrap();

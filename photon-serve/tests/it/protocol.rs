@@ -103,7 +103,9 @@ async fn embeddings_equal_the_pipelines_in_every_layout() {
 async fn requests_that_come_together_share_model_calls_once_it_has_loaded() {
     let models = models_folder();
     // The model is not loaded: every request waits for the one load, none fails.
-    let options = options(models.path()).batch_wait(std::time::Duration::from_millis(50));
+    // A batch waits up to a second to fill, longer than the decodes of the next images take
+    // even on a loaded machine (the tiny model itself is instant).
+    let options = options(models.path()).batch_wait(std::time::Duration::from_secs(1));
     let router = router(options).await;
     let photos = photon_testkit::files_in("photos");
     let requests = (0..24).map(|i| {
