@@ -19,7 +19,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use photon_core::Record;
+use photon_core::{Record, Stage};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
@@ -109,13 +109,15 @@ pub(crate) struct Health {
 }
 
 /// The image's full record: the schema of `photon process`' JSON Lines (embedding, tags,
-/// hashes, EXIF, thumbnail). An image that fails gets its error record with status 422.
+/// hashes, EXIF, thumbnail). An image that fails gets its error record, with status 422 when
+/// the image was at fault and 500 when the model was.
 #[utoipa::path(
     post, path = "/v1/records", params(RecordParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The image file's bytes, any format Photon decodes"),
     responses(
         (status = 200, description = "The image's record", body = Object),
-        (status = 422, description = "The image's error record (stage, kind, message)", body = Object),
+        (status = 422, description = "The image's error record (stage, kind, message): it could not be read, decoded or prepared", body = Object),
+        (status = 500, description = "The image's error record: the model or the tagger failed on it", body = Object),
         (status = 503, description = "Queue full or model loading; see Retry-After", body = ErrorBody),
     )
 )]
@@ -142,7 +144,10 @@ pub(crate) async fn records(
         }
         Record::Error(error) => {
             error.file_path = name;
-            StatusCode::UNPROCESSABLE_ENTITY
+            match error.error.stage {
+                Stage::Embed | Stage::Tag => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            }
         }
     };
     Ok((status, Json(record)).into_response())
