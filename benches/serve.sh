@@ -7,7 +7,8 @@
 #
 #   benches/serve.sh [COPIES]        (default 30 copies of the 7 photos: 210 images)
 # Env: PHOTON (the binary; default target/release/photon, else target/debug/photon),
-# MODEL (a model folder name under $PHOTON_MODELS; default efficientnet-lite0).
+# MODEL (a model folder name under $PHOTON_MODELS; default efficientnet-lite0), SERVE_FLAGS
+# (more `photon serve` flags, e.g. "--sessions 1 --threads 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies=${1:-30}
@@ -40,7 +41,8 @@ visual() {
 # Start to first answer, with the model preloaded.
 addr=127.0.0.1:$(free_port)
 start=$(date +%s.%N)
-"$photon" serve --listen "$addr" --models "$models" --preload "$model" 2> "$work/serve.log" &
+# shellcheck disable=SC2086
+"$photon" serve --listen "$addr" --models "$models" --preload "$model" ${SERVE_FLAGS:-} 2> "$work/serve.log" &
 server=$!
 wait_ping "$addr"
 visual "$addr"
