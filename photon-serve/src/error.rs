@@ -83,12 +83,6 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, detail)
     }
 
-    /// An extractor's refusal (body not JSON, over the size limit, a bad query string), as
-    /// JSON like every other error.
-    pub fn rejected(status: StatusCode, text: String) -> Self {
-        Self::new(status, text)
-    }
-
     pub fn with_task(mut self, task: &str) -> Self {
         self.task = Some(task.to_owned());
         self

@@ -3,9 +3,9 @@
 use crate::error::ApiError;
 use crate::index::SearchIndex;
 use crate::metrics::Metrics;
-use crate::models::Registry;
+use crate::models::{Loaded, Registry, Tower, VisualModel};
 use crate::options::ServeOptions;
-use crate::overload::Queue;
+use crate::overload::{Place, Queue};
 use photon_core::{ImageRecord, Record};
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +31,29 @@ impl AppState {
             .map_err(|_| ApiError::busy("the model did not answer within the request time limit"))?
     }
 
+    /// A place in the queue, then the tower `tower` of the model `name` (loaded if need be);
+    /// the request holds the place for as long as it uses the model.
+    pub async fn model(&self, name: &str, tower: Tower) -> Result<(Place, Arc<Loaded>), ApiError> {
+        let place = self.queue.enter()?;
+        let loaded = self.registry.get(name, tower).await?;
+        Ok((place, loaded))
+    }
+
+    /// An image through the model's embeddings pipeline, under the time limit: its record,
+    /// and the embedding taken out of it.
+    pub async fn embed_image(
+        &self,
+        model: &VisualModel,
+        bytes: Vec<u8>,
+    ) -> Result<(ImageRecord, Vec<f32>), ApiError> {
+        let mut record = answer_of(self.within_time(model.embed(bytes)).await?)?;
+        let embedding = record
+            .embedding
+            .take()
+            .ok_or_else(|| ApiError::internal("the model gave no embedding"))?;
+        Ok((record, embedding))
+    }
+
     /// The model a `/v1` request names, or the server's default.
     pub fn model_name(&self, asked: Option<&str>) -> Result<String, ApiError> {
         asked
@@ -44,7 +67,7 @@ impl AppState {
 
 /// The image record of a request, or its error record as an answer: 422 when the input was
 /// at fault (it could not be read, decoded or prepared), 500 when the model failed.
-pub(crate) fn answer_of(record: Record) -> Result<ImageRecord, ApiError> {
+fn answer_of(record: Record) -> Result<ImageRecord, ApiError> {
     match record {
         Record::Image(image) => Ok(*image),
         Record::Error(error) => {

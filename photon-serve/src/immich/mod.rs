@@ -6,7 +6,7 @@ mod entries;
 use crate::error::ApiError;
 use crate::form::{not_multipart, read_predict_form};
 use crate::models::Tower;
-use crate::state::{AppState, answer_of};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
@@ -69,13 +69,8 @@ async fn visual(
     model: &str,
     image: Vec<u8>,
 ) -> Result<Json<Value>, ApiError> {
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(model, Tower::Visual).await?;
-    let record = state.within_time(loaded.visual()?.embed(image)).await?;
-    let record = answer_of(record)?;
-    let embedding = record
-        .embedding
-        .ok_or_else(|| ApiError::internal("the model gave no embedding"))?;
+    let (_place, loaded) = state.model(model, Tower::Visual).await?;
+    let (record, embedding) = state.embed_image(loaded.visual()?, image).await?;
     Ok(Json(json!({
         "clip": vector_string(&embedding),
         "imageHeight": record.height,
@@ -88,8 +83,7 @@ async fn textual(
     model: &str,
     text: String,
 ) -> Result<Json<Value>, ApiError> {
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(model, Tower::Textual).await?;
+    let (_place, loaded) = state.model(model, Tower::Textual).await?;
     let embedding = state.within_time(loaded.embed_text(text)).await?;
     Ok(Json(json!({ "clip": vector_string(&embedding) })))
 }

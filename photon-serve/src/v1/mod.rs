@@ -4,7 +4,7 @@
 /// An extractor's rejection into a JSON error with its status and text.
 macro_rules! rejected {
     () => {
-        |rejection| crate::error::ApiError::rejected(rejection.status(), rejection.body_text())
+        |rejection| crate::error::ApiError::new(rejection.status(), rejection.body_text())
     };
 }
 
@@ -128,8 +128,7 @@ pub(crate) async fn records(
 ) -> Result<Response, ApiError> {
     let (Query(params), body) = (params.map_err(rejected!())?, body.map_err(rejected!())?);
     let model = state.model_name(params.model.as_deref())?;
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(&model, Tower::Visual).await?;
+    let (_place, loaded) = state.model(&model, Tower::Visual).await?;
     let mut record = state
         .within_time(loaded.visual()?.record(body.to_vec()))
         .await?;
@@ -164,8 +163,7 @@ pub(crate) async fn embed_text(
 ) -> Result<Json<TextEmbedding>, ApiError> {
     let Json(request) = request.map_err(rejected!())?;
     let model = state.model_name(request.model.as_deref())?;
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(&model, Tower::Textual).await?;
+    let (_place, loaded) = state.model(&model, Tower::Textual).await?;
     let embedding = state.within_time(loaded.embed_text(request.text)).await?;
     Ok(Json(TextEmbedding {
         model_id: loaded.model_id().to_owned(),

@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::index::SearchIndex;
 use crate::models::Tower;
-use crate::state::{AppState, answer_of};
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -67,8 +67,7 @@ pub(crate) async fn search_text(
     let Json(request) = request.map_err(rejected!())?;
     let index = index_of(&state)?;
     let model = state.model_name(request.model.as_deref())?;
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(&model, Tower::Textual).await?;
+    let (_place, loaded) = state.model(&model, Tower::Textual).await?;
     let vector = state.within_time(loaded.embed_text(request.text)).await?;
     answer(index, loaded.model_id(), &vector, request.top)
 }
@@ -87,13 +86,9 @@ pub(crate) async fn search_image(
     let (Query(params), body) = (params.map_err(rejected!())?, body.map_err(rejected!())?);
     let index = index_of(&state)?;
     let model = state.model_name(params.model.as_deref())?;
-    let _place = state.queue.enter()?;
-    let loaded = state.registry.get(&model, Tower::Visual).await?;
+    let (_place, loaded) = state.model(&model, Tower::Visual).await?;
     let visual = loaded.visual()?;
-    let record = answer_of(state.within_time(visual.embed(body.to_vec())).await?)?;
-    let vector = record
-        .embedding
-        .ok_or_else(|| ApiError::internal("the model gave no embedding"))?;
+    let (_, vector) = state.embed_image(visual, body.to_vec()).await?;
     answer(index, visual.model_id(), &vector, params.top)
 }
 

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use photon_serve::{ServeOptions, Server};
-use photon_testkit::{copy_dir, models, onnxruntime, testdata};
+use photon_testkit::{copy_dir, models as installed_models, onnxruntime, testdata};
 use serde_json::Value;
 use std::path::Path;
 use tower::ServiceExt;
@@ -25,7 +25,7 @@ pub fn models_folder() -> tempfile::TempDir {
         &dir.path().join("tiny-clip"),
     );
     copy_dir(
-        &models().join("efficientnet-lite0"),
+        &installed_models().join("efficientnet-lite0"),
         &dir.path().join("efficientnet-lite0"),
     );
     let outside = testdata().join("models/immich-clip");
@@ -37,13 +37,10 @@ pub fn models_folder() -> tempfile::TempDir {
 /// The options every test starts from: the folder above, ONNX Runtime from the installed
 /// models.
 pub fn options(models: &Path) -> ServeOptions {
-    let runtime = onnxruntime()
-        .ancestors()
-        .nth(4)
-        .expect("models/onnxruntime/onnxruntime/capi/lib")
-        .to_owned();
+    // Fails loudly when `photon models fetch` has not installed ONNX Runtime there.
+    onnxruntime();
     ServeOptions::new(models)
-        .runtime_dir(Some(runtime))
+        .runtime_dir(Some(installed_models()))
         .default_model(Some("efficientnet-lite0".into()))
 }
 
