@@ -2,6 +2,7 @@
 //! the sensor data developed.
 
 mod previews;
+mod tag_sizes;
 
 use crate::raw_policy::RawPolicy;
 use image::{DynamicImage, RgbImage};
@@ -64,6 +65,12 @@ impl RawDecoder {
         // only what is recognised as a camera raw goes to it.
         if camera_raw_format(bytes).is_none() {
             return Err(DecodeError::UnsupportedFormat("not a camera raw".into()));
+        }
+        if let Some((tag, declared)) = tag_sizes::oversized_tag(bytes, req.limits.max_alloc) {
+            let refused = DecodeError::Malformed(format!(
+                "TIFF tag {tag:#06x} declares {declared} bytes of values, more than the file holds"
+            ));
+            return preview_only(bytes, req).unwrap_or(Err(refused));
         }
         let source = RawSource::new_from_slice(bytes);
         match rawler::get_decoder(&source) {
