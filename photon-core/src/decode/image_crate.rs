@@ -60,6 +60,12 @@ impl Decoder for ImageCrateDecoder {
             decoded => decoded.map_err(from_image_error)?,
         };
         let (stored_width, stored_height) = (image.width(), image.height());
+        if stored_width == 0 || stored_height == 0 {
+            // A GIF whose screen is 1x0 decodes to no pixels at all: no stage can use that.
+            return Err(DecodeError::Malformed(format!(
+                "a {stored_width}x{stored_height} image has no pixels"
+            )));
+        }
         let format = match format {
             ImageFormat::Jpeg => jpeg_format_name(bytes).to_owned(),
             ImageFormat::OpenExr => "exr".to_owned(),
