@@ -1,0 +1,2 @@
+//! photon-faces integration tests: one binary.
+mod reference;
