@@ -9,15 +9,19 @@
 //! - [`output_names`], [`split_rows`] and [`image_outputs`]: which outputs an image model must
 //!   have, and turning `[N, ...]` outputs into one [`ModelOutput`](photon_core::ModelOutput) per image.
 //! - [`BatchSlots`]: bounds the batches running at once, each on Tokio's blocking pool.
+//! - [`Graph`], [`FloatTensor`], [`GraphPort`]: a graph run as it is (one float input, every
+//!   output back), for models that are not image or text towers.
 //! - [`models_dir`]: where Photon keeps models (and ONNX Runtime) unless told otherwise.
 #![deny(missing_docs)]
 
 mod device;
+mod graph;
 mod models_dir;
 mod outputs;
 mod slots;
 
 pub use device::Device;
+pub use graph::{FloatTensor, Graph, GraphPort};
 pub use models_dir::{MODEL_FOLDER_MARKERS, models_dir};
 pub use outputs::{image_outputs, output_names, split_rows};
 pub use slots::BatchSlots;
@@ -40,6 +44,11 @@ pub trait Engine: Send + Sync {
 
     /// Loads the text tower `spec` describes.
     fn text_encoder(&self, spec: TextSpec) -> Result<Arc<dyn TextEncoder>, BoxError>;
+
+    /// Loads the graph in `file` to run as it is. `fixed` gives the input's axes the caller
+    /// will use (`None` for an axis that varies between calls, such as a batch), which an
+    /// engine that plans ahead (tract) fixes at load; the others ignore it.
+    fn graph(&self, file: &Path, fixed: &[Option<usize>]) -> Result<Arc<dyn Graph>, BoxError>;
 }
 
 /// How an engine spreads over the cores: `sessions` batches at once, each on

@@ -34,12 +34,18 @@
 #![forbid(unsafe_code)]
 
 mod align;
+mod analyze;
 mod detection;
 mod letterbox;
+mod models;
 mod resize;
 mod scrfd;
 
 pub use align::{ARCFACE_SIZE, ARCFACE_TEMPLATE, Similarity, crops_tensor, norm_crop, warp_affine};
+pub use analyze::{Face, FaceAnalysis, FaceOptions, FaceScan};
 pub use detection::{Detection, non_maximum_suppression};
 pub use letterbox::Letterbox;
+pub use models::{
+    ArcFaceEmbedder, FaceDetector, FaceEmbedder, FaceError, FaceModelError, ScrfdDetector,
+};
 pub use scrfd::{LayoutError, ScrfdLayout};

@@ -12,22 +12,25 @@ use photon_core::RgbImage;
 const COEF_BITS: u32 = 11;
 const COEF_SCALE: f32 = (1 << COEF_BITS) as f32;
 
-/// For each output position along one axis: the first source index and the two weights.
-fn taps(source: u32, target: u32) -> Vec<(usize, i32, i32)> {
+/// For each output position along one axis: the first source index (possibly -1 or the last
+/// index, read as the edge pixel) and the two weights. Columns clamp the position to the image
+/// first (their weights become 1 and 0 at the edges); rows do not, and read the edge row twice
+/// with the computed weights, as OpenCV does.
+fn taps(source: u32, target: u32, clamp: bool) -> Vec<(i64, i32, i32)> {
     let scale = f64::from(source) / f64::from(target);
     (0..target)
         .map(|d| {
             let position = ((f64::from(d) + 0.5) * scale - 0.5) as f32;
             let mut index = position.floor() as i64;
             let mut fraction = position - index as f32;
-            if index < 0 {
+            if clamp && index < 0 {
                 (index, fraction) = (0, 0.0);
             }
-            if index >= i64::from(source) - 1 {
+            if clamp && index >= i64::from(source) - 1 {
                 (index, fraction) = (i64::from(source) - 1, 0.0);
             }
-            let first = ((1.0 - fraction) * COEF_SCALE).round() as i32;
-            (index as usize, first, (1 << COEF_BITS) - first)
+            let first = ((1.0 - fraction) * COEF_SCALE).round_ties_even() as i32;
+            (index, first, (1 << COEF_BITS) - first)
         })
         .collect()
 }
@@ -38,8 +41,9 @@ pub(crate) fn resize_bilinear(image: &RgbImage, width: u32, height: u32) -> RgbI
     if (source_width, source_height) == (width, height) {
         return image.clone();
     }
-    let columns = taps(source_width, width);
-    let rows = taps(source_height, height);
+    let columns = taps(source_width, width, true);
+    let rows = taps(source_height, height, false);
+    let clip = |i: i64, len: u32| i.clamp(0, i64::from(len) - 1) as usize;
     let raw = image.as_raw();
     let stride = source_width as usize * 3;
     // One source row resized horizontally: values scaled by 2^11.
@@ -47,7 +51,7 @@ pub(crate) fn resize_bilinear(image: &RgbImage, width: u32, height: u32) -> RgbI
         let line = &raw[row * stride..(row + 1) * stride];
         let mut out = Vec::with_capacity(width as usize * 3);
         for &(x, a, b) in &columns {
-            let next = (x + 1).min(source_width as usize - 1);
+            let (x, next) = (clip(x, source_width), clip(x + 1, source_width));
             for c in 0..3 {
                 out.push(i32::from(line[x * 3 + c]) * a + i32::from(line[next * 3 + c]) * b);
             }
@@ -56,8 +60,8 @@ pub(crate) fn resize_bilinear(image: &RgbImage, width: u32, height: u32) -> RgbI
     };
     let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
     for &(y, a, b) in &rows {
-        let top = horizontal(y);
-        let bottom = horizontal((y + 1).min(source_height as usize - 1));
+        let top = horizontal(clip(y, source_height));
+        let bottom = horizontal(clip(y + 1, source_height));
         for (t, u) in top.iter().zip(&bottom) {
             // OpenCV's VResizeLinear for 8-bit: each term shifted down before the sum.
             let value = (((a * (t >> 4)) >> 16) + ((b * (u >> 4)) >> 16) + 2) >> 2;

@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod cuda;
+mod graph;
 mod io;
 mod runtime;
 mod session_pool;
@@ -38,13 +39,13 @@ pub use text::OrtTextEncoder;
 use async_trait::async_trait;
 use ort::session::Session;
 use photon_backend_common::{
-    BoxError, Device, Engine, Parallelism, existing_model_file, image_outputs, output_names,
+    BoxError, Device, Engine, Graph, Parallelism, existing_model_file, image_outputs, output_names,
 };
 use photon_core::{
     EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, TextEncoder, TextSpec,
 };
 use session_pool::SessionPool;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How sessions are set up: [`Default`], or [`Parallelism`] through `From`, then the fields.
@@ -97,6 +98,10 @@ impl Engine for OrtOptions {
 
     fn text_encoder(&self, spec: TextSpec) -> Result<Arc<dyn TextEncoder>, BoxError> {
         Ok(Arc::new(OrtTextEncoder::new(spec, self)?))
+    }
+
+    fn graph(&self, file: &Path, _fixed: &[Option<usize>]) -> Result<Arc<dyn Graph>, BoxError> {
+        Ok(Arc::new(graph::OrtGraph::load(file, self)?))
     }
 }
 

@@ -19,19 +19,20 @@
 //! ```
 #![deny(missing_docs)]
 
+mod graph;
 mod text;
 
 pub use text::TractTextEncoder;
 
 use async_trait::async_trait;
 use photon_backend_common::{
-    BatchSlots, BoxError, Engine, ModelFileError, Parallelism, existing_model_file, image_outputs,
-    output_names,
+    BatchSlots, BoxError, Engine, Graph, ModelFileError, Parallelism, existing_model_file,
+    image_outputs, output_names,
 };
 use photon_core::{
     EmbedError, Embedder, ImageBatch, ModelOutput, ModelSpec, TextEncoder, TextSpec,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 use tract_onnx::prelude::*;
@@ -90,6 +91,10 @@ impl Engine for TractOptions {
 
     fn text_encoder(&self, spec: TextSpec) -> Result<Arc<dyn TextEncoder>, BoxError> {
         Ok(Arc::new(TractTextEncoder::new(spec, self)?))
+    }
+
+    fn graph(&self, file: &Path, fixed: &[Option<usize>]) -> Result<Arc<dyn Graph>, BoxError> {
+        Ok(Arc::new(graph::TractGraph::load(file, fixed, self)?))
     }
 }
 

@@ -1,2 +1,3 @@
 //! photon-faces integration tests: one binary.
+mod engines;
 mod reference;

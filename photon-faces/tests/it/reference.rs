@@ -15,16 +15,17 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 #[derive(Deserialize)]
-struct Reference {
-    faces: Vec<ReferenceFace>,
+pub(crate) struct Reference {
+    pub(crate) faces: Vec<ReferenceFace>,
     outputs: Vec<Vec<usize>>,
 }
 
 #[derive(Deserialize)]
-struct ReferenceFace {
-    bbox: [f32; 4],
-    score: f32,
-    landmarks: [[f32; 2]; 5],
+pub(crate) struct ReferenceFace {
+    pub(crate) bbox: [f32; 4],
+    pub(crate) score: f32,
+    pub(crate) landmarks: [[f32; 2]; 5],
+    pub(crate) embedding: Vec<f32>,
 }
 
 /// The images compared: the test photos and two EXIF-rotated JPEGs.
@@ -50,7 +51,7 @@ fn upright(path: &Path) -> RgbImage {
 }
 
 /// The upright images (by stem) and the folder insightface's results are in, made once.
-fn reference_run() -> &'static (tempfile::TempDir, Vec<(String, RgbImage)>) {
+pub(crate) fn reference_run() -> &'static (tempfile::TempDir, Vec<(String, RgbImage)>) {
     static RUN: OnceLock<(tempfile::TempDir, Vec<(String, RgbImage)>)> = OnceLock::new();
     RUN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -96,7 +97,7 @@ fn floats(path: &Path) -> Vec<f32> {
         .collect()
 }
 
-fn reference(stem: &str) -> Reference {
+pub(crate) fn reference(stem: &str) -> Reference {
     serde_json::from_slice(&std::fs::read(reference_file(stem, ".json")).unwrap()).unwrap()
 }
 
@@ -120,7 +121,7 @@ fn the_detector_input_is_insightfaces_within_one_level() {
 }
 
 /// |a - b| relative to b's magnitude (at least 1 pixel's worth of scale).
-fn relative(a: f32, b: f32) -> f32 {
+pub(crate) fn relative(a: f32, b: f32) -> f32 {
     (a - b).abs() / b.abs().max(1.0)
 }
 
