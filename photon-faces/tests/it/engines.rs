@@ -2,7 +2,7 @@
 //! results on the same pixels (see reference.rs): boxes, scores and landmarks within 1e-3
 //! relative, embeddings within cosine 0.9999.
 
-use crate::reference::{reference, reference_run, relative};
+use crate::reference::{checked_difference, reference, reference_run};
 use photon_backend_common::Engine;
 use photon_faces::{ArcFaceEmbedder, FaceAnalysis, FaceOptions, ScrfdDetector};
 use photon_ort::OrtOptions;
@@ -43,26 +43,8 @@ fn compare(engine: &dyn Engine) {
         assert_eq!(scan.faces.len(), want.len(), "{}: {stem}", engine.name());
         assert_eq!(scan.found, want.len());
         for (face, want) in scan.faces.iter().zip(&want) {
-            let d = &face.detection;
-            let pairs = [(d.score, want.score)]
-                .into_iter()
-                .chain(d.bbox.into_iter().zip(want.bbox))
-                .chain(
-                    d.landmarks
-                        .into_iter()
-                        .flatten()
-                        .zip(want.landmarks.into_iter().flatten()),
-                );
-            for (a, b) in pairs {
-                let off = relative(a, b);
-                assert!(
-                    off <= 1e-3,
-                    "{}: {stem}: {a} against {b} ({off}): {d:?} against {:?}",
-                    engine.name(),
-                    want.bbox
-                );
-                largest = largest.max(off);
-            }
+            let context = format!("{}: {stem}", engine.name());
+            largest = largest.max(checked_difference(&face.detection, want, &context));
             let similarity = cosine(&face.embedding, &want.embedding);
             assert!(
                 similarity >= 0.9999,
