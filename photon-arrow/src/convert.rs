@@ -101,24 +101,38 @@ fn schema_of(input: &Path) -> Result<RecordSchema, ArrowRecordError> {
         return Ok(schema.clone());
     }
     let mut models = BTreeSet::new();
+    let mut face_dims = BTreeSet::new();
     for record in reader.flatten() {
-        if let Record::Image(image) = record
-            && let Some(embedding) = &image.embedding
-        {
-            let id = image.model.map_or_else(|| "unknown".to_owned(), |m| m.id);
-            models.insert((id, embedding.len()));
+        if let Record::Image(image) = record {
+            if let Some(embedding) = &image.embedding {
+                let id = image.model.map_or_else(|| "unknown".to_owned(), |m| m.id);
+                models.insert((id, embedding.len()));
+            }
+            face_dims.extend(image.faces.iter().flatten().map(|f| f.embedding.len()));
         }
     }
     let mut models = models.into_iter();
-    match (models.next(), models.next()) {
-        (None, _) => Ok(RecordSchema::without_model()),
-        (Some((id, dim)), None) => Ok(RecordSchema::for_model(id, dim)),
+    let schema = match (models.next(), models.next()) {
+        (None, _) => RecordSchema::without_model(),
+        (Some((id, dim)), None) => RecordSchema::for_model(id, dim),
+        (Some(a), Some(b)) => {
+            return Err(ArrowRecordError::schema(format!(
+                "{} mixes the embeddings of several models ({} and {}): one Parquet table holds \
+                 one model's; split the records first",
+                input.display(),
+                a.0,
+                b.0
+            )));
+        }
+    };
+    let mut face_dims = face_dims.into_iter();
+    match (face_dims.next(), face_dims.next()) {
+        (None, _) => Ok(schema),
+        (Some(dim), None) => Ok(schema.with_faces(dim)),
         (Some(a), Some(b)) => Err(ArrowRecordError::schema(format!(
-            "{} mixes the embeddings of several models ({} and {}): one Parquet table holds one \
-             model's; split the records first",
-            input.display(),
-            a.0,
-            b.0
+            "{} mixes face embeddings of {a} and {b} floats: one Parquet table holds one face \
+             model's",
+            input.display()
         ))),
     }
 }

@@ -191,11 +191,30 @@ pub(crate) fn read_columns(
     columns: &[&str],
 ) -> Result<ParquetRecordBatchReader, ArrowRecordError> {
     let (builder, _) = open(path)?;
-    let arrow = builder.schema().clone();
-    let roots = columns
+    let leaves = builder
+        .parquet_schema()
+        .columns()
         .iter()
-        .filter_map(|name| arrow.index_of(name).ok())
+        .enumerate()
+        .filter(|(_, leaf)| {
+            columns
+                .iter()
+                .any(|name| leaf_of(leaf.path().parts(), name))
+        })
+        .map(|(i, _)| i)
         .collect::<Vec<_>>();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let mask = ProjectionMask::leaves(builder.parquet_schema(), leaves);
     Ok(builder.with_projection(mask).build()?)
+}
+
+/// Whether the leaf at `parts` belongs to `name`: a whole column (`file_path`), or one field
+/// of a nested one (`faces.score`, whose leaf path is `faces.list.<item>.score`), read for the
+/// list's nulls without its heavy fields.
+fn leaf_of(parts: &[String], name: &str) -> bool {
+    match name.split_once('.') {
+        Some((root, field)) => {
+            parts.first().is_some_and(|p| p == root) && parts.last().is_some_and(|p| p == field)
+        }
+        None => parts.first().is_some_and(|p| p == name),
+    }
 }

@@ -43,6 +43,9 @@ struct Columns<'a> {
     tags: &'a ListArray,
     model: &'a StructArray,
     error: &'a StructArray,
+    errors: Option<&'a ListArray>,
+    faces: Option<&'a ListArray>,
+    faces_found: Option<&'a UInt32Array>,
 }
 
 fn column<'a, T: 'a>(
@@ -55,6 +58,19 @@ fn column<'a, T: 'a>(
         .ok_or_else(|| ArrowRecordError::schema(format!("no column {name}")))?;
     cast(array.as_ref())
         .ok_or_else(|| ArrowRecordError::schema(format!("column {name} is {}", array.data_type())))
+}
+
+/// A column only some files have (`embedding` with a model, `faces` with the face stage,
+/// `errors` since it was added).
+fn optional<'a, T: 'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+    cast: impl FnOnce(&'a dyn Array) -> Option<&'a T>,
+) -> Result<Option<&'a T>, ArrowRecordError> {
+    match batch.column_by_name(name) {
+        Some(_) => column(batch, name, cast).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray, ArrowRecordError> {
@@ -107,13 +123,13 @@ impl<'a> Columns<'a> {
             perceptual_hash: strings(batch, "perceptual_hash")?,
             thumbnail: column(batch, "thumbnail", |a| a.as_binary_opt::<i32>())?,
             thumbnail_path: strings(batch, "thumbnail_path")?,
-            embedding: match batch.column_by_name("embedding") {
-                Some(_) => Some(column(batch, "embedding", |a| a.as_fixed_size_list_opt())?),
-                None => None,
-            },
+            embedding: optional(batch, "embedding", |a| a.as_fixed_size_list_opt())?,
             tags: column(batch, "tags", |a| a.as_list_opt::<i32>())?,
             model: column(batch, "model", |a| a.as_struct_opt())?,
             error: column(batch, "error", |a| a.as_struct_opt())?,
+            errors: optional(batch, "errors", |a| a.as_list_opt::<i32>())?,
+            faces: optional(batch, "faces", |a| a.as_list_opt::<i32>())?,
+            faces_found: optional(batch, "faces_found", |a| a.as_primitive_opt::<UInt32Type>())?,
         })
     }
 
@@ -189,6 +205,13 @@ impl<'a> Columns<'a> {
         image.embedding = self.embedding(row)?;
         image.tags = self.tags(row)?;
         image.model = self.model(row)?;
+        if let Some(faces) = self.faces {
+            image.faces = crate::faces::faces_at(faces, row)?;
+        }
+        image.faces_found = self.faces_found.and_then(|found| opt(found, row));
+        if let Some(errors) = self.errors {
+            image.errors = crate::faces::errors_at(errors, row)?;
+        }
         Ok(image)
     }
 

@@ -34,6 +34,7 @@
 
 mod convert;
 mod error;
+mod faces;
 mod files;
 mod from_arrow;
 mod merge;
@@ -48,7 +49,8 @@ pub use error::ArrowRecordError;
 pub use from_arrow::records_from_batch;
 pub use read::{RecordFormat, RecordReader, read_records};
 pub use schema::{
-    META_EMBEDDING_DIM, META_MODEL_ID, META_PHOTON_VERSION, META_SCHEMA_VERSION, RecordSchema,
+    META_EMBEDDING_DIM, META_FACE_EMBEDDING_DIM, META_MODEL_ID, META_PHOTON_VERSION,
+    META_SCHEMA_VERSION, RecordSchema,
 };
 pub use sink::{ParquetOptions, ParquetResume, ParquetSink};
 pub use to_arrow::{RecordBatchBuilder, to_record_batch};

@@ -34,7 +34,7 @@ pub(crate) fn merge(
             Ok(reader) => Box::new(reader.map(move |batch| {
                 let batch = batch?;
                 let mask: BooleanArray = keep.by_ref().take(batch.num_rows()).map(Some).collect();
-                Ok(filter_record_batch(&batch, &mask)?)
+                schema.conform(&filter_record_batch(&batch, &mask)?)
             })),
             Err(e) => Box::new(std::iter::once(Err(e))),
         };
@@ -89,6 +89,10 @@ pub(crate) fn mismatch(
     let model = |s: &RecordSchema| match (s.model_id(), s.embedding_dim()) {
         (Some(id), Some(dim)) => format!("model {id} ({dim}-float embeddings)"),
         _ => "no model".to_owned(),
+    };
+    let model = |s: &RecordSchema| match s.face_embedding_dim() {
+        Some(dim) => format!("{} with faces ({dim}-float face embeddings)", model(s)),
+        None => format!("{} without faces", model(s)),
     };
     ArrowRecordError::schema(format!(
         "{} holds records of {}, not of {}: write them to another file",

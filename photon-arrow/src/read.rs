@@ -4,9 +4,9 @@ use crate::error::ArrowRecordError;
 use crate::files;
 use crate::from_arrow::records_from_batch;
 use crate::schema::RecordSchema;
-use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use photon_core::{JsonlRecords, Record, ResumeIndex, read_jsonl};
 use std::fs::File;
@@ -141,24 +141,32 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
         "file_mtime_ns",
         "content_hash",
         "error",
+        "errors",
+        "faces.score",
     ];
     let mut records = 0;
     for batch in files::read_columns(path, &columns)? {
         let batch = batch?;
-        let text = |i: usize| batch.column(i).as_string_opt::<i32>();
-        let int = |i: usize| batch.column(i).as_primitive_opt::<Int64Type>();
-        let (Some(paths), Some(sizes), Some(times), Some(hashes)) =
-            (text(0), int(1), int(2), text(3))
-        else {
+        let text = |name| batch.column_by_name(name)?.as_string_opt::<i32>();
+        let int = |name| batch.column_by_name(name)?.as_primitive_opt::<Int64Type>();
+        let (Some(paths), Some(sizes), Some(times), Some(hashes)) = (
+            text("file_path"),
+            int("file_size"),
+            int("file_mtime_ns"),
+            text("content_hash"),
+        ) else {
             return Err(ArrowRecordError::schema(format!(
                 "{}: resume columns of the wrong type",
                 path.display()
             )));
         };
-        // The error struct, null on successes (a file without the column has none).
-        let errors = (batch.num_columns() > 4).then(|| batch.column(4));
+        // Null on successes; a file without the column has none of its kind.
+        let failed = batch.column_by_name("error");
+        let survived = batch.column_by_name("errors");
+        let faces = batch.column_by_name("faces");
+        let present = |column: Option<&ArrayRef>, row| column.is_some_and(|c| c.is_valid(row));
         for row in 0..batch.num_rows() {
-            if errors.is_some_and(|e| e.is_valid(row)) {
+            if present(failed, row) || present(survived, row) {
                 index.insert_failure(paths.value(row).to_owned());
                 records += 1;
                 continue;
@@ -170,6 +178,9 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
                 times.is_valid(row).then(|| times.value(row)),
                 hashes.is_valid(row).then(|| hashes.value(row).to_owned()),
             );
+            if !present(faces, row) {
+                index.insert_without_faces(paths.value(row));
+            }
             records += 1;
         }
     }

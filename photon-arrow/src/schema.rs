@@ -2,6 +2,7 @@
 //! metadata that says which writer and which model made the rows.
 
 use crate::error::ArrowRecordError;
+use arrow_array::{RecordBatch, new_null_array};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ pub const META_PHOTON_VERSION: &str = "photon_version";
 pub const META_MODEL_ID: &str = "model_id";
 /// Schema metadata key: the length of every vector in the `embedding` column.
 pub const META_EMBEDDING_DIM: &str = "embedding_dim";
+/// Schema metadata key: the length of every face's `embedding`, when the run found faces.
+pub const META_FACE_EMBEDDING_DIM: &str = "face_embedding_dim";
 
 /// The schema of a table of records, for one model (or none).
 ///
@@ -35,9 +38,17 @@ pub const META_EMBEDDING_DIM: &str = "embedding_dim";
 /// | `tags` | List<Struct{name: Utf8, confidence: Float32, path: Utf8}> |
 /// | `model` | Struct{id: Utf8, backend: Utf8} |
 /// | `error` | Struct{stage: Utf8, kind: Utf8, message: Utf8} |
+/// | `errors` | List<Struct{stage, kind, message}>: stages that failed on a record kept (`faces`) |
+///
+/// With the face stage ([`with_faces`](RecordSchema::with_faces)) two more:
+///
+/// | column | Arrow type |
+/// |---|---|
+/// | `faces` | List<Struct{box: FixedSizeList<Float32, 4>, score: Float32, landmarks: FixedSizeList<FixedSizeList<Float32, 2>, 5>, embedding: FixedSizeList<Float32, face dim>}> |
+/// | `faces_found` | UInt32: faces found when a cap kept fewer |
 ///
 /// The schema's metadata holds `schema_version`, `photon_version`, `model_id` and
-/// `embedding_dim` (the last two only with a model).
+/// `embedding_dim` (the last two only with a model), and `face_embedding_dim` with faces.
 ///
 /// ```
 /// use photon_arrow::RecordSchema;
@@ -53,21 +64,35 @@ pub const META_EMBEDDING_DIM: &str = "embedding_dim";
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordSchema {
     model: Option<(String, usize)>,
+    face_dim: Option<usize>,
     arrow: SchemaRef,
 }
 
 impl RecordSchema {
     /// Records whose embeddings, `dim` floats each, come from the model `model_id`.
     pub fn for_model(model_id: impl Into<String>, dim: usize) -> Self {
-        Self::new(Some((model_id.into(), dim)))
+        Self::new(Some((model_id.into(), dim)), None)
     }
 
     /// Records without embeddings (a run with no model): no `embedding` column.
     pub fn without_model() -> Self {
-        Self::new(None)
+        Self::new(None, None)
     }
 
-    fn new(model: Option<(String, usize)>) -> Self {
+    /// The same records with the face stage's columns, each face's embedding `dim` floats.
+    ///
+    /// ```
+    /// use photon_arrow::RecordSchema;
+    ///
+    /// let schema = RecordSchema::without_model().with_faces(512);
+    /// assert!(schema.arrow().field_with_name("faces").is_ok());
+    /// assert_eq!(schema.face_embedding_dim(), Some(512));
+    /// ```
+    pub fn with_faces(self, dim: usize) -> Self {
+        Self::new(self.model, Some(dim))
+    }
+
+    fn new(model: Option<(String, usize)>, face_dim: Option<usize>) -> Self {
         let mut metadata = HashMap::from([
             (
                 META_SCHEMA_VERSION.to_owned(),
@@ -82,9 +107,16 @@ impl RecordSchema {
             metadata.insert(META_MODEL_ID.to_owned(), id.clone());
             metadata.insert(META_EMBEDDING_DIM.to_owned(), dim.to_string());
         }
-        let fields = record_fields(model.as_ref().map(|(_, dim)| *dim));
+        if let Some(dim) = face_dim {
+            metadata.insert(META_FACE_EMBEDDING_DIM.to_owned(), dim.to_string());
+        }
+        let fields = record_fields(model.as_ref().map(|(_, dim)| *dim), face_dim);
         let arrow = Arc::new(Schema::new_with_metadata(fields, metadata));
-        Self { model, arrow }
+        Self {
+            model,
+            face_dim,
+            arrow,
+        }
     }
 
     /// Reads the model back from a file's schema, and checks that its columns are the ones
@@ -100,9 +132,17 @@ impl RecordSchema {
             }
             _ => None,
         };
-        let expected = Self::new(model);
+        let face_dim = match meta.get(META_FACE_EMBEDDING_DIM) {
+            Some(dim) => Some(dim.parse().map_err(|_| {
+                ArrowRecordError::schema(format!("face_embedding_dim is not a number: {dim:?}"))
+            })?),
+            None => None,
+        };
+        let expected = Self::new(model, face_dim);
         for field in expected.arrow.fields() {
             match schema.field_with_name(field.name()) {
+                // Files written before the column existed hold no such failures.
+                Err(_) if field.name() == ERRORS_COLUMN => {}
                 Ok(found) if found.data_type().equals_datatype(field.data_type()) => {}
                 Ok(found) => {
                     return Err(ArrowRecordError::schema(format!(
@@ -138,14 +178,37 @@ impl RecordSchema {
         self.model.as_ref().map(|(_, dim)| *dim)
     }
 
+    /// `batch`, read from a file of this schema's model, with the columns its version lacked
+    /// (`errors`, in files from before it) added as nulls.
+    pub(crate) fn conform(&self, batch: &RecordBatch) -> Result<RecordBatch, ArrowRecordError> {
+        let columns = self
+            .arrow
+            .fields()
+            .iter()
+            .map(|field| match batch.column_by_name(field.name()) {
+                Some(column) => column.clone(),
+                None => new_null_array(field.data_type(), batch.num_rows()),
+            })
+            .collect();
+        Ok(RecordBatch::try_new(self.arrow.clone(), columns)?)
+    }
+
+    /// The length of every face embedding, if the table holds faces.
+    pub fn face_embedding_dim(&self) -> Option<usize> {
+        self.face_dim
+    }
+
     /// True when rows written under `other` may sit in the same table as rows written under
-    /// this schema: the same model (or none) and so the same columns.
+    /// this schema: the same model (or none), faces or not, and so the same columns.
     pub fn same_model(&self, other: &RecordSchema) -> bool {
-        self.model == other.model
+        self.model == other.model && self.face_dim == other.face_dim
     }
 }
 
-fn record_fields(embedding_dim: Option<usize>) -> Vec<Field> {
+/// The column of the failures a record survived; older files lack it.
+pub(crate) const ERRORS_COLUMN: &str = "errors";
+
+fn record_fields(embedding_dim: Option<usize>, face_dim: Option<usize>) -> Vec<Field> {
     let utf8 = |name: &str| Field::new(name, DataType::Utf8, true);
     let mut fields = vec![
         Field::new("schema_version", DataType::UInt32, false),
@@ -170,7 +233,14 @@ fn record_fields(embedding_dim: Option<usize>) -> Vec<Field> {
         Field::new("tags", tags_type(), true),
         Field::new("model", DataType::Struct(model_fields()), true),
         Field::new("error", DataType::Struct(error_fields()), true),
+        Field::new(ERRORS_COLUMN, errors_type(), true),
     ]);
+    if let Some(dim) = face_dim {
+        fields.extend([
+            Field::new("faces", crate::faces::faces_type(dim), true),
+            Field::new("faces_found", DataType::UInt32, true),
+        ]);
+    }
     fields
 }
 
@@ -239,4 +309,12 @@ pub(crate) fn error_fields() -> Fields {
         Field::new("kind", DataType::Utf8, true),
         Field::new("message", DataType::Utf8, true),
     ])
+}
+
+pub(crate) fn errors_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(error_fields()),
+        true,
+    )))
 }

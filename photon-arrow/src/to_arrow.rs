@@ -49,6 +49,7 @@ impl RecordBatchBuilder {
     pub fn push(&mut self, record: Record) -> Result<(), ArrowRecordError> {
         if let Record::Image(image) = &record {
             check_embedding(&self.schema, image)?;
+            crate::faces::check_faces(image, self.schema.face_embedding_dim())?;
         }
         self.bytes += approximate_size(&record);
         self.records.push(record);
@@ -124,7 +125,10 @@ fn approximate_size(record: &Record) -> usize {
     let thumbnail = image.thumbnail.as_ref().map_or(0, |t| t.len() * 3 / 4);
     let embedding = image.embedding.as_ref().map_or(0, |e| e.len() * 4);
     let tags = image.tags.as_ref().map_or(0, |t| t.len() * 64);
-    512 + thumbnail + embedding + tags
+    let faces = image.faces.as_ref().map_or(0, |faces| {
+        faces.iter().map(|f| 64 + f.embedding.len() * 4).sum()
+    });
+    512 + thumbnail + embedding + tags + faces
 }
 
 /// The batch of `records` under `schema`: one row per record, in order.
@@ -163,7 +167,14 @@ pub fn to_record_batch(
         Arc::new(tags_column(records)?) as ArrayRef,
         Arc::new(model_column(records)?),
         Arc::new(error_column(records)?),
+        Arc::new(crate::faces::errors_column(records)?),
     ]);
+    if let Some(dim) = schema.face_embedding_dim() {
+        columns.extend([
+            Arc::new(crate::faces::faces_column(records, dim)?) as ArrayRef,
+            Arc::new(crate::faces::faces_found_column(records)),
+        ]);
+    }
     Ok(RecordBatch::try_new(schema.arrow().clone(), columns)?)
 }
 

@@ -300,6 +300,33 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "FILE", default_value = photon_models::tag::DEBIAN_DATA_NOUN)]
     pub wordnet: PathBuf,
 
+    /// Find faces: boxes, scores, five landmarks and a face embedding each, with the face model
+    /// of --face-model [default: $PHOTON_MODELS/faces/buffalo_l]. Photon ships no face model:
+    /// insightface's packs are licensed for non-commercial research only (docs/faces.md).
+    #[arg(long, overrides_with = "no_faces")]
+    pub faces: bool,
+
+    /// No face stage (the default; overrides an earlier --faces).
+    #[arg(long, overrides_with = "faces")]
+    pub no_faces: bool,
+
+    /// Face model folder: immich's (detection/model.onnx, recognition/model.onnx) or an
+    /// insightface pack (det_10g.onnx, w600k_r50.onnx); implies --faces.
+    #[arg(long, value_name = "DIR")]
+    pub face_model: Option<PathBuf>,
+
+    /// Smallest detector score of a face kept (0-1; immich's default).
+    #[arg(long, value_name = "P", default_value_t = 0.7)]
+    pub face_min_score: f32,
+
+    /// Most faces kept per image, the best scores (the record's faces_found counts the rest).
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_faces: u32,
+
+    /// Side of the square the face detector sees, in pixels (a multiple of 32).
+    #[arg(long, value_name = "N", default_value_t = 640, value_parser = parse_face_input)]
+    pub face_input: u32,
+
     /// Also print each image's tags to stderr, one line per image.
     #[arg(long)]
     pub print_tags: bool,
@@ -312,6 +339,15 @@ pub struct ProcessArgs {
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+fn parse_face_input(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(side) if (32..=4096).contains(&side) && side % 32 == 0 => Ok(side),
+        _ => Err(format!(
+            "{text} is not a multiple of 32 between 32 and 4096"
+        )),
+    }
 }
 
 /// A records file format.
@@ -484,6 +520,11 @@ impl ProcessArgs {
             self.threads,
             self.max_batch.map(|n| n as usize),
         )
+    }
+
+    /// True when the run finds faces.
+    pub fn finds_faces(&self) -> bool {
+        !self.no_faces && (self.faces || self.face_model.is_some())
     }
 }
 

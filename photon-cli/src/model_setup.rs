@@ -4,15 +4,18 @@
 use crate::args::{Backend, Dedup, ProcessArgs};
 use crate::models::DEFAULT_MODEL;
 use crate::report::chain;
-use photon_core::{AncestorDedup, Embedder, TagOptions, Tagger, TextEncoder, TextSpec};
+use photon_core::{AncestorDedup, Embedder, FaceFinder, TagOptions, Tagger, TextEncoder, TextSpec};
+use photon_faces::FaceOptions;
 use photon_models::Device;
 use photon_models::{ModelOptions, SetupError, installed_default_model, load_model};
 use std::sync::Arc;
 
-/// The model side of a run: nothing, or an embedder with maybe a tagger.
+/// The model side of a run: nothing, or an embedder with maybe a tagger; and the face models
+/// when the run finds faces.
 pub struct ModelSetup {
     pub embedder: Option<Arc<dyn Embedder>>,
     pub tagger: Option<Arc<dyn Tagger>>,
+    pub faces: Option<Arc<dyn FaceFinder>>,
 }
 
 impl From<Backend> for photon_models::Backend {
@@ -37,9 +40,48 @@ pub fn text_encoder(
 /// Loads the model the flags ask for. A model asked for explicitly must load; the default one
 /// is used when installed, and its absence is only a note.
 pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
+    let mut setup = load_embedder(args).await?;
+    if args.finds_faces() {
+        setup.faces = Some(load_faces(args).await?);
+    }
+    Ok(setup)
+}
+
+/// Where `--faces` looks when no `--face-model` is given.
+const DEFAULT_FACE_MODEL: &str = "faces/buffalo_l";
+
+async fn load_faces(args: &ProcessArgs) -> Result<Arc<dyn FaceFinder>, String> {
+    let dir = match &args.face_model {
+        Some(dir) => dir.clone(),
+        None => photon_models::models_dir().join(DEFAULT_FACE_MODEL),
+    };
+    if args.face_model.is_none() && !dir.is_dir() {
+        return Err(format!(
+            "--faces needs a face model and {} is not there: pass --face-model DIR, an immich \
+             facial-recognition folder or an insightface pack such as buffalo_l (Photon ships \
+             none: insightface's packs are for non-commercial research only, see docs/faces.md)",
+            dir.display()
+        ));
+    }
+    let options = ModelOptions::default()
+        .backend(args.backend.into())
+        .layout(args.engine_layout())
+        .device(args.device);
+    let faces = FaceOptions::default()
+        .min_score(args.face_min_score)
+        .max_faces(args.max_faces as usize);
+    let side = args.face_input;
+    let analysis = photon_models::load_faces(&dir, &options, (side, side), faces)
+        .await
+        .map_err(|e| format!("{}: {}", dir.display(), chain(&e)))?;
+    Ok(Arc::new(analysis))
+}
+
+async fn load_embedder(args: &ProcessArgs) -> Result<ModelSetup, String> {
     let none = ModelSetup {
         embedder: None,
         tagger: None,
+        faces: None,
     };
     if args.no_embedding {
         return Ok(none);
@@ -66,6 +108,7 @@ pub async fn load(args: &ProcessArgs) -> Result<ModelSetup, String> {
         (Ok(model), _) => Ok(ModelSetup {
             embedder: Some(model.embedder),
             tagger: model.tagger,
+            faces: None,
         }),
         (Err(SetupError::Engine(e)), None) if args.device == Device::Cpu => Err(format!(
             "{} (`photon models fetch --force` reinstalls {DEFAULT_MODEL})",

@@ -3,14 +3,49 @@
 
 use crate::report::chain;
 use photon_core::{ModelSpec, ResizeMode, TextSpec, TokenType};
-use photon_models::{ModelFolder, describe_model_dir};
+use photon_models::{FaceFolder, ModelFolder, describe_face_dir, describe_model_dir};
 use std::path::Path;
 
-/// Prints the folder's description; an unreadable folder is the error.
+/// Prints the folder's description, as an image model's or else a face model's; a folder that
+/// is neither is the error, both readings' reasons given.
 pub fn show(dir: &Path) -> Result<(), String> {
-    let folder = describe_model_dir(dir).map_err(|e| chain(&e))?;
-    print!("{}", describe(dir, &folder));
-    Ok(())
+    let model = match describe_model_dir(dir) {
+        Ok(folder) => {
+            print!("{}", describe(dir, &folder));
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    match describe_face_dir(dir) {
+        Ok(faces) => {
+            print!("{}", describe_faces(dir, &faces));
+            Ok(())
+        }
+        Err(faces) => Err(format!(
+            "{}\nnor a face model folder: {}",
+            chain(&model),
+            chain(&faces)
+        )),
+    }
+}
+
+fn describe_faces(dir: &Path, folder: &FaceFolder) -> String {
+    let dim = folder
+        .dim
+        .map_or_else(|| "open".to_owned(), |d| d.to_string());
+    format!(
+        "folder:  {}\nlayout:  {} (faces)\ndetector: {} (SCRFD, {})\nrecognition: {} (ArcFace, \
+         {dim}-float embeddings, 112x112 crops)\n",
+        dir.display(),
+        folder.layout.as_str(),
+        relative(dir, &folder.detector.display().to_string()),
+        if folder.landmarks {
+            "five landmarks"
+        } else {
+            "no landmarks: faces cannot be aligned"
+        },
+        relative(dir, &folder.recognizer.display().to_string()),
+    )
 }
 
 fn describe(dir: &Path, folder: &ModelFolder) -> String {

@@ -51,10 +51,7 @@ fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Out
             )
         })?;
     }
-    Ok((
-        Box::new(sink),
-        Some(Arc::new(index.skip_failed(args.skip_failed))),
-    ))
+    Ok((Box::new(sink), Some(Arc::new(resume_index(index, args)))))
 }
 
 fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
@@ -63,6 +60,10 @@ fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<O
             RecordSchema::for_model(embedder.spec().id.clone(), embedder.spec().embedding_dim)
         }
         None => RecordSchema::without_model(),
+    };
+    let schema = match &model.faces {
+        Some(finder) => schema.with_faces(finder.embedding_dim()),
+        None => schema,
     };
     let options = ParquetOptions::default()
         .part_rows(args.part_rows as usize)
@@ -80,8 +81,20 @@ fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<O
             path.display()
         );
     }
-    Ok((
-        Box::new(sink),
-        Some(Arc::new(index.skip_failed(args.skip_failed))),
-    ))
+    Ok((Box::new(sink), Some(Arc::new(resume_index(index, args)))))
+}
+
+/// What an earlier run recorded, read as this run's flags say: failures kept or retried, and
+/// records made without faces redone when this run finds them.
+fn resume_index(index: ResumeIndex, args: &ProcessArgs) -> ResumeIndex {
+    let redo = args.finds_faces() && index.without_faces() > 0;
+    if redo && !args.quiet {
+        eprintln!(
+            "photon: {} images recorded without faces are processed again for them",
+            index.without_faces()
+        );
+    }
+    index
+        .skip_failed(args.skip_failed)
+        .require_faces(args.finds_faces())
 }

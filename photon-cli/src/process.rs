@@ -98,6 +98,10 @@ fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {
         .exif(!args.no_exif)
         .perceptual_hash(!args.no_phash)
         .thumbnail(thumbnail);
+    let builder = match model.faces {
+        Some(finder) => builder.faces(finder),
+        None => builder,
+    };
     match model.embedder {
         Some(embedder) => builder
             .embedder(embedder)

@@ -30,10 +30,12 @@ pub enum Stage {
     Embed,
     /// Turning model output into tags.
     Tag,
+    /// Finding and recognising faces. A failure here keeps the record's other fields.
+    Faces,
 }
 
 impl Stage {
-    pub(crate) const ALL: [Stage; 8] = [
+    pub(crate) const ALL: [Stage; 9] = [
         Stage::Read,
         Stage::Exif,
         Stage::Decode,
@@ -42,6 +44,7 @@ impl Stage {
         Stage::Preprocess,
         Stage::Embed,
         Stage::Tag,
+        Stage::Faces,
     ];
 
     /// The stage named `name` as records write it (`decode`, `perceptual_hash`, ...).
@@ -60,6 +63,7 @@ impl Stage {
             Stage::Preprocess => "preprocess",
             Stage::Embed => "embed",
             Stage::Tag => "tag",
+            Stage::Faces => "faces",
         }
     }
 }

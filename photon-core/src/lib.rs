@@ -56,6 +56,7 @@ mod content_hash;
 mod decode;
 mod error;
 mod exif;
+mod face;
 mod model;
 mod orientation;
 mod perceptual_hash;
@@ -116,6 +117,9 @@ pub use thumbnail::{
 // Models: what a plugin is given and returns.
 pub use model::{EmbedError, Embedder, ImageBatch, ModelFamily, ModelOutput, ModelSpec};
 pub use text::{TextEncoder, TextSpec, TokenBatch, TokenType};
+
+// Faces.
+pub use face::{FaceError, FaceFinder, FaceRecord, FoundFaces};
 
 // Tags.
 pub use tag::{AncestorDedup, Label, Tag, TagOptions, Tagger, read_labels};

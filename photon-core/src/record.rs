@@ -4,6 +4,7 @@
 use crate::decode::DecodedFrom;
 use crate::error::ItemError;
 use crate::exif::ExifFields;
+use crate::face::FaceRecord;
 use crate::tag::Tag;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,16 @@ pub struct ImageRecord {
     /// The model behind `embedding` and `tags`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelProvenance>,
+    /// The faces found, best first, when the face stage ran (`[]`: it found none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces: Option<Vec<FaceRecord>>,
+    /// How many faces the detector found, when more than `faces` keeps (a cap cut them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faces_found: Option<u32>,
+    /// Failures of stages that leave the rest of the record standing (`faces`), one each.
+    /// Resume retries a record that has any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ItemError>,
 }
 
 /// An input that could not be processed, and why.
@@ -176,6 +187,9 @@ impl ImageRecord {
             embedding: None,
             tags: None,
             model: None,
+            faces: None,
+            faces_found: None,
+            errors: Vec::new(),
             file_path,
         }
     }

@@ -14,6 +14,8 @@ struct Seen {
     mtime_ns: Option<i64>,
     content_hash: Option<String>,
     failed: bool,
+    /// A success recorded without the face stage.
+    without_faces: bool,
 }
 
 /// The fields of a record that resume needs; everything else on the line is ignored.
@@ -29,8 +31,14 @@ struct RecordKey {
     /// Present (not null) on error records; its contents do not matter here.
     #[serde(default)]
     error: Option<serde::de::IgnoredAny>,
+    /// Failures of stages that kept the record (`faces`): retried as an error record is.
+    #[serde(default)]
+    errors: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
     model: Option<ModelKey>,
+    /// Present (an array) when the face stage ran.
+    #[serde(default)]
+    faces: Option<serde::de::IgnoredAny>,
 }
 
 /// The model a record names.
@@ -75,11 +83,14 @@ pub(crate) enum ResumeDecision {
 /// the file (same size, and same modification time or, failing that, the same content hash).
 /// An input whose latest record is an error is retried, unless
 /// [`skip_failed`](ResumeIndex::skip_failed) keeps failures as they are; a retried input gets a
-/// new record, which then is its latest.
+/// new record, which then is its latest. A record whose `errors` holds a failed stage that kept
+/// the record (`faces`) counts as an error here; a run that finds faces redoes records made
+/// without them when told to ([`require_faces`](ResumeIndex::require_faces)).
 #[derive(Debug, Clone, Default)]
 pub struct ResumeIndex {
     seen: HashMap<String, Seen>,
     skip_failed: bool,
+    require_faces: bool,
     models: std::collections::BTreeSet<String>,
 }
 
@@ -204,16 +215,51 @@ impl ResumeIndex {
         if let Some(model) = &key.model {
             self.insert_model(&model.id);
         }
-        if key.error.is_some() {
+        if key.error.is_some() || !key.errors.is_empty() {
             self.insert_failure(key.file_path);
         } else {
+            let without_faces = key.faces.is_none();
             self.insert(
-                key.file_path,
+                key.file_path.clone(),
                 key.file_size,
                 key.file_mtime_ns,
                 key.content_hash,
             );
+            if without_faces {
+                self.insert_without_faces(&key.file_path);
+            }
         }
+    }
+
+    /// Notes that the latest record of `file_path`, a success, was made without the face stage,
+    /// for outputs that are not JSON Lines: see [`require_faces`](ResumeIndex::require_faces).
+    pub fn insert_without_faces(&mut self, file_path: &str) {
+        if let Some(seen) = self.seen.get_mut(file_path) {
+            seen.without_faces = true;
+        }
+    }
+
+    /// Processes again the inputs recorded without faces (`true`, for a run that finds faces);
+    /// by default (`false`) a record counts whichever stages it has.
+    ///
+    /// ```
+    /// use photon_core::ResumeIndex;
+    /// let jsonl = b"{\"file_path\":\"a.jpg\",\"file_size\":3,\"content_hash\":\"h\"}\n";
+    /// let (index, _) = ResumeIndex::from_reader(&jsonl[..]).unwrap();
+    /// assert_eq!(index.without_faces(), 1);
+    /// let index = index.require_faces(true);
+    /// ```
+    pub fn require_faces(mut self, require: bool) -> Self {
+        self.require_faces = require;
+        self
+    }
+
+    /// Successes recorded without the face stage.
+    pub fn without_faces(&self) -> usize {
+        self.seen
+            .values()
+            .filter(|s| !s.failed && s.without_faces)
+            .count()
     }
 
     /// Adds that the latest record of `file_path` is an error, for outputs that are not JSON
@@ -244,6 +290,7 @@ impl ResumeIndex {
                 mtime_ns: file_mtime_ns,
                 content_hash,
                 failed: false,
+                without_faces: false,
             },
         );
     }
@@ -261,6 +308,9 @@ impl ResumeIndex {
                 true => ResumeDecision::Skip,
                 false => ResumeDecision::Retry,
             };
+        }
+        if self.require_faces && seen.without_faces {
+            return ResumeDecision::Process;
         }
         let Some(size) = seen.size else {
             // A success that does not say what it read cannot be matched: redo it.

@@ -16,6 +16,11 @@ pub type FaceError = BoxError;
 /// Finds faces in an upright image: boxes, scores and five landmarks in its pixels, best
 /// first. Called from blocking threads, several at once.
 pub trait FaceDetector: Send + Sync {
+    /// The longer side of the input it scales images to (640 for SCRFD's usual input).
+    fn input_side(&self) -> u32 {
+        640
+    }
+
     /// The faces in `image` that score at least `min_score`.
     fn detect(&self, image: &RgbImage, min_score: f32) -> Result<Vec<Detection>, FaceError>;
 }
@@ -99,6 +104,10 @@ impl ScrfdDetector {
 }
 
 impl FaceDetector for ScrfdDetector {
+    fn input_side(&self) -> u32 {
+        self.input.0.max(self.input.1)
+    }
+
     fn detect(&self, image: &RgbImage, min_score: f32) -> Result<Vec<Detection>, FaceError> {
         let letterbox = Letterbox::fit(image.dimensions(), self.input);
         let values = letterbox.tensor(image, SCRFD_MEAN, SCRFD_STD);

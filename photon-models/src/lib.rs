@@ -13,6 +13,9 @@
 //!   [`LoadedModel`] (embedder and tagger), [`image_encoder`] and [`text_encoder`] load one
 //!   tower. The engines are features: `ort` (ONNX Runtime) and `tract` (pure Rust), both on by
 //!   default; an app that wants tract alone turns default features off.
+//! - Faces: [`describe_face_dir`] tells immich's face folders and insightface's packs apart
+//!   (which graph is the SCRFD detector, which the ArcFace model) and [`load_faces`] loads the
+//!   pair as photon-faces' `FaceAnalysis`, a photon-core `FaceFinder`.
 //! - With `ort`: [`fetch`] installs ONNX Runtime and the default model into a models folder;
 //!   [`quantize`] makes an int8 copy of a folder, measured against the float model and refused
 //!   below a cosine, its [`QuantizationReport`] written as `quantization.json`.
@@ -37,6 +40,7 @@ pub mod text;
 
 mod engine;
 mod error;
+mod faces;
 #[cfg(feature = "ort")]
 mod fetch;
 mod load;
@@ -50,6 +54,7 @@ mod tagger;
 pub use defaults::{DEFAULT_MODEL, EngineLayout, GPU_MAX_BATCH, installed_default_model};
 pub use engine::{Backend, image_encoder, text_encoder};
 pub use error::SetupError;
+pub use faces::{FaceFolder, FaceFolderError, FaceLayout, describe_face_dir, load_faces};
 #[cfg(feature = "ort")]
 pub use fetch::{FetchError, FetchOptions, Fetched, fetch};
 pub use folder::{

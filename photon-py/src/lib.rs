@@ -37,6 +37,12 @@ use std::path::PathBuf;
 ///     parallel: images decoded at once; default the number of cores.
 ///     threads: model threads; given, one session of that many threads runs the model (a Ray
 ///         actor's CPU allotment), else two sessions share the cores.
+///     faces: a face model folder (immich's facial-recognition layout or an insightface pack
+///         such as buffalo_l) to find faces with, the `faces` column a list of {box, score,
+///         landmarks, embedding}; None (default): no face stage. Photon ships no face model:
+///         insightface's packs are for non-commercial research only.
+///     face_min_score: smallest detector score of a face kept (0-1; immich's 0.7).
+///     max_faces: most faces kept per image, the best scores (`faces_found` counts the rest).
 ///
 /// A file that cannot be read or decoded becomes an error row, never an exception. A bad
 /// argument raises ValueError; a model or ONNX Runtime that cannot load, RuntimeError.
@@ -54,7 +60,8 @@ impl Pipeline {
     #[new]
     #[pyo3(signature = (
         models_dir=None, model=None, backend="ort", device="cpu", thumbnail_size=Some(256), exif=true,
-        perceptual_hash=true, embedding=true, tags=true, parallel=None, threads=None
+        perceptual_hash=true, embedding=true, tags=true, parallel=None, threads=None, faces=None,
+        face_min_score=0.7, max_faces=100
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -70,6 +77,9 @@ impl Pipeline {
         tags: bool,
         parallel: Option<usize>,
         threads: Option<u32>,
+        faces: Option<PathBuf>,
+        face_min_score: f32,
+        max_faces: usize,
     ) -> PyResult<Self> {
         let args = PipelineArgs {
             models_dir,
@@ -83,6 +93,9 @@ impl Pipeline {
             tags,
             parallel,
             threads,
+            faces,
+            face_min_score,
+            max_faces,
         };
         let built = py.detach(move || args.build())?;
         Ok(Self {

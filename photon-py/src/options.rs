@@ -2,15 +2,20 @@
 //! pipeline, its table schema, its runtime and the text tower.
 
 use photon_arrow::RecordSchema;
-use photon_core::ThumbnailOptions;
+use photon_core::{FaceFinder, ThumbnailOptions};
 use photon_decode::{default_decoder, default_jpeg_encoder};
+use photon_faces::FaceOptions;
 use photon_models::{
     Backend, Device, EngineLayout, LoadedModel, ModelOptions, TextTower, has_text_tower,
-    installed_default_model, load_model, load_text_tower,
+    installed_default_model, load_faces, load_model, load_text_tower,
 };
 use pyo3::PyResult;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The side of the square the face detector sees, as insightface and immich run it.
+const FACE_INPUT: u32 = 640;
 
 /// `photon.Pipeline(...)`'s arguments.
 pub(crate) struct PipelineArgs {
@@ -25,6 +30,9 @@ pub(crate) struct PipelineArgs {
     pub tags: bool,
     pub parallel: Option<usize>,
     pub threads: Option<u32>,
+    pub faces: Option<PathBuf>,
+    pub face_min_score: f32,
+    pub max_faces: usize,
 }
 
 /// What the constructor builds.
@@ -64,8 +72,16 @@ impl PipelineArgs {
             ),
             None => RecordSchema::without_model(),
         };
+        let faces = match &self.faces {
+            Some(dir) => Some(runtime.block_on(self.load_faces(dir, &options))?),
+            None => None,
+        };
+        let schema = match &faces {
+            Some(finder) => schema.with_faces(finder.embedding_dim()),
+            None => schema,
+        };
         Ok(Built {
-            pipeline: self.pipeline(model),
+            pipeline: self.pipeline(model, faces),
             schema,
             runtime,
             parallel: self.parallel.unwrap_or(cores),
@@ -95,11 +111,42 @@ impl PipelineArgs {
         if self.model.is_some() && !self.embedding {
             return Err(invalid("a model was given but embedding=False"));
         }
+        if !(0.0..=1.0).contains(&self.face_min_score) || self.max_faces == 0 {
+            return Err(invalid(
+                "face_min_score must be 0-1 and max_faces at least 1",
+            ));
+        }
+        if let Some(dir) = self.faces.as_ref().filter(|d| !d.is_dir()) {
+            return Err(invalid(format!(
+                "no face model folder at {}",
+                dir.display()
+            )));
+        }
         Ok((backend, device))
     }
 
-    /// The pipeline: every decoder, the stages asked for, the model and its tagger if any.
-    fn pipeline(&self, model: Option<LoadedModel>) -> photon_core::Pipeline {
+    /// The face models of `dir` on the engine `options` choose.
+    async fn load_faces(
+        &self,
+        dir: &std::path::Path,
+        options: &ModelOptions,
+    ) -> PyResult<Arc<dyn FaceFinder>> {
+        let faces = FaceOptions::default()
+            .min_score(self.face_min_score)
+            .max_faces(self.max_faces);
+        let analysis = load_faces(dir, options, (FACE_INPUT, FACE_INPUT), faces)
+            .await
+            .map_err(|e| setup_error(&e))?;
+        Ok(Arc::new(analysis))
+    }
+
+    /// The pipeline: every decoder, the stages asked for, the model and its tagger if any, the
+    /// face stage if asked for.
+    fn pipeline(
+        &self,
+        model: Option<LoadedModel>,
+        faces: Option<Arc<dyn FaceFinder>>,
+    ) -> photon_core::Pipeline {
         let thumbnail = self
             .thumbnail_size
             .map(|size| ThumbnailOptions::default().max_side(size));
@@ -109,6 +156,10 @@ impl PipelineArgs {
             .exif(self.exif)
             .perceptual_hash(self.perceptual_hash)
             .thumbnail(thumbnail);
+        let builder = match faces {
+            Some(finder) => builder.faces(finder),
+            None => builder,
+        };
         match model {
             Some(model) => builder
                 .embedder(model.embedder)

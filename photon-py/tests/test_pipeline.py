@@ -168,3 +168,38 @@ def test_text_embeddings_from_a_clip_model(models_dir):
     # The query ranks images as the CLI's `photon search` does: by cosine.
     scores = np.array(images.column("embedding").to_pylist()) @ vectors[0]
     assert scores.shape == (len(photos()),)
+
+
+def test_faces_are_the_clis(models_dir, photon_cli, tmp_path):
+    """`faces=` adds the face stage: the same faces (box, score, landmarks, embedding) as
+    `photon process --face-model`, in the same list-of-struct column."""
+    face_model = TESTDATA / "models" / "faces-tiny"
+    out = tmp_path / "cli.parquet"
+    env = dict(os.environ, PHOTON_MODELS=str(models_dir))
+    inputs = [*photos(), str(TESTDATA / "exif" / "hopper_orientation_6.jpg")]
+    run = subprocess.run(
+        [photon_cli, "process", *inputs, "--face-model", face_model, "--no-embedding", "-o", out, "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    cli = by_path(pq.read_table(out))
+    table = photon.Pipeline(models_dir=models_dir, embedding=False, faces=face_model).process(inputs)
+    assert table.schema.field("faces").type == pq.read_schema(out).field("faces").type
+    assert table.schema.metadata[b"face_embedding_dim"] == b"512"
+    found = 0
+    for path, row in by_path(table).items():
+        want = cli[path]["faces"]
+        assert len(row["faces"]) == len(want), path
+        for face, expected in zip(row["faces"], want):
+            np.testing.assert_allclose(face["box"], expected["box"], atol=1e-3)
+            np.testing.assert_allclose(np.array(face["landmarks"]), np.array(expected["landmarks"]), atol=1e-3)
+            assert abs(face["score"] - expected["score"]) < 1e-5
+            assert abs(np.dot(face["embedding"], expected["embedding"]) - 1) < 1e-4
+            found += 1
+    assert found >= 10, found
+    with pytest.raises(ValueError, match="face_min_score"):
+        photon.Pipeline(embedding=False, faces=face_model, face_min_score=1.5)
+    with pytest.raises(ValueError, match="no face model folder"):
+        photon.Pipeline(embedding=False, faces="/no/such/faces")

@@ -10,17 +10,17 @@ const MAX_NAME_LEN: usize = 128;
 /// strips it too.
 const IMMICH_ORG: &str = "immich-app/";
 
-/// The folder of the model `name`: `<models>/clip/<name>` (immich's cache layout) if it exists,
-/// else `<models>/<name>`. The name is one plain path component (letters, digits, `-`, `_`,
-/// `.`, not starting with a dot), and the folder found, symlinks resolved, lies inside the
-/// models folder.
-pub(crate) fn resolve(models: &Path, name: &str) -> Result<PathBuf, ApiError> {
+/// The folder of the model `name` for immich's `task` (`clip`, `facial-recognition`):
+/// `<models>/<task>/<name>` (immich's cache layout) if it exists, else `<models>/<name>`. The
+/// name is one plain path component (letters, digits, `-`, `_`, `.`, not starting with a dot),
+/// and the folder found, symlinks resolved, lies inside the models folder.
+pub(crate) fn resolve(models: &Path, task: &str, name: &str) -> Result<PathBuf, ApiError> {
     let name = name.strip_prefix(IMMICH_ORG).unwrap_or(name);
     check_name(name)?;
     let root = models
         .canonicalize()
         .map_err(|e| ApiError::internal(format!("models folder {}: {e}", models.display())))?;
-    for candidate in [models.join("clip").join(name), models.join(name)] {
+    for candidate in [models.join(task).join(name), models.join(name)] {
         let Ok(real) = candidate.canonicalize() else {
             continue;
         };
@@ -34,7 +34,7 @@ pub(crate) fn resolve(models: &Path, name: &str) -> Result<PathBuf, ApiError> {
         }
     }
     Err(ApiError::not_found(format!(
-        "no model {name:?} in the models folder (looked for clip/{name} and {name})"
+        "no model {name:?} in the models folder (looked for {task}/{name} and {name})"
     )))
 }
 

@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::index::SearchIndex;
 use crate::metrics::Metrics;
-use crate::models::{Loaded, Registry, Tower, VisualModel};
+use crate::models::{FaceModel, Loaded, Registry, Tower, VisualModel};
 use crate::options::ServeOptions;
 use crate::overload::{Place, Queue};
 use photon_core::{ImageRecord, Record};
@@ -52,6 +52,21 @@ impl AppState {
             .take()
             .ok_or_else(|| ApiError::internal("the model gave no embedding"))?;
         Ok((record, embedding))
+    }
+
+    /// An image through the face model's pipeline for `min_score`, under the time limit: its
+    /// record, with size and faces. A face stage that failed is the model's error (500).
+    pub async fn find_faces(
+        &self,
+        model: &FaceModel,
+        bytes: Vec<u8>,
+        min_score: f32,
+    ) -> Result<ImageRecord, ApiError> {
+        let record = answer_of(self.within_time(model.find(bytes, min_score)).await?)?;
+        match record.errors.first() {
+            Some(error) => Err(ApiError::internal(error.message.clone()).with_stage("faces")),
+            None => Ok(record),
+        }
     }
 
     /// The model a `/v1` request names, or the server's default.

@@ -4,6 +4,7 @@ mod bounded_memory;
 mod cli;
 mod crash_resume;
 mod driver_flags;
+mod faces;
 mod hostile_corpus;
 mod model_folders;
 mod parquet;

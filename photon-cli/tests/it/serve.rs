@@ -25,7 +25,44 @@ fn models_folder(work: &Path) -> PathBuf {
         &models().join("efficientnet-lite0"),
         &dir.join("efficientnet-lite0"),
     );
+    // The face test models in immich's layout.
+    let pack = testdata().join("models/faces-tiny");
+    let faces = dir.join("facial-recognition/buffalo_l");
+    for (file, part) in [
+        ("det_10g.onnx", "detection"),
+        ("w600k_r50.onnx", "recognition"),
+    ] {
+        std::fs::create_dir_all(faces.join(part)).unwrap();
+        std::fs::copy(pack.join(file), faces.join(part).join("model.onnx")).unwrap();
+    }
     dir
+}
+
+/// What `photon process --face-model` records for the sample photos: path -> size and faces.
+fn faces_processed(folder: &Path, out: &Path) -> BTreeMap<String, Value> {
+    let photos = testdata().join("photos");
+    let model = folder.join("facial-recognition/buffalo_l");
+    ok(&photon(&[
+        "process",
+        photos.to_str().unwrap(),
+        "--face-model",
+        model.to_str().unwrap(),
+        "--no-embedding",
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ])
+    .output()
+    .unwrap());
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .map(|r| {
+            let image = json!({ "faces": r["faces"], "width": r["width"], "height": r["height"] });
+            (r["file_path"].as_str().unwrap().to_owned(), image)
+        })
+        .collect()
 }
 
 fn photon(args: &[&str]) -> Command {
@@ -239,7 +276,18 @@ fn immichs_client_gets_what_the_batch_command_computes() {
     }
     // Batches wait long enough to fill even on a loaded machine (the tiny model is instant).
     let served = Served::start(&folder, &["--batch-wait-ms", "200"]);
-    let expected = json!({ "url": served.url(), "concurrency": 64, "models": expected_models });
+    let faces = faces_processed(&folder, &work.path().join("faces.jsonl"));
+    let face_count: usize = faces
+        .values()
+        .map(|i| i["faces"].as_array().unwrap().len())
+        .sum();
+    assert!(face_count >= 20, "only {face_count} faces to check");
+    let expected = json!({
+        "url": served.url(),
+        "concurrency": 64,
+        "models": expected_models,
+        "faces": { "name": "buffalo_l", "images": faces },
+    });
     let file = work.path().join("expected.json");
     std::fs::write(&file, expected.to_string()).unwrap();
     let client = root().join("photon-serve/tests/node/immich_client.mjs");
@@ -250,8 +298,9 @@ fn immichs_client_gets_what_the_batch_command_computes() {
         .expect("node (Node 20 or later) runs immich's client");
     let report = ok(&run);
     let report: Value = serde_json::from_str(report.trim()).unwrap();
-    // 7 images x 3 models, 2 texts x 7 images x 2 models, 2 refusals, 64 x 7 concurrent.
-    assert_eq!(report["checks"], 21 + 28 + 2 + 64 * 7, "{report}");
+    // 7 images x 3 models, 2 texts x 7 images x 2 models, 7 images' faces at two scores,
+    // 1 refusal (OCR), 64 x 7 concurrent.
+    assert_eq!(report["checks"], 21 + 28 + 14 + 1 + 64 * 7, "{report}");
     assert!(
         report["seconds"].as_f64().unwrap() < 120.0,
         "64 clients took {report}"

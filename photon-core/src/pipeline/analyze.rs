@@ -28,6 +28,8 @@ pub(crate) struct Analyzed {
     pub(crate) record: ImageRecord,
     /// The model input tensor, when a model is configured.
     pub(crate) tensor: Option<Vec<f32>>,
+    /// The upright image, kept for the face stage when there is one.
+    pub(crate) image: Option<RgbImage>,
 }
 
 /// An input after its CPU stages.
@@ -46,6 +48,8 @@ pub(crate) struct AnalyzeContext<'a> {
     pub(crate) jpeg_encoder: &'a dyn JpegEncoder,
     pub(crate) stages: &'a StageOptions,
     pub(crate) preprocessing: Option<&'a Preprocessing>,
+    /// The long side the face finder needs, when faces will be found.
+    pub(crate) face_side: Option<u32>,
     /// Told as each stage starts, so that a time limit can name the stage that ran over.
     pub(crate) tracker: &'a StageTracker,
 }
@@ -103,7 +107,7 @@ fn image_stages(
     let request = DecodeRequest {
         limits: cx.stages.limits,
         min_side: cx.stages.decode_min_side(cx.preprocessing),
-        min_long_side: cx.stages.decode_min_long_side(),
+        min_long_side: cx.stages.decode_min_long_side().max(cx.face_side),
     };
     let decoded = guarded(cx, Stage::Decode, || {
         cx.decoder.decode(&input.bytes, &request)
@@ -136,8 +140,16 @@ fn image_stages(
         embedding: None,
         tags: None,
         model: None,
+        faces: None,
+        faces_found: None,
+        errors: Vec::new(),
     };
-    Ok(Analyzed { record, tensor })
+    let image = cx.face_side.is_some().then_some(upright);
+    Ok(Analyzed {
+        record,
+        tensor,
+        image,
+    })
 }
 
 /// EXIF fields (when asked for) and the orientation to apply (1 when unknown). Broken metadata

@@ -16,6 +16,7 @@ use crate::model::{EmbedError, Embedder, ImageBatch, ModelOutput};
 use crate::pipeline::analyze::{
     AnalyzeContext, Outcome, StageTracker, analyze, analyze_unless_unchanged,
 };
+use crate::pipeline::faces::FaceStage;
 use crate::progress::ProgressTracker;
 use crate::record::{ImageRecord, ModelProvenance, Record};
 use crate::resume::{ResumeDecision, ResumeIndex};
@@ -56,6 +57,13 @@ where
     let parallel = opts.parallel.max(1);
     let work = intake(inputs, opts, tracker.clone());
     let outcomes = cpu_stages(work, pipeline.clone(), opts, parallel, tracker.clone());
+    let outcomes = match pipeline.face_finder.clone() {
+        None => outcomes,
+        Some(finder) => {
+            let faces = Arc::new(FaceStage::new(finder, opts.embed_timeout));
+            face_stage(outcomes, faces, opts, parallel)
+        }
+    };
     let records = match pipeline.embedder.clone() {
         None => outcomes.map(finish_without_model).boxed(),
         Some(embedder) => {
@@ -82,10 +90,15 @@ pub(super) async fn process_one(
         })
         .await
     };
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(outcome) => outcome,
         Err(record) => return record,
     };
+    if let Some(finder) = pipeline.face_finder.clone() {
+        let faces = FaceStage::new(finder, opts.embed_timeout);
+        let mut finished = faces.finish_batch(vec![outcome]).await;
+        outcome = finished.pop().expect("one outcome in, one out");
+    }
     match pipeline.embedder.clone() {
         None => finish_without_model(outcome),
         Some(embedder) => {
@@ -222,6 +235,7 @@ fn context<'a>(pipeline: &'a Pipeline, tracker: &'a StageTracker) -> AnalyzeCont
         jpeg_encoder: pipeline.jpeg_encoder.as_ref(),
         stages: &pipeline.stages,
         preprocessing: pipeline.embedder.as_ref().map(|e| &e.spec().preprocessing),
+        face_side: pipeline.face_finder.as_ref().map(|f| f.working_side()),
         tracker,
     }
 }
@@ -264,6 +278,36 @@ fn finish_without_model(outcome: Outcome) -> Record {
         Outcome::Ready(analyzed) => Record::Image(Box::new(analyzed.record)),
         Outcome::Failed(record) => record,
     }
+}
+
+/// Images a face batch gathers: enough to fill the recognition model's batches with the faces
+/// of several photos, few enough that their decoded images stay small in memory.
+const FACE_BATCH_IMAGES: usize = 8;
+
+/// Micro-batches through the face finder, as many batches in flight as it takes.
+fn face_stage(
+    outcomes: BoxStream<'static, Outcome>,
+    faces: Arc<FaceStage>,
+    opts: &RunOptions,
+    parallel: usize,
+) -> BoxStream<'static, Outcome> {
+    let batches = micro_batches(
+        outcomes,
+        parallel.max(FACE_BATCH_IMAGES),
+        FACE_BATCH_IMAGES,
+        opts.max_wait,
+    );
+    let in_flight = faces.concurrency();
+    let found = batches.map(move |batch| {
+        let faces = faces.clone();
+        async move { faces.finish_batch(batch).await }
+    });
+    match opts.order {
+        OutputOrder::Input => found.buffered(in_flight).boxed(),
+        _ => found.buffer_unordered(in_flight).boxed(),
+    }
+    .flat_map(stream::iter)
+    .boxed()
 }
 
 /// Micro-batches into the embedder, `embed_parallel` calls in flight, then the tagger.

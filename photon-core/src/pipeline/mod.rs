@@ -3,6 +3,7 @@
 
 mod analyze;
 mod driver;
+mod faces;
 mod options;
 mod run_into;
 
@@ -11,6 +12,7 @@ pub use options::{OutputOrder, RunOptions, StageOptions};
 pub use run_into::{RunError, RunSummary};
 
 use crate::decode::{DecodeLimits, Decoder, ImageCrateDecoder};
+use crate::face::FaceFinder;
 use crate::model::Embedder;
 use crate::progress::ProgressTracker;
 use crate::record::Record;
@@ -28,6 +30,7 @@ pub struct Pipeline {
     jpeg_encoder: Arc<dyn JpegEncoder>,
     embedder: Option<Arc<dyn Embedder>>,
     tagger: Option<Arc<dyn Tagger>>,
+    face_finder: Option<Arc<dyn FaceFinder>>,
     stages: StageOptions,
 }
 
@@ -39,6 +42,7 @@ impl std::fmt::Debug for Pipeline {
                 &self.embedder.as_ref().map(|e| e.spec().id.clone()),
             )
             .field("tagger", &self.tagger.is_some())
+            .field("faces", &self.face_finder.is_some())
             .field("stages", &self.stages)
             .finish_non_exhaustive()
     }
@@ -61,6 +65,7 @@ impl Pipeline {
                 jpeg_encoder: Arc::new(ImageCrateJpegEncoder),
                 embedder: None,
                 tagger: None,
+                face_finder: None,
                 stages: StageOptions::default(),
             },
         }
@@ -177,6 +182,13 @@ impl<M> PipelineBuilder<M> {
     /// Replaces the thumbnails' JPEG encoder.
     pub fn jpeg_encoder(mut self, encoder: impl JpegEncoder + 'static) -> Self {
         self.pipeline.jpeg_encoder = Arc::new(encoder);
+        self
+    }
+
+    /// Finds the faces of each image with `finder` (off by default): each record gets
+    /// `faces` (`[]` when there are none), or an error of stage `faces` beside its other fields.
+    pub fn faces(mut self, finder: impl FaceFinder + 'static) -> Self {
+        self.pipeline.face_finder = Some(Arc::new(finder));
         self
     }
 

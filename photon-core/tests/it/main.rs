@@ -2,6 +2,7 @@
 
 mod driver;
 mod exif_expected;
+mod faces;
 mod hostile;
 mod orientation;
 mod stages;

@@ -33,6 +33,12 @@ class Pipeline:
         parallel: images decoded at once; default the number of cores.
         threads: model threads; given, the model runs as one session of that many threads
             (a Ray actor's CPU allotment), else as two sessions sharing the cores.
+        faces: a face model folder (immich's facial-recognition layout or an insightface pack
+            such as buffalo_l): the ``faces`` column lists each image's faces (``box``,
+            ``score``, ``landmarks``, ``embedding``); ``None``: no face stage. Photon ships no
+            face model: insightface's packs are for non-commercial research only.
+        face_min_score: smallest detector score of a face kept (0-1; immich's 0.7).
+        max_faces: most faces kept per image, the best scores (``faces_found`` counts the rest).
 
     Raises:
         ValueError: an argument out of range, or a model folder that does not exist.
@@ -52,6 +58,9 @@ class Pipeline:
         tags: bool = True,
         parallel: Optional[int] = None,
         threads: Optional[int] = None,
+        faces: Optional[_Path] = None,
+        face_min_score: float = 0.7,
+        max_faces: int = 100,
     ) -> None: ...
     def process(self, paths: Sequence[_Path]) -> pyarrow.Table:
         """Processes image files; one row per path, in order. A file that cannot be read or

@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use entries::ClipRequest;
-use serde_json::{Value, json};
+use entries::{ClipRequest, FaceRequest};
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// Health check immich's server polls (and the one route a token never guards).
@@ -40,25 +40,74 @@ pub(crate) async fn predict(
     let entries = form
         .entries
         .ok_or_else(|| ApiError::unprocessable("the form field `entries` is missing"))?;
-    let request = entries::parse(&entries)?;
+    let tasks = entries::parse(&entries)?;
     if form.image.is_none() && form.text.is_none() {
         return Err(ApiError::bad_request(
             "Either image or text must be provided",
         ));
     }
-    match request {
-        ClipRequest::Visual { model } => {
-            let image = form.image.ok_or_else(|| {
+    let mut answer = Map::new();
+    match tasks.clip {
+        Some(ClipRequest::Visual { model }) => {
+            let image = form.image.clone().ok_or_else(|| {
                 ApiError::bad_request("clip visual needs an `image`").with_task("clip")
             })?;
-            visual(&state, &model, image).await
+            answer.extend(visual(&state, &model, image).await?);
         }
-        ClipRequest::Textual { model } => {
+        Some(ClipRequest::Textual { model }) => {
             let text = form.text.ok_or_else(|| {
                 ApiError::bad_request("clip textual needs a `text`").with_task("clip")
             })?;
-            textual(&state, &model, text).await
+            answer.extend(textual(&state, &model, text).await?);
         }
+        None => {}
+    }
+    if let Some(request) = tasks.faces {
+        let image = form.image.ok_or_else(|| {
+            ApiError::bad_request("facial-recognition needs an `image`").with_task(FACES)
+        })?;
+        answer.extend(faces(&state, &request, image).await?);
+    }
+    Ok(Json(Value::Object(answer)))
+}
+
+const FACES: &str = "facial-recognition";
+
+/// `{"facial-recognition":[{"boundingBox":{"x1","y1","x2","y2"},"embedding":"[...]","score"}],
+/// "imageHeight":H,"imageWidth":W}`, boxes rounded to whole pixels as immich's service gives
+/// them (its server stores them as integers).
+async fn faces(
+    state: &Arc<AppState>,
+    request: &FaceRequest,
+    image: Vec<u8>,
+) -> Result<Map<String, Value>, ApiError> {
+    let (_place, loaded) = state.model(&request.model, Tower::Faces).await?;
+    let model = loaded.faces()?;
+    let record = state.find_faces(model, image, request.min_score).await?;
+    let faces: Vec<Value> = record
+        .faces
+        .iter()
+        .flatten()
+        .map(|face| {
+            let [x1, y1, x2, y2] = face.bbox.map(f32::round);
+            json!({
+                "boundingBox": {"x1": x1, "y1": y1, "x2": x2, "y2": y2},
+                "embedding": vector_string(&face.embedding),
+                "score": face.score,
+            })
+        })
+        .collect();
+    Ok(object(json!({
+        FACES: faces,
+        "imageHeight": record.height,
+        "imageWidth": record.width,
+    })))
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
 }
 
@@ -68,10 +117,10 @@ async fn visual(
     state: &Arc<AppState>,
     model: &str,
     image: Vec<u8>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Map<String, Value>, ApiError> {
     let (_place, loaded) = state.model(model, Tower::Visual).await?;
     let (record, embedding) = state.embed_image(loaded.visual()?, image).await?;
-    Ok(Json(json!({
+    Ok(object(json!({
         "clip": vector_string(&embedding),
         "imageHeight": record.height,
         "imageWidth": record.width,
@@ -82,10 +131,10 @@ async fn textual(
     state: &Arc<AppState>,
     model: &str,
     text: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Map<String, Value>, ApiError> {
     let (_place, loaded) = state.model(model, Tower::Textual).await?;
     let embedding = state.within_time(loaded.embed_text(text)).await?;
-    Ok(Json(json!({ "clip": vector_string(&embedding) })))
+    Ok(object(json!({ "clip": vector_string(&embedding) })))
 }
 
 fn vector_string(vector: &[f32]) -> String {

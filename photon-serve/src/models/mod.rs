@@ -1,17 +1,20 @@
 //! The models a server holds: looked up by name, loaded on first use (or at start), shared by
 //! every request while loaded, and unloaded after `model_ttl` idle.
 
+mod faces;
 mod feeder;
 mod metered;
 mod text;
 mod visual;
 
+pub(crate) use faces::FaceModel;
 pub(crate) use visual::VisualModel;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::options::ServeOptions;
-use photon_core::with_causes;
+use photon_core::{RunOptions, with_causes};
+use photon_faces::FaceOptions;
 use photon_models::{EngineLayout, ModelOptions, load_model, load_text_tower};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,12 +22,35 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use text::TextBatcher;
 
+/// The side of the square the face detector sees, as immich's service runs it.
+const FACE_INPUT: u32 = 640;
+
 /// A model folder's two towers, loaded and unloaded on their own (immich asks for one at a
 /// time: image search needs only the text tower).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Tower {
     Visual,
     Textual,
+    /// A face model folder: detector and recognition model together.
+    Faces,
+}
+
+impl Tower {
+    /// The folder immich keeps this kind of model under.
+    fn task(self) -> &'static str {
+        match self {
+            Tower::Visual | Tower::Textual => "clip",
+            Tower::Faces => "facial-recognition",
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Tower::Visual => "visual",
+            Tower::Textual => "textual",
+            Tower::Faces => "faces",
+        }
+    }
 }
 
 /// A tower in memory.
@@ -34,6 +60,7 @@ pub(crate) enum Loaded {
         model_id: String,
         batcher: TextBatcher,
     },
+    Faces(Box<FaceModel>),
 }
 
 impl Loaded {
@@ -41,6 +68,7 @@ impl Loaded {
         match self {
             Loaded::Visual(model) => model.close().await,
             Loaded::Textual { batcher, .. } => batcher.close().await,
+            Loaded::Faces(model) => model.close().await,
         }
     }
 
@@ -48,6 +76,7 @@ impl Loaded {
         match self {
             Loaded::Visual(model) => model.model_id(),
             Loaded::Textual { model_id, .. } => model_id,
+            Loaded::Faces(_) => "faces",
         }
     }
 
@@ -57,14 +86,21 @@ impl Loaded {
                 .embed(text)
                 .await
                 .map_err(|e| ApiError::internal(e).with_stage("embed")),
-            Loaded::Visual(_) => Err(ApiError::internal("an image tower cannot embed text")),
+            _ => Err(ApiError::internal("only a text tower embeds text")),
         }
     }
 
     pub fn visual(&self) -> Result<&VisualModel, ApiError> {
         match self {
             Loaded::Visual(model) => Ok(model),
-            Loaded::Textual { .. } => Err(ApiError::internal("a text tower cannot embed images")),
+            _ => Err(ApiError::internal("only an image tower embeds images")),
+        }
+    }
+
+    pub fn faces(&self) -> Result<&FaceModel, ApiError> {
+        match self {
+            Loaded::Faces(model) => Ok(model),
+            _ => Err(ApiError::internal("only a face model finds faces")),
         }
     }
 }
@@ -111,7 +147,7 @@ impl Registry {
     /// The tower `tower` of the model `name`, loading it if it is not loaded. The load runs in
     /// a task of its own, so a request that gives up waiting does not abandon it half-way.
     pub async fn get(self: &Arc<Self>, name: &str, tower: Tower) -> Result<Arc<Loaded>, ApiError> {
-        let dir = crate::names::resolve(&self.options.models, name)?;
+        let dir = crate::names::resolve(&self.options.models, tower.task(), name)?;
         let slot = self.slot(dir, tower);
         let registry = self.clone();
         let task = tokio::spawn(async move { registry.load_into(&slot).await });
@@ -134,11 +170,7 @@ impl Registry {
             .filter(|slot| slot.state.try_lock().is_ok_and(|state| state.is_some()))
             .map(|slot| {
                 let name = slot.dir.file_name().unwrap_or_default().to_string_lossy();
-                let tower = match slot.tower {
-                    Tower::Visual => "visual",
-                    Tower::Textual => "textual",
-                };
-                format!("{name}/{tower}")
+                format!("{name}/{}", slot.tower.as_str())
             })
             .collect();
         names.sort();
@@ -212,7 +244,26 @@ impl Registry {
                     ),
                 })
             }
+            Tower::Faces => {
+                let side = FACE_INPUT;
+                let analysis =
+                    photon_models::load_faces(dir, &options, (side, side), FaceOptions::default())
+                        .await
+                        .map_err(failed)?;
+                Ok(Loaded::Faces(Box::new(FaceModel::new(
+                    analysis,
+                    self.run_options(),
+                ))))
+            }
         }
+    }
+
+    /// Time limits and batching of the pipelines the models feed.
+    fn run_options(&self) -> RunOptions {
+        RunOptions::default()
+            .max_wait(self.options.batch_wait)
+            .cpu_timeout(Some(self.options.request_timeout))
+            .embed_timeout(Some(self.options.request_timeout))
     }
 
     fn model_options(&self) -> ModelOptions {
@@ -230,9 +281,16 @@ impl Registry {
         }
     }
 
-    /// Loads every tower the folder of `name` has.
+    /// Loads every tower the folder of `name` has: a face model folder's pair (found under
+    /// `facial-recognition/`, or a folder a face model describes), else the image tower and the
+    /// text tower when there is one.
     pub async fn preload(self: &Arc<Self>, name: &str) -> Result<(), ApiError> {
-        let dir = crate::names::resolve(&self.options.models, name)?;
+        let dir = crate::names::resolve(&self.options.models, "clip", name)?;
+        let faces = crate::names::resolve(&self.options.models, Tower::Faces.task(), name);
+        if faces.is_ok_and(|d| photon_models::describe_face_dir(&d).is_ok()) {
+            self.get(name, Tower::Faces).await?;
+            return Ok(());
+        }
         self.get(name, Tower::Visual).await?;
         if photon_models::has_text_tower(&dir) {
             self.get(name, Tower::Textual).await?;

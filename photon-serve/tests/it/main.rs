@@ -4,6 +4,7 @@
 //! process, SIGTERM, memory) are photon-cli's `serve` tests.
 
 mod bad_input;
+mod faces;
 mod protocol;
 mod support;
 mod v1;

@@ -158,29 +158,26 @@ async fn requests_that_come_together_share_model_calls_once_it_has_loaded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faces_and_ocr_are_refused_naming_the_task() {
+async fn ocr_is_refused_naming_the_task() {
     let models = models_folder();
     let router = router(options(models.path())).await;
     let image = std::fs::read(testdata().join("photos/chelsea.png")).unwrap();
-    let faces = r#"{"facial-recognition":{"detection":{"modelName":"buffalo_l","options":{"minScore":0.7}},"recognition":{"modelName":"buffalo_l"}}}"#;
     let ocr = r#"{"ocr":{"detection":{"modelName":"PP-OCRv5_mobile","options":{"minScore":0.5,"maxResolution":736}},"recognition":{"modelName":"PP-OCRv5_mobile","options":{"minScore":0.8}}}}"#;
-    for (entries, task) in [(faces, "facial-recognition"), (ocr, "ocr")] {
-        let answer = call(
-            &router,
-            predict(form(&[
-                ("entries", None, entries.as_bytes()),
-                ("image", Some("b"), &image),
-            ])),
-        )
-        .await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(answer.json()["task"], task);
-        assert!(
-            answer.detail().contains("not supported by this server"),
-            "{}",
-            answer.detail()
-        );
-    }
+    let answer = call(
+        &router,
+        predict(form(&[
+            ("entries", None, ocr.as_bytes()),
+            ("image", Some("b"), &image),
+        ])),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.json()["task"], "ocr");
+    assert!(
+        answer.detail().contains("not supported by this server"),
+        "{}",
+        answer.detail()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,9 @@
 //   node immich_client.mjs EXPECTED.json
 //
 // EXPECTED.json: {"url", "concurrency", "models": [{"name", "images": {path: {"embedding",
-// "width", "height"}}, "texts": {text: {path: score}}}]}. Exits non-zero on the first mismatch.
+// "width", "height"}}, "texts": {text: {path: score}}}], "faces": {"name", "images": {path:
+// {"width", "height", "faces": [{"box", "score", "embedding"}]}}}}. Exits non-zero on the first
+// mismatch.
 import { readFile } from "node:fs/promises";
 import assert from "node:assert/strict";
 
@@ -97,10 +99,40 @@ for (const model of expected.models) {
   for (const [text, scores] of Object.entries(model.texts ?? {})) await checkTextual(model.name, text, scores, model.images);
 }
 
+// immich's face request, as its server sends it, against `photon process --face-model`'s
+// records: the faces at or above minScore, boxes rounded to whole pixels, vectors as strings.
+async function checkFaces(model, path, want, minScore) {
+  const entries = {
+    "facial-recognition": { detection: { modelName: model, options: { minScore } }, recognition: { modelName: model } },
+  };
+  const { status, body } = await predict(entries, { image: await readFile(path) });
+  assert.equal(status, 200, `${model} ${path}: ${body}`);
+  const answer = JSON.parse(body);
+  assert.deepEqual(Object.keys(answer).sort(), ["facial-recognition", "imageHeight", "imageWidth"]);
+  assert.equal(answer.imageWidth, want.width);
+  assert.equal(answer.imageHeight, want.height);
+  const faces = want.faces.filter((f) => f.score >= minScore);
+  const got = answer["facial-recognition"];
+  assert.equal(got.length, faces.length, `${path} at ${minScore}`);
+  got.forEach((face, i) => {
+    const b = face.boundingBox;
+    [b.x1, b.y1, b.x2, b.y2].forEach((v, k) => {
+      assert.ok(Number.isInteger(v), `${path}: box values are whole pixels`);
+      assert.ok(Math.abs(v - faces[i].box[k]) <= 0.5 + 1e-3, `${path}: ${v} vs ${faces[i].box[k]}`);
+    });
+    assert.ok(Math.abs(face.score - faces[i].score) < 1e-4, `${path}: score`);
+    assert.equal(typeof face.embedding, "string", "the embedding is a string");
+    const similarity = cosine(JSON.parse(face.embedding), faces[i].embedding);
+    assert.ok(similarity >= 0.9999, `${path}: face cosine ${similarity}`);
+  });
+  checks++;
+}
+
+for (const [path, want] of Object.entries(expected.faces.images)) {
+  for (const minScore of [0.7, 0.9]) await checkFaces(expected.faces.name, path, want, minScore);
+}
+
 const anyImage = bytes.values().next().value;
-await checkRefused(
-  { "facial-recognition": { detection: { modelName: "buffalo_l", options: { minScore: 0.7 } }, recognition: { modelName: "buffalo_l" } } },
-  "facial-recognition", anyImage);
 await checkRefused(
   { ocr: { detection: { modelName: "PP-OCRv5_mobile", options: { minScore: 0.5, maxResolution: 736 } }, recognition: { modelName: "PP-OCRv5_mobile", options: { minScore: 0.8 } } } },
   "ocr", anyImage);
