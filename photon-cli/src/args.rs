@@ -46,6 +46,14 @@ pub enum Command {
     /// cosine and are not near duplicates. Each group names the file to keep (--keep). Reads
     /// JSON Lines and Parquet records; the last record of a path counts.
     Dedup(DedupArgs),
+    /// Group the faces of records into people (records of `photon process --faces`).
+    ///
+    /// As immich groups them: a face with at least --min-faces faces (itself included) within
+    /// --max-distance (cosine distance) starts a person or joins the nearest one within reach;
+    /// other faces join the nearest person within reach, or none. The grouping is kept in a
+    /// state file (RECORDS.people.json beside the first records file), so a later run places
+    /// only new faces, never moving those already placed; --recluster starts over.
+    Faces(FacesArgs),
     /// Rank recorded images against a text query or an example image.
     ///
     /// A text query is embedded by the text tower of --model (CLIP/SigLIP), an example image
@@ -439,6 +447,35 @@ pub struct DedupArgs {
     /// One JSON object per group: {"kind", "keep", "files", "distance"}.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `photon faces`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FacesArgs {
+    /// Records written by `photon process --faces` (JSON Lines or Parquet).
+    #[arg(value_name = "RECORDS", required = true)]
+    pub records: Vec<PathBuf>,
+
+    /// Faces at most this cosine distance apart are neighbours (immich's default).
+    #[arg(long, value_name = "D", default_value_t = 0.5)]
+    pub max_distance: f32,
+
+    /// Faces within reach (itself included) that make a face a person's core (immich's).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_faces: u32,
+
+    /// One JSON object per person: {"person", "faces": [{"file_path", "box", "score"}],
+    /// "representative"}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Group every face anew, ignoring the state.
+    #[arg(long)]
+    pub recluster: bool,
+
+    /// The state file [default: RECORDS.people.json beside the first records file].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// Arguments of `photon search`.

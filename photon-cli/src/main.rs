@@ -7,6 +7,8 @@ mod model_setup;
 mod models;
 mod models_show;
 mod output;
+mod people;
+mod people_state;
 mod process;
 mod quantize;
 mod report;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
             args::Command::Search(args) => search::run(args).await,
             args::Command::Serve(args) => serve::run(args).await,
             args::Command::Dedup(args) => dedup::run(&args),
+            args::Command::Faces(args) => people::run(&args),
             args::Command::Convert(args) => convert::run(&args),
             args::Command::Index {
                 action: args::IndexAction::Build(args),

@@ -9,6 +9,10 @@
 //! - [`norm_crop`]: a face aligned onto ArcFace's 112x112 template by the least-squares
 //!   [`Similarity`], sampled as OpenCV's `warpAffine`; [`crops_tensor`] turns crops into the
 //!   recognition model's input.
+//! - [`FaceAnalysis`]: a [`FaceDetector`] and a [`FaceEmbedder`] (ONNX: [`ScrfdDetector`],
+//!   [`ArcFaceEmbedder`]) together, photon-core's `FaceFinder` for the pipeline's face stage.
+//! - [`People`]: faces grouped into people by embedding distance as immich groups them, and
+//!   new faces placed among them without moving the rest.
 //!
 //! Each follows insightface's `model_zoo/scrfd.py` and `utils/face_align.py`, which immich's
 //! machine-learning service runs, so that boxes, landmarks and crops agree with theirs.
@@ -38,6 +42,7 @@ mod analyze;
 mod detection;
 mod letterbox;
 mod models;
+mod people;
 mod resize;
 mod scrfd;
 
@@ -48,4 +53,5 @@ pub use letterbox::Letterbox;
 pub use models::{
     ArcFaceEmbedder, FaceDetector, FaceEmbedder, FaceError, FaceModelError, ScrfdDetector,
 };
+pub use people::{People, PeopleOptions};
 pub use scrfd::{LayoutError, ScrfdLayout};

@@ -8,6 +8,7 @@ mod faces;
 mod hostile_corpus;
 mod model_folders;
 mod parquet;
+mod people;
 mod quantize;
 mod references;
 mod resume_failures;

@@ -1,0 +1,177 @@
+//! Faces grouped into people, as immich groups them: density-based, and incremental.
+//!
+//! A face is a **core** face when at least `min_faces` faces (itself included) lie within
+//! `max_distance` (cosine distance, `1 - cos`) of it. In the order faces are taken, a core face
+//! joins the person of its nearest neighbour within reach that has one, or else starts a new
+//! person (whose representative it is); once every core face is placed, each other face joins
+//! the person of its nearest placed neighbour within reach, or stays unassigned. This is immich's
+//! `handleRecognizeFaces` with its deferred second pass, so people come out as immich's would.
+//!
+//! [`People::add`] places new faces among those already placed without moving any of them;
+//! [`People::cluster`] starts over.
+
+use photon_core::vector::dot;
+
+/// immich's defaults: `maxDistance` 0.5, `minFaces` 3.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct PeopleOptions {
+    /// Largest cosine distance at which two faces count as neighbours.
+    pub max_distance: f32,
+    /// Faces (the face included) within reach that make a face a core face.
+    pub min_faces: usize,
+}
+
+impl Default for PeopleOptions {
+    fn default() -> Self {
+        Self {
+            max_distance: 0.5,
+            min_faces: 3,
+        }
+    }
+}
+
+impl PeopleOptions {
+    /// Neighbours within `max_distance` (cosine distance).
+    pub fn max_distance(mut self, max_distance: f32) -> Self {
+        self.max_distance = max_distance;
+        self
+    }
+
+    /// A core face has at least `min_faces` faces (itself included) within reach (at least 1).
+    pub fn min_faces(mut self, min_faces: usize) -> Self {
+        self.min_faces = min_faces.max(1);
+        self
+    }
+}
+
+/// Who each face is: `person[i]` for the `i`-th face given, `None` when unassigned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct People {
+    /// The person of each face, by the order faces were given.
+    pub person: Vec<Option<u32>>,
+    /// Each person's representative face: the core face that started it.
+    pub representative: Vec<usize>,
+}
+
+impl People {
+    /// Groups `faces` (L2-normalised embeddings) from scratch.
+    ///
+    /// ```
+    /// use photon_faces::{People, PeopleOptions};
+    ///
+    /// let a = vec![1.0, 0.0];
+    /// let b = vec![0.0, 1.0];
+    /// let faces = [a.clone(), a.clone(), a, b.clone(), b.clone(), b];
+    /// let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+    /// let people = People::cluster(&views, PeopleOptions::default());
+    /// assert_eq!(people.representative.len(), 2);
+    /// assert_eq!(people.person, [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)]);
+    /// ```
+    pub fn cluster(faces: &[&[f32]], options: PeopleOptions) -> Self {
+        let mut people = People::default();
+        people.add(faces, options);
+        people
+    }
+
+    /// Places the faces of `faces` past those already placed (`faces[..self.person.len()]`
+    /// keep their people; faces that stayed unassigned get another chance), without moving any
+    /// face already assigned.
+    pub fn add(&mut self, faces: &[&[f32]], options: PeopleOptions) {
+        let known = self.person.len().min(faces.len());
+        self.person.truncate(known);
+        self.person.resize(faces.len(), None);
+        let similarity = 1.0 - options.max_distance;
+        let reach = |i: usize| neighbours(faces, i, similarity);
+        let open: Vec<usize> = (0..faces.len())
+            .filter(|&i| self.person[i].is_none())
+            .collect();
+        let mut deferred = Vec::new();
+        for &face in &open {
+            let near = reach(face);
+            if near.len() < options.min_faces {
+                deferred.push((face, near));
+                continue;
+            }
+            let person = self.nearest_person(&near).unwrap_or_else(|| {
+                self.representative.push(face);
+                (self.representative.len() - 1) as u32
+            });
+            self.person[face] = Some(person);
+        }
+        for (face, near) in deferred {
+            self.person[face] = self.nearest_person(&near);
+        }
+    }
+
+    /// The person of the nearest face in `near` (most similar first) that has one.
+    fn nearest_person(&self, near: &[(usize, f32)]) -> Option<u32> {
+        near.iter().find_map(|&(i, _)| self.person[i])
+    }
+
+    /// The faces of each person, in order.
+    pub fn members(&self) -> Vec<Vec<usize>> {
+        let mut members = vec![Vec::new(); self.representative.len()];
+        for (face, person) in self.person.iter().enumerate() {
+            if let Some(person) = person {
+                members[*person as usize].push(face);
+            }
+        }
+        members
+    }
+}
+
+/// The faces within reach of face `i` (itself included), most similar first. An exact scan:
+/// every face against every other.
+fn neighbours(faces: &[&[f32]], i: usize, similarity: f32) -> Vec<(usize, f32)> {
+    let mut near: Vec<(usize, f32)> = faces
+        .iter()
+        .enumerate()
+        .map(|(j, face)| (j, dot(faces[i], face)))
+        .filter(|&(_, s)| s >= similarity)
+        .collect();
+    near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    near
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(angle: f32) -> Vec<f32> {
+        vec![angle.cos(), angle.sin()]
+    }
+
+    #[test]
+    fn a_face_without_enough_neighbours_joins_a_near_person_or_none() {
+        // Within 0.1 (about 0.45 rad): three faces close together (a person), one that reaches
+        // only the nearest of them (too few to be a core face), one opposite (nobody).
+        let faces = [unit(0.0), unit(0.05), unit(0.1), unit(0.54), unit(3.1)];
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        let people = People::cluster(&views, PeopleOptions::default().max_distance(0.1));
+        assert_eq!(people.person, [Some(0), Some(0), Some(0), Some(0), None]);
+        assert_eq!(people.representative, [0]);
+    }
+
+    #[test]
+    fn added_faces_keep_the_placed_ones() {
+        let mut faces = vec![unit(0.0), unit(0.05), unit(0.1)];
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        let mut people = People::cluster(&views, PeopleOptions::default());
+        faces.extend([unit(2.0), unit(2.05), unit(2.1), unit(0.02)]);
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        people.add(&views, PeopleOptions::default());
+        assert_eq!(
+            people.person,
+            [
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(0)
+            ]
+        );
+    }
+}
