@@ -3,7 +3,7 @@
 //! `faces_found`, and `errors`, the failures a record survived.
 
 use crate::error::ArrowRecordError;
-use crate::schema::error_fields;
+use crate::schema::{LANDMARKS, error_fields, face_fields, float_item, point_type};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{
@@ -11,41 +11,9 @@ use arrow_array::{
     UInt32Array,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
-use arrow_schema::{DataType, Field, Fields};
+use arrow_schema::{DataType, Field};
 use photon_core::{FaceRecord, ImageRecord, ItemError, Record, Stage};
 use std::sync::Arc;
-
-const LANDMARKS: i32 = 5;
-
-fn float_item() -> Arc<Field> {
-    Arc::new(Field::new("item", DataType::Float32, true))
-}
-
-fn point_type() -> DataType {
-    DataType::FixedSizeList(float_item(), 2)
-}
-
-fn face_fields(dim: usize) -> Fields {
-    Fields::from(vec![
-        Field::new("box", DataType::FixedSizeList(float_item(), 4), true),
-        Field::new("score", DataType::Float32, true),
-        Field::new(
-            "landmarks",
-            DataType::FixedSizeList(Arc::new(Field::new("item", point_type(), true)), LANDMARKS),
-            true,
-        ),
-        Field::new("embedding", crate::schema::embedding_type(dim), true),
-    ])
-}
-
-/// `List<Struct{box, score, landmarks, embedding}>`.
-pub(crate) fn faces_type(dim: usize) -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(face_fields(dim)),
-        true,
-    )))
-}
 
 fn image(record: &Record) -> Option<&ImageRecord> {
     match record {

@@ -237,7 +237,7 @@ fn record_fields(embedding_dim: Option<usize>, face_dim: Option<usize>) -> Vec<F
     ]);
     if let Some(dim) = face_dim {
         fields.extend([
-            Field::new("faces", crate::faces::faces_type(dim), true),
+            Field::new("faces", faces_type(dim), true),
             Field::new("faces_found", DataType::UInt32, true),
         ]);
     }
@@ -315,6 +315,39 @@ pub(crate) fn errors_type() -> DataType {
     DataType::List(Arc::new(Field::new(
         "item",
         DataType::Struct(error_fields()),
+        true,
+    )))
+}
+
+/// Points a face's landmarks hold.
+pub(crate) const LANDMARKS: i32 = 5;
+
+pub(crate) fn float_item() -> Arc<Field> {
+    Arc::new(Field::new("item", DataType::Float32, true))
+}
+
+pub(crate) fn point_type() -> DataType {
+    DataType::FixedSizeList(float_item(), 2)
+}
+
+pub(crate) fn face_fields(dim: usize) -> Fields {
+    Fields::from(vec![
+        Field::new("box", DataType::FixedSizeList(float_item(), 4), true),
+        Field::new("score", DataType::Float32, true),
+        Field::new(
+            "landmarks",
+            DataType::FixedSizeList(Arc::new(Field::new("item", point_type(), true)), LANDMARKS),
+            true,
+        ),
+        Field::new("embedding", embedding_type(dim), true),
+    ])
+}
+
+/// `List<Struct{box, score, landmarks, embedding}>`.
+pub(crate) fn faces_type(dim: usize) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(face_fields(dim)),
         true,
     )))
 }

@@ -135,3 +135,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The SCRFD- and ArcFace-shaped test models (testdata/models/faces-tiny, an insightface pack)
+/// copied into immich's layout under the models folder `models`:
+/// `facial-recognition/buffalo_l/{detection,recognition}/model.onnx`. Returns that folder.
+pub fn immich_face_models(models: &Path) -> PathBuf {
+    let pack = testdata().join("models/faces-tiny");
+    let folder = models.join("facial-recognition/buffalo_l");
+    for (file, part) in [
+        ("det_10g.onnx", "detection"),
+        ("w600k_r50.onnx", "recognition"),
+    ] {
+        std::fs::create_dir_all(folder.join(part)).unwrap();
+        std::fs::copy(pack.join(file), folder.join(part).join("model.onnx")).unwrap();
+    }
+    folder
+}

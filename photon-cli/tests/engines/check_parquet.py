@@ -44,6 +44,7 @@ def check_schema():
         ("tags", pa.list_(tag)),
         ("model", pa.struct([("id", utf8), ("backend", utf8)])),
         ("error", pa.struct([(n, utf8) for n in ("stage", "kind", "message")])),
+        ("errors", pa.list_(pa.struct([(n, utf8) for n in ("stage", "kind", "message")]))),
     ])
     assert schema.remove_metadata().equals(expected), f"schema differs:\n{schema}\nexpected:\n{expected}"
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items() if k != b"ARROW:schema"}

@@ -3,7 +3,7 @@
 //! `photon process` and `photon search`, 64 clients at once, models unloaded with their memory
 //! returned, and SIGTERM draining the requests in flight.
 
-use photon_testkit::{copy_dir, models, ok, onnxruntime, root, testdata};
+use photon_testkit::{copy_dir, immich_face_models, models, ok, onnxruntime, root, testdata};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -25,16 +25,7 @@ fn models_folder(work: &Path) -> PathBuf {
         &models().join("efficientnet-lite0"),
         &dir.join("efficientnet-lite0"),
     );
-    // The face test models in immich's layout.
-    let pack = testdata().join("models/faces-tiny");
-    let faces = dir.join("facial-recognition/buffalo_l");
-    for (file, part) in [
-        ("det_10g.onnx", "detection"),
-        ("w600k_r50.onnx", "recognition"),
-    ] {
-        std::fs::create_dir_all(faces.join(part)).unwrap();
-        std::fs::copy(pack.join(file), faces.join(part).join("model.onnx")).unwrap();
-    }
+    immich_face_models(&dir);
     dir
 }
 

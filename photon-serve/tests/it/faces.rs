@@ -4,25 +4,17 @@
 
 use crate::support::{call, clip_vector, form, models_folder, options, predict, router};
 use axum::http::StatusCode;
-use photon_core::{DecodeRequest, Decoder, ImageCrateDecoder, apply_orientation};
+use photon_core::{DecodeRequest, Decoder, apply_orientation};
 use photon_faces::{FaceOptions, FaceScan};
 use photon_models::{ModelOptions, load_faces};
-use photon_testkit::{copy_dir, models as installed_models, testdata};
+use photon_testkit::{copy_dir, immich_face_models, models as installed_models, testdata};
 use serde_json::Value;
 use std::path::Path;
 
-/// The test face models in immich's layout, as `facial-recognition/buffalo_l`.
+/// The test face models in immich's layout (`facial-recognition/buffalo_l`) and as a pack.
 fn with_face_models(models: &Path) {
-    let pack = testdata().join("models/faces-tiny");
-    let folder = models.join("facial-recognition/buffalo_l");
-    for (file, part) in [
-        ("det_10g.onnx", "detection"),
-        ("w600k_r50.onnx", "recognition"),
-    ] {
-        std::fs::create_dir_all(folder.join(part)).unwrap();
-        std::fs::copy(pack.join(file), folder.join(part).join("model.onnx")).unwrap();
-    }
-    copy_dir(&pack, &models.join("pack"));
+    immich_face_models(models);
+    copy_dir(&testdata().join("models/faces-tiny"), &models.join("pack"));
 }
 
 fn faces_entries(model: &str, min_score: f32) -> String {
@@ -43,10 +35,15 @@ async fn expected(bytes: &[u8], min_score: f32) -> (FaceScan, (u32, u32)) {
     )
     .await
     .unwrap();
-    let decoded = ImageCrateDecoder
+    // The server's decoder: JPEG decoders differ by a level here and there, which moves a
+    // random-weight detector's scores.
+    let decoded = photon_decode::default_decoder()
         .decode(bytes, &DecodeRequest::default())
         .unwrap();
-    let orientation = photon_core::read_orientation(bytes).unwrap_or(1);
+    let orientation = match decoded.upright {
+        true => 1,
+        false => photon_core::read_orientation(bytes).unwrap_or(1),
+    };
     let image = apply_orientation(decoded.pixels, orientation);
     (analysis.scan(&image).unwrap(), image.dimensions())
 }
@@ -56,12 +53,27 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (norm(a) * norm(b))
 }
 
-fn check(answer: &Value, want: &FaceScan, size: (u32, u32), context: &str) {
+/// Scores this close to the threshold may fall either side of it between two runs of the
+/// models with other thread counts; those faces are left out of the comparison.
+const EDGE: f32 = 1e-3;
+
+fn check(answer: &Value, want: &FaceScan, min_score: f32, size: (u32, u32), context: &str) {
     assert_eq!(answer["imageWidth"], size.0, "{context}");
     assert_eq!(answer["imageHeight"], size.1, "{context}");
+    let score = |face: &&Value| face["score"].as_f64().unwrap() as f32;
     let faces = answer["facial-recognition"].as_array().expect("a list");
-    assert_eq!(faces.len(), want.faces.len(), "{context}");
-    for (face, want) in faces.iter().zip(&want.faces) {
+    assert!(faces.iter().all(|f| score(&f) >= min_score), "{context}");
+    let faces: Vec<&Value> = faces
+        .iter()
+        .filter(|f| score(f) >= min_score + EDGE)
+        .collect();
+    let want: Vec<_> = want
+        .faces
+        .iter()
+        .filter(|f| f.detection.score >= min_score + EDGE)
+        .collect();
+    assert_eq!(faces.len(), want.len(), "{context}");
+    for (face, want) in faces.iter().zip(want) {
         let b = &face["boundingBox"];
         let got = [&b["x1"], &b["y1"], &b["x2"], &b["y2"]].map(|v| v.as_f64().unwrap() as f32);
         for (got, want) in got.iter().zip(want.detection.bbox) {
@@ -109,14 +121,20 @@ async fn faces_are_photon_faces_on_the_upright_image_at_the_score_asked() {
             assert!(!want.faces.is_empty(), "{photo}: no face to compare");
             let answer =
                 faces_answer(&router, &faces_entries("buffalo_l", min_score), &image).await;
-            check(&answer, &want, size, &format!("{photo} at {min_score}"));
+            check(
+                &answer,
+                &want,
+                min_score,
+                size,
+                &format!("{photo} at {min_score}"),
+            );
         }
     }
     // insightface's pack layout, named as a folder of the models folder.
     let image = std::fs::read(testdata().join("photos/astronaut.png")).unwrap();
     let (want, size) = expected(&image, 0.7).await;
     let answer = faces_answer(&router, &faces_entries("pack", 0.7), &image).await;
-    check(&answer, &want, size, "pack layout");
+    check(&answer, &want, 0.7, size, "pack layout");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +147,7 @@ async fn faces_and_clip_in_one_request_answer_both() {
     let answer = faces_answer(&router, entries, &image).await;
     assert!(!clip_vector(&answer).is_empty());
     let (want, size) = expected(&image, 0.7).await;
-    check(&answer, &want, size, "with clip");
+    check(&answer, &want, 0.7, size, "with clip");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

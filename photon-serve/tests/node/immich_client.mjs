@@ -111,8 +111,12 @@ async function checkFaces(model, path, want, minScore) {
   assert.deepEqual(Object.keys(answer).sort(), ["facial-recognition", "imageHeight", "imageWidth"]);
   assert.equal(answer.imageWidth, want.width);
   assert.equal(answer.imageHeight, want.height);
-  const faces = want.faces.filter((f) => f.score >= minScore);
-  const got = answer["facial-recognition"];
+  // Scores within EDGE of the threshold may fall either side of it between two runs with other
+  // thread counts: those faces are left out of the comparison.
+  const EDGE = 1e-3;
+  assert.ok(answer["facial-recognition"].every((f) => f.score >= minScore), `${path}: below minScore`);
+  const faces = want.faces.filter((f) => f.score >= minScore + EDGE);
+  const got = answer["facial-recognition"].filter((f) => f.score >= minScore + EDGE);
   assert.equal(got.length, faces.length, `${path} at ${minScore}`);
   got.forEach((face, i) => {
     const b = face.boundingBox;
