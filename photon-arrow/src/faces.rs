@@ -4,14 +4,14 @@
 
 use crate::error::ArrowRecordError;
 use crate::schema::{LANDMARKS, error_fields, face_fields, float_item, point_type};
+use crate::struct_list::struct_list;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{
     Array, ArrayRef, FixedSizeListArray, Float32Array, ListArray, StringArray, StructArray,
     UInt32Array,
 };
-use arrow_buffer::{NullBuffer, OffsetBuffer};
-use arrow_schema::{DataType, Field};
+use arrow_schema::Field;
 use photon_core::{FaceRecord, ImageRecord, ItemError, Record, Stage};
 use std::sync::Arc;
 
@@ -95,16 +95,8 @@ pub(crate) fn faces_column(records: &[Record], dim: usize) -> Result<ListArray, 
         Arc::new(landmarks),
         Arc::new(fixed(embeddings, size)?),
     ];
-    let values = StructArray::try_new(face_fields(dim), columns, None)?;
-    let offsets = OffsetBuffer::from_lengths(lists.iter().map(|l| l.map_or(0, <[_]>::len)));
-    let nulls = NullBuffer::from_iter(lists.iter().map(Option::is_some));
-    let item = Arc::new(Field::new("item", DataType::Struct(face_fields(dim)), true));
-    Ok(ListArray::try_new(
-        item,
-        offsets,
-        Arc::new(values),
-        Some(nulls),
-    )?)
+    let rows = lists.iter().map(|l| l.map(<[_]>::len));
+    struct_list(face_fields(dim), columns, rows)
 }
 
 /// The `faces_found` column.
@@ -127,16 +119,8 @@ pub(crate) fn errors_column(records: &[Record]) -> Result<ListArray, ArrowRecord
         text(|e| e.kind.as_str()),
         text(|e| e.message.as_str()),
     ];
-    let values = StructArray::try_new(error_fields(), columns, None)?;
-    let offsets = OffsetBuffer::from_lengths(lists.iter().map(|l| l.len()));
-    let nulls = NullBuffer::from_iter(lists.iter().map(|l| !l.is_empty()));
-    let item = Arc::new(Field::new("item", DataType::Struct(error_fields()), true));
-    Ok(ListArray::try_new(
-        item,
-        offsets,
-        Arc::new(values),
-        Some(nulls),
-    )?)
+    let rows = lists.iter().map(|l| (!l.is_empty()).then_some(l.len()));
+    struct_list(error_fields(), columns, rows)
 }
 
 fn child<'a>(parent: &'a StructArray, name: &str) -> Result<&'a ArrayRef, ArrowRecordError> {

@@ -42,6 +42,7 @@ mod parts;
 mod read;
 mod schema;
 mod sink;
+mod struct_list;
 mod to_arrow;
 
 pub use convert::{Converted, convert};

@@ -7,8 +7,7 @@ use arrow_array::{
     ArrayRef, FixedSizeListArray, Float32Array, Float64Array, Int64Array, ListArray, RecordBatch,
     StringArray, StructArray, UInt8Array, UInt32Array,
 };
-use arrow_buffer::{NullBuffer, OffsetBuffer};
-use arrow_schema::{DataType, Field};
+use arrow_buffer::NullBuffer;
 use base64::Engine as _;
 use photon_core::{ErrorRecord, ExifFields, ImageRecord, Record, Tag};
 use std::sync::Arc;
@@ -347,16 +346,8 @@ fn tags_column(records: &[Record]) -> Result<ListArray, ArrowRecordError> {
             tags.iter().map(|t| t.path.as_deref()),
         )),
     ];
-    let values = StructArray::try_new(tag_fields(), columns, None)?;
-    let offsets = OffsetBuffer::from_lengths(lists.iter().map(|l| l.map_or(0, <[Tag]>::len)));
-    let nulls = NullBuffer::from_iter(lists.iter().map(Option::is_some));
-    let item = Arc::new(Field::new("item", DataType::Struct(tag_fields()), true));
-    Ok(ListArray::try_new(
-        item,
-        offsets,
-        Arc::new(values),
-        Some(nulls),
-    )?)
+    let rows = lists.iter().map(|l| l.map(<[Tag]>::len));
+    crate::struct_list::struct_list(tag_fields(), columns, rows)
 }
 
 fn model_column(records: &[Record]) -> Result<StructArray, ArrowRecordError> {

@@ -29,33 +29,6 @@ fn models_folder(work: &Path) -> PathBuf {
     dir
 }
 
-/// What `photon process --face-model` records for the sample photos: path -> size and faces.
-fn faces_processed(folder: &Path, out: &Path) -> BTreeMap<String, Value> {
-    let photos = testdata().join("photos");
-    let model = folder.join("facial-recognition/buffalo_l");
-    ok(&photon(&[
-        "process",
-        photos.to_str().unwrap(),
-        "--face-model",
-        model.to_str().unwrap(),
-        "--no-embedding",
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ])
-    .output()
-    .unwrap());
-    std::fs::read_to_string(out)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .map(|r| {
-            let image = json!({ "faces": r["faces"], "width": r["width"], "height": r["height"] });
-            (r["file_path"].as_str().unwrap().to_owned(), image)
-        })
-        .collect()
-}
-
 fn photon(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_photon"));
     command
@@ -186,31 +159,36 @@ fn visual(address: &str, model: &str, image: &[u8]) -> (u16, Vec<u8>) {
     request(address, "POST", "/predict", &content_type, &body).unwrap()
 }
 
-/// What `photon process` records for the sample photos with `model`: path -> embedding and size.
-fn processed(model: &Path, out: &Path) -> BTreeMap<String, Value> {
+/// What `photon process` with `flags` records for the sample photos: path -> size and the
+/// record's `field`.
+fn processed_with(flags: &[&str], field: &str, out: &Path) -> BTreeMap<String, Value> {
     let photos = testdata().join("photos");
-    ok(&photon(&[
-        "process",
-        photos.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-tagging",
-    ])
-    .output()
-    .unwrap());
+    let mut args = vec!["process", photos.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    args.extend(["-o", out.to_str().unwrap(), "--quiet"]);
+    ok(&photon(&args).output().unwrap());
     std::fs::read_to_string(out)
         .unwrap()
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap())
         .map(|r| {
-            let image =
-                json!({ "embedding": r["embedding"], "width": r["width"], "height": r["height"] });
+            let image = json!({ field: r[field], "width": r["width"], "height": r["height"] });
             (r["file_path"].as_str().unwrap().to_owned(), image)
         })
         .collect()
+}
+
+/// What `photon process` records for the sample photos with `model`: path -> embedding and size.
+fn processed(model: &Path, out: &Path) -> BTreeMap<String, Value> {
+    let flags = ["--model", model.to_str().unwrap(), "--no-tagging"];
+    processed_with(&flags, "embedding", out)
+}
+
+/// What `photon process --face-model` records for the sample photos: path -> size and faces.
+fn faces_processed(folder: &Path, out: &Path) -> BTreeMap<String, Value> {
+    let model = folder.join("facial-recognition/buffalo_l");
+    let flags = ["--face-model", model.to_str().unwrap(), "--no-embedding"];
+    processed_with(&flags, "faces", out)
 }
 
 /// `photon search`'s score for every recorded image against `text`.
