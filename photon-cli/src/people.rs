@@ -5,11 +5,13 @@ use crate::args::FacesArgs;
 use crate::people_state::{self, FaceKey, PeopleState, Placed, STATE_VERSION};
 use crate::report::chain;
 use photon_core::Record;
-use photon_faces::{People, PeopleOptions};
+use photon_faces::{FaceGraph, People, PeopleOptions};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 pub fn run(args: &FacesArgs) -> ExitCode {
     match group(args) {
@@ -40,27 +42,120 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let options = PeopleOptions::default()
         .max_distance(args.max_distance)
         .min_faces(args.min_faces as usize);
+    let mut clock = Phases::start();
     let faces = read_faces(args)?;
     let state_path = args
         .state
         .clone()
         .unwrap_or_else(|| people_state::default_path(&args.records[0]));
-    let earlier = match args.recluster {
-        true => None,
-        false => people_state::load(&state_path)?.filter(|state| {
-            let same = state.max_distance == args.max_distance
-                && state.min_faces == args.min_faces as usize;
-            if !same {
-                eprintln!("photon: the state was made with other options: grouping anew");
-            }
-            same
-        }),
-    };
-    let (faces, mut people, known) = resume(faces, earlier);
+    let earlier = earlier_state(args, &state_path)?;
+    let Resumed {
+        faces,
+        mut people,
+        mut known,
+        graph_faces,
+    } = resume(faces, earlier);
+    clock.lap("read");
     let views: Vec<&[f32]> = faces.iter().map(|f| f.embedding.as_slice()).collect();
-    people.add(&views, options);
-    people_state::save(&state_path, &state_of(&faces, &people, args))?;
-    report(&faces, &people, known, args.json).map_err(|e| format!("writing the people: {e}"))
+    let graph_path = people_state::graph_path(&state_path);
+    let mut graph = match reopen_graph(&graph_path, &views, graph_faces) {
+        Reopened::Graph(graph) => graph,
+        Reopened::None => new_graph(views[0].len())?,
+        Reopened::OtherFaces => {
+            eprintln!(
+                "photon: the faces' embeddings changed since the state was made: grouping anew"
+            );
+            (people, known) = (People::default(), 0);
+            new_graph(views[0].len())?
+        }
+    };
+    let added = views.len() - graph.len();
+    graph.extend(&views).map_err(|e| e.to_string())?;
+    clock.lap(&format!("face graph ({added} faces added)"));
+    people.place(&graph.neighbours(&views), options);
+    clock.lap("placed");
+    graph.save(&graph_path).map_err(|e| e.to_string())?;
+    let state = state_of(&faces, &people, args, graph.len());
+    people_state::save(&state_path, &state)?;
+    clock.lap("saved");
+    report(&faces, &people, known, args.json).map_err(|e| format!("writing the people: {e}"))?;
+    eprintln!("photon: {}", clock.summary());
+    Ok(())
+}
+
+/// The state an earlier run left, unless asked to start over or made with other options.
+fn earlier_state(args: &FacesArgs, path: &Path) -> Result<Option<PeopleState>, String> {
+    if args.recluster {
+        return Ok(None);
+    }
+    Ok(people_state::load(path)?.filter(|state| {
+        let same =
+            state.max_distance == args.max_distance && state.min_faces == args.min_faces as usize;
+        if !same {
+            eprintln!("photon: the state was made with other options: grouping anew");
+        }
+        same
+    }))
+}
+
+fn new_graph(dim: usize) -> Result<FaceGraph, String> {
+    FaceGraph::new(dim).map_err(|e| e.to_string())
+}
+
+/// Where the time of a run went, for the summary: at a million faces it is minutes.
+struct Phases {
+    last: Instant,
+    laps: Vec<String>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, what: &str) {
+        let now = Instant::now();
+        let seconds = (now - self.last).as_secs_f64();
+        self.laps.push(format!("{what} {seconds:.1} s"));
+        self.last = now;
+    }
+
+    fn summary(&self) -> String {
+        self.laps.join(", ")
+    }
+}
+
+/// What became of the graph an earlier run saved.
+enum Reopened {
+    /// It holds the first faces, as the state took them.
+    Graph(FaceGraph),
+    /// There is none to use: none saved, or the state lost faces it held.
+    None,
+    /// It holds other embeddings than the records' (made again with another model).
+    OtherFaces,
+}
+
+/// The graph at `path` if it holds exactly the `graph_faces` faces the state says it does.
+fn reopen_graph(path: &Path, faces: &[&[f32]], graph_faces: Option<usize>) -> Reopened {
+    let Some(count) = graph_faces else {
+        return Reopened::None;
+    };
+    match FaceGraph::open(path) {
+        Ok(graph) if graph.len() == count && graph.dimensions() == faces[0].len() => {
+            match graph.holds(faces) {
+                true => Reopened::Graph(graph),
+                false => Reopened::OtherFaces,
+            }
+        }
+        Ok(_) => Reopened::None,
+        Err(e) => {
+            eprintln!("photon: {e}: building the face graph anew");
+            Reopened::None
+        }
+    }
 }
 
 /// Every face of the records' images, each image once (by content hash, its last record).
@@ -85,8 +180,11 @@ fn read_faces(args: &FacesArgs) -> Result<Vec<Face>, String> {
     }
     let mut faces = Vec::new();
     for hash in order {
-        let image = &latest[&hash];
-        for (index, face) in image.faces.iter().flatten().enumerate() {
+        // Taken out of the map: at a million faces a copy of the embeddings is gigabytes.
+        let Some(image) = latest.remove(&hash) else {
+            continue;
+        };
+        for (index, face) in image.faces.into_iter().flatten().enumerate() {
             faces.push(Face {
                 key: FaceKey {
                     content_hash: hash.clone(),
@@ -95,23 +193,51 @@ fn read_faces(args: &FacesArgs) -> Result<Vec<Face>, String> {
                 file_path: image.file_path.clone(),
                 bbox: face.bbox,
                 score: face.score,
-                embedding: face.embedding.clone(),
+                embedding: face.embedding,
             });
         }
     }
-    if faces.is_empty() {
+    let Some(first) = faces.first() else {
         return Err("the records hold no faces: run `photon process --faces` first".to_owned());
+    };
+    if let Some(other) = faces
+        .iter()
+        .find(|f| f.embedding.len() != first.embedding.len())
+    {
+        return Err(format!(
+            "{} has face embeddings of {} dimensions and {} of {}: records of two face models",
+            first.file_path,
+            first.embedding.len(),
+            other.file_path,
+            other.embedding.len()
+        ));
     }
     Ok(faces)
 }
 
-/// The faces ordered as the state took them (those it knows first, then new ones), the people
-/// as it left them, and how many faces it knew. Faces whose images are gone leave the state;
-/// a person left with no face goes with them.
-fn resume(faces: Vec<Face>, state: Option<PeopleState>) -> (Vec<Face>, People, usize) {
+/// Where an earlier run left off.
+struct Resumed {
+    /// The faces as the state took them (those it knows first, then new ones).
+    faces: Vec<Face>,
+    /// The people as it left them.
+    people: People,
+    /// How many faces it knew.
+    known: usize,
+    /// How many faces its graph holds, when these are the first of `faces`.
+    graph_faces: Option<usize>,
+}
+
+/// Faces whose images are gone leave the state; a person left with no face goes with them.
+fn resume(faces: Vec<Face>, state: Option<PeopleState>) -> Resumed {
     let Some(state) = state else {
-        return (faces, People::default(), 0);
+        return Resumed {
+            faces,
+            people: People::default(),
+            known: 0,
+            graph_faces: None,
+        };
     };
+    let state_faces = state.faces.len();
     let mut by_key: HashMap<FaceKey, Face> =
         faces.into_iter().map(|f| (f.key.clone(), f)).collect();
     let mut ordered = Vec::new();
@@ -149,10 +275,17 @@ fn resume(faces: Vec<Face>, state: Option<PeopleState>) -> (Vec<Face>, People, u
             people.representative[new as usize] = face;
         }
     }
-    (ordered, people, known)
+    // The graph numbers faces by their place in the state: it holds on only if none left.
+    let graph_faces = state.graph_faces.filter(|_| known == state_faces);
+    Resumed {
+        faces: ordered,
+        people,
+        known,
+        graph_faces,
+    }
 }
 
-fn state_of(faces: &[Face], people: &People, args: &FacesArgs) -> PeopleState {
+fn state_of(faces: &[Face], people: &People, args: &FacesArgs, graph: usize) -> PeopleState {
     PeopleState {
         version: STATE_VERSION,
         max_distance: args.max_distance,
@@ -170,6 +303,7 @@ fn state_of(faces: &[Face], people: &People, args: &FacesArgs) -> PeopleState {
             .iter()
             .map(|&i| faces[i].key.clone())
             .collect(),
+        graph_faces: Some(graph),
     }
 }
 

@@ -31,6 +31,10 @@ pub struct PeopleState {
     pub faces: Vec<Placed>,
     /// Each person's representative, as a face key.
     pub representatives: Vec<FaceKey>,
+    /// How many faces the graph saved beside the state holds (the first of `faces`, by their
+    /// order here); none from a state written before graphs were kept.
+    #[serde(default)]
+    pub graph_faces: Option<usize>,
 }
 
 pub const STATE_VERSION: u32 = 1;
@@ -40,6 +44,11 @@ pub fn default_path(records: &Path) -> PathBuf {
     let mut name = records.file_name().unwrap_or_default().to_os_string();
     name.push(".people.json");
     records.with_file_name(name)
+}
+
+/// The face graph beside the state: `RECORDS.people.usearch`.
+pub fn graph_path(state: &Path) -> PathBuf {
+    state.with_extension("usearch")
 }
 
 /// The state at `path`, if there is one; one that cannot be read is an error, never ignored.

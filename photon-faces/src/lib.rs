@@ -12,7 +12,9 @@
 //! - [`FaceAnalysis`]: a [`FaceDetector`] and a [`FaceEmbedder`] (ONNX: [`ScrfdDetector`],
 //!   [`ArcFaceEmbedder`]) together, photon-core's `FaceFinder` for the pipeline's face stage.
 //! - [`People`]: faces grouped into people by embedding distance as immich groups them, and
-//!   new faces placed among them without moving the rest.
+//!   new faces placed among them without moving the rest; the faces searched through
+//!   [`FaceNeighbours`]: [`ExactNeighbours`] for thousands, `FaceGraph` (feature `graph`, an
+//!   HNSW graph kept on disk) for millions.
 //!
 //! Each follows insightface's `model_zoo/scrfd.py` and `utils/face_align.py`, which immich's
 //! machine-learning service runs, so that boxes, landmarks and crops agree with theirs.
@@ -40,8 +42,11 @@
 mod align;
 mod analyze;
 mod detection;
+#[cfg(feature = "graph")]
+mod graph;
 mod letterbox;
 mod models;
+mod neighbours;
 mod people;
 mod resize;
 mod scrfd;
@@ -49,9 +54,12 @@ mod scrfd;
 pub use align::{ARCFACE_SIZE, ARCFACE_TEMPLATE, Similarity, crops_tensor, norm_crop, warp_affine};
 pub use analyze::{Face, FaceAnalysis, FaceOptions, FaceScan};
 pub use detection::{Detection, non_maximum_suppression};
+#[cfg(feature = "graph")]
+pub use graph::{FaceGraph, FaceGraphError, GraphNeighbours};
 pub use letterbox::Letterbox;
 pub use models::{
     ArcFaceEmbedder, FaceDetector, FaceEmbedder, FaceError, FaceModelError, ScrfdDetector,
 };
-pub use people::{People, PeopleOptions};
+pub use neighbours::{ExactNeighbours, FaceNeighbours};
+pub use people::{People, PeopleOptions, SHORTLIST};
 pub use scrfd::{LayoutError, ScrfdLayout};

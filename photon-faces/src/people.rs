@@ -10,7 +10,11 @@
 //! [`People::add`] places new faces among those already placed without moving any of them;
 //! [`People::cluster`] starts over.
 
-use photon_core::vector::dot;
+use crate::neighbours::{ExactNeighbours, FaceNeighbours, within_reach, within_reach_of_each};
+
+/// How many nearest faces each face is first compared with: enough for `min_faces` and for the
+/// nearest person to be among them almost always.
+pub const SHORTLIST: usize = 16;
 
 /// immich's defaults: `maxDistance` 0.5, `minFaces` 3.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,38 +79,105 @@ impl People {
     }
 
     /// Places the faces of `faces` past those already placed (`faces[..self.person.len()]`
-    /// keep their people; faces that stayed unassigned get another chance), without moving any
-    /// face already assigned.
+    /// keep their people; a face that stayed unassigned gets another chance when a new face
+    /// lies within its reach), without moving any face already assigned. Compares every face
+    /// with every other: for more than a few thousand faces, [`place`](Self::place) them with an
+    /// index.
     pub fn add(&mut self, faces: &[&[f32]], options: PeopleOptions) {
-        let known = self.person.len().min(faces.len());
+        self.place(&ExactNeighbours::new(faces), options);
+    }
+
+    /// As [`add`](Self::add), with the faces searched through `neighbours` (faces numbered
+    /// as there; the first `self.person.len()` are those already placed).
+    ///
+    /// Each face's [`SHORTLIST`] nearest are found at once, on every core; a core face none of
+    /// whose shortlist has a person, yet all within reach, looks further (16 times as far, as
+    /// often as that holds) before it starts a person.
+    pub fn place(&mut self, neighbours: &dyn FaceNeighbours, options: PeopleOptions) {
+        let count = neighbours.len();
+        let known = self.person.len().min(count);
         self.person.truncate(known);
-        self.person.resize(faces.len(), None);
+        self.person.resize(count, None);
         let similarity = 1.0 - options.max_distance;
-        let reach = |i: usize| neighbours(faces, i, similarity);
-        let open: Vec<usize> = (0..faces.len())
-            .filter(|&i| self.person[i].is_none())
-            .collect();
+        let shortlist = options.min_faces.max(SHORTLIST);
+        let (open, near) = self.open_faces(neighbours, known, shortlist, similarity);
         let mut deferred = Vec::new();
-        for &face in &open {
-            let near = reach(face);
+        for (face, near) in open.into_iter().zip(near) {
             if near.len() < options.min_faces {
                 deferred.push((face, near));
                 continue;
             }
-            let person = self.nearest_person(&near).unwrap_or_else(|| {
-                self.representative.push(face);
-                (self.representative.len() - 1) as u32
-            });
+            let person = self
+                .nearest_person(&near)
+                .or_else(|| {
+                    self.nearest_person_further(
+                        neighbours,
+                        face,
+                        (shortlist, near.len()),
+                        similarity,
+                    )
+                })
+                .unwrap_or_else(|| {
+                    self.representative.push(face);
+                    (self.representative.len() - 1) as u32
+                });
             self.person[face] = Some(person);
         }
+        // A face with fewer than `min_faces` within reach had them all on its shortlist.
         for (face, near) in deferred {
             self.person[face] = self.nearest_person(&near);
         }
     }
 
+    /// The faces to place, in order, with the faces within reach on their shortlists: the new
+    /// faces (`known..`), and the faces left unassigned before that a new face reaches, since
+    /// nothing else about them changed. Searching only these keeps a later run's cost with its
+    /// new faces, not with every face that stayed alone.
+    fn open_faces(
+        &self,
+        neighbours: &dyn FaceNeighbours,
+        known: usize,
+        shortlist: usize,
+        similarity: f32,
+    ) -> (Vec<usize>, Vec<Vec<(usize, f32)>>) {
+        let new: Vec<usize> = (known..neighbours.len()).collect();
+        let near_new = within_reach_of_each(neighbours, &new, shortlist, similarity);
+        let mut reached: Vec<usize> = near_new
+            .iter()
+            .flatten()
+            .map(|&(face, _)| face)
+            .filter(|&face| face < known && self.person[face].is_none())
+            .collect();
+        reached.sort_unstable();
+        reached.dedup();
+        let near_reached = within_reach_of_each(neighbours, &reached, shortlist, similarity);
+        reached.extend(new);
+        (reached, near_reached.into_iter().chain(near_new).collect())
+    }
+
     /// The person of the nearest face in `near` (most similar first) that has one.
     fn nearest_person(&self, near: &[(usize, f32)]) -> Option<u32> {
         near.iter().find_map(|&(i, _)| self.person[i])
+    }
+
+    /// When all `k` faces nearest `face` were within reach (`found == k`) and none had a
+    /// person: the person of the nearest face within reach that has one, looking ever further.
+    fn nearest_person_further(
+        &self,
+        neighbours: &dyn FaceNeighbours,
+        face: usize,
+        (mut k, mut found): (usize, usize),
+        similarity: f32,
+    ) -> Option<u32> {
+        while found == k && k < neighbours.len() {
+            k = k.saturating_mul(16).min(neighbours.len());
+            let near = within_reach(neighbours, face, k, similarity);
+            if let Some(person) = self.nearest_person(&near) {
+                return Some(person);
+            }
+            found = near.len();
+        }
+        None
     }
 
     /// The faces of each person, in order.
@@ -119,19 +190,6 @@ impl People {
         }
         members
     }
-}
-
-/// The faces within reach of face `i` (itself included), most similar first. An exact scan:
-/// every face against every other.
-fn neighbours(faces: &[&[f32]], i: usize, similarity: f32) -> Vec<(usize, f32)> {
-    let mut near: Vec<(usize, f32)> = faces
-        .iter()
-        .enumerate()
-        .map(|(j, face)| (j, dot(faces[i], face)))
-        .filter(|&(_, s)| s >= similarity)
-        .collect();
-    near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    near
 }
 
 #[cfg(test)]

@@ -24,8 +24,20 @@ pub struct CorpusSet {
 }
 
 impl CorpusSet {
-    /// Prints the set's size for the report.
+    /// A set not made for this run.
+    pub fn none(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            dir: PathBuf::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Prints the set's size for the report (nothing for an empty set).
     pub fn describe(&self) {
+        if self.files.is_empty() {
+            return;
+        }
         let (n, megabytes) = (self.files.len(), self.bytes() as f64 / 1e6);
         println!(
             "corpus {}: {n} files, {megabytes:.1} MB, {:.2} MB each on average",

@@ -6,9 +6,13 @@
 //! Run it with `benches/throughput.sh`, which makes the SigLIP-shaped model and builds the CLI
 //! first. Environment: `SIGLIP_MODEL` (a SigLIP-shaped vision tower folder), `PHOTON_MODELS`
 //! (default ./models, for EfficientNet-Lite0 and ONNX Runtime), `PHOTON_BIN` (default
-//! target/release/photon), `RUNS` (repeats of the quick measurements, default 3, median kept).
+//! target/release/photon), `RUNS` (repeats of the quick measurements, default 3, median kept),
+//! `FACE_MODEL` (SCRFD-10G- and ArcFace-R50-shaped graphs, default target/bench/faces-full, made
+//! by `benches/faces.sh`), `SECTIONS` (`faces` for the faces section alone; by default every
+//! section but that one).
 
 mod corpus;
+mod faces;
 mod measure;
 
 use corpus::CorpusSet;
@@ -21,6 +25,7 @@ struct Bench {
     work: PathBuf,
     siglip: PathBuf,
     efficientnet: PathBuf,
+    faces_full: PathBuf,
     runs: usize,
     large: CorpusSet,
     small: CorpusSet,
@@ -40,10 +45,16 @@ fn main() {
     for set in [&bench.large, &bench.small, &bench.heic] {
         set.describe();
     }
-    let (mut rows, raw) = siglip_section(&bench);
-    rows.extend(heic_section(&bench, raw));
-    rows.extend(efficientnet_section(&bench));
-    rows.push(memory_section(&bench));
+    let rows = match faces_only() {
+        true => faces_section(&bench),
+        false => {
+            let (mut rows, raw) = siglip_section(&bench);
+            rows.extend(heic_section(&bench, raw));
+            rows.extend(efficientnet_section(&bench));
+            rows.push(memory_section(&bench));
+            rows
+        }
+    };
     println!("\n## Targets\n\n| measure | this run | target |\n|---|---|---|");
     for row in rows {
         println!("{row}");
@@ -61,6 +72,8 @@ impl Bench {
         let siglip = std::env::var_os("SIGLIP_MODEL")
             .map_or_else(|| work.join("siglip-base-shaped"), PathBuf::from);
         let efficientnet = models.join("efficientnet-lite0");
+        let faces_full =
+            std::env::var_os("FACE_MODEL").map_or_else(|| work.join("faces-full"), PathBuf::from);
         for needed in [&siglip, &efficientnet] {
             let shown = needed.display();
             assert!(
@@ -73,12 +86,17 @@ impl Bench {
             .and_then(|v| v.parse().ok())
             .unwrap_or(3);
         let (large, small) = corpus::ensure(&repo, &work.join("corpus"));
-        let heic = corpus::heic(&work.join("corpus"));
+        // The faces section alone needs no HEIC set (made by benches/throughput.sh).
+        let heic = match faces_only() {
+            true => CorpusSet::none("heic"),
+            false => corpus::heic(&work.join("corpus")),
+        };
         Self {
             setting: Setting::new(&repo, &models),
             work,
             siglip,
             efficientnet,
+            faces_full,
             runs,
             large,
             small,
@@ -99,6 +117,24 @@ impl Bench {
                 .collect(),
         )
     }
+}
+
+/// Whether `SECTIONS=faces` asks for the faces section alone.
+fn faces_only() -> bool {
+    std::env::var("SECTIONS").is_ok_and(|s| s == "faces")
+}
+
+/// The faces section, with the CLIP stage's raw rate at its best setting measured first.
+fn faces_section(bench: &Bench) -> Vec<String> {
+    let clip = raw_runtime(
+        &bench.setting,
+        &bench.siglip,
+        &bench.large.files[..12],
+        Engine::Ort,
+        &[cfg(1, 2, 1, false), cfg(2, 1, 1, false)],
+    );
+    clip.print("raw ORT, SigLIP-shaped");
+    faces::faces_section(bench, clip.best)
 }
 
 /// SigLIP-shaped ViT-B/16 on 4000x3000 camera JPEGs. The raw settings are explored once; then

@@ -34,6 +34,11 @@ impl Setting {
             scratch: tempfile::tempdir().expect("scratch folder"),
         }
     }
+
+    /// The models folder (ONNX Runtime's library is there).
+    pub fn models(&self) -> &Path {
+        &self.models
+    }
 }
 
 /// An inference engine.

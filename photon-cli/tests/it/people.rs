@@ -42,6 +42,17 @@ fn record(name: &str, faces: &[Vec<f32>]) -> Value {
            "format": "jpeg", "faces": faces})
 }
 
+/// The record with each face's embedding moved to other axes (a cyclic shift of 32 places): the
+/// same people, as another model would give them, other vectors.
+fn with_embeddings_rotated(record: &Value) -> Value {
+    let mut record = record.clone();
+    for face in record["faces"].as_array_mut().unwrap() {
+        let embedding = face["embedding"].as_array_mut().unwrap();
+        embedding.rotate_right(32);
+    }
+    record
+}
+
 fn write(path: &Path, records: &[Value]) {
     let text: String = records.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(path, text).unwrap();
@@ -118,6 +129,9 @@ fn planted_people_come_out_and_new_records_join_them() {
     assert_eq!(people(&second), want);
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(said.contains("4 new this run"), "{said}");
+    // The face graph of the first run was reopened: only the new faces went into it.
+    assert!(said.contains("face graph (4 faces added)"), "{said}");
+    assert!(work.path().join("records.jsonl.people.usearch").is_file());
 
     // A full re-cluster agrees; a photo removed leaves its faces out of the state.
     assert_eq!(
@@ -130,7 +144,30 @@ fn planted_people_come_out_and_new_records_join_them() {
         .into_iter()
         .map(|p| p.into_iter().filter(|(f, _)| f != "later1.jpg").collect())
         .collect();
-    assert_eq!(people(&photon(&["faces", path, "--json"])), want);
+    let after_removal = photon(&["faces", path, "--json"]);
+    assert_eq!(people(&after_removal), want);
+    // The graph numbered the removed photo's face: it is built anew, over every face.
+    let said = String::from_utf8_lossy(&after_removal.stderr);
+    assert!(said.contains("face graph (18 faces added)"), "{said}");
+
+    // Records made again with another model: the graph holds other vectors, so the grouping
+    // starts over (the same people come out of the new vectors).
+    let rotated: Vec<Value> = lines.iter().map(with_embeddings_rotated).collect();
+    write(&records, &rotated);
+    let remade = photon(&["faces", path, "--json"]);
+    assert_eq!(people(&remade), want);
+    let said = String::from_utf8_lossy(&remade.stderr);
+    assert!(
+        said.contains("embeddings changed since the state was made"),
+        "{said}"
+    );
+
+    // A graph file that is not one is built anew, the people kept.
+    std::fs::write(work.path().join("records.jsonl.people.usearch"), "no graph").unwrap();
+    let rebuilt = photon(&["faces", path, "--json"]);
+    assert_eq!(people(&rebuilt), want);
+    let said = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(said.contains("building the face graph anew"), "{said}");
 
     // A state that is not one is an error, never ignored.
     std::fs::write(work.path().join("records.jsonl.people.json"), "{").unwrap();

@@ -1,0 +1,352 @@
+//! An HNSW graph over face embeddings (USearch), kept on disk so that a later run adds only the
+//! faces it has not seen, for grouping a million faces where comparing each with every other
+//! would take days.
+
+use crate::neighbours::{FaceNeighbours, most_similar};
+use photon_core::vector::dot;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread;
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+
+/// Candidates a search keeps (HNSW's ef): recall of the 16 nearest at 0.99 and more on face
+/// embeddings, which gather tightly around each person.
+const EXPANSION_SEARCH: usize = 64;
+/// Candidates kept while adding (HNSW's efConstruction): half of photon-index's, as faces
+/// gather more tightly than whole-image embeddings and the build is most of the cost.
+const EXPANSION_ADD: usize = 64;
+const CONNECTIVITY: usize = 16;
+/// Faces compared with the embeddings given when a graph is reopened.
+const SPOT_CHECKS: usize = 64;
+
+/// Why a face graph could not be built, read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaceGraphError {
+    /// A file could not be read or written, or is not a face graph.
+    #[error("{path}: {reason}")]
+    File {
+        /// The graph's file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The index library refused an operation.
+    #[error("the face index: {0}")]
+    Index(String),
+}
+
+/// An approximate nearest-neighbour graph over face embeddings numbered from 0, as
+/// [`People::place`](crate::People::place) takes them.
+///
+/// ```
+/// use photon_faces::{FaceGraph, FaceNeighbours, People, PeopleOptions};
+///
+/// let (a, b) = (vec![1.0, 0.0], vec![0.0, 1.0]);
+/// let faces = [a.clone(), a.clone(), a, b.clone(), b.clone(), b];
+/// let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+/// let mut graph = FaceGraph::new(2).unwrap();
+/// graph.extend(&views).unwrap();
+/// let mut people = People::default();
+/// people.place(&graph.neighbours(&views), PeopleOptions::default());
+/// assert_eq!(people.person, [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)]);
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// graph.save(&dir.path().join("faces.usearch")).unwrap();
+/// let graph = FaceGraph::open(&dir.path().join("faces.usearch")).unwrap();
+/// assert_eq!(graph.len(), 6);
+/// assert!(graph.holds(&views));
+/// ```
+pub struct FaceGraph {
+    index: Index,
+}
+
+impl FaceGraph {
+    /// An empty graph for embeddings of `dim` dimensions.
+    pub fn new(dim: usize) -> Result<Self, FaceGraphError> {
+        let index = Index::new(&IndexOptions {
+            dimensions: dim,
+            // Face embeddings are unit length: the inner product is the cosine.
+            metric: MetricKind::IP,
+            // Half the memory; the similarities reported are recomputed from the embeddings.
+            quantization: ScalarKind::F16,
+            connectivity: CONNECTIVITY,
+            expansion_add: EXPANSION_ADD,
+            expansion_search: EXPANSION_SEARCH,
+            multi: false,
+        })
+        .map_err(index_error)?;
+        Ok(Self { index })
+    }
+
+    /// The graph [`save`](Self::save) wrote to `path`, read into memory so faces can be added.
+    pub fn open(path: &Path) -> Result<Self, FaceGraphError> {
+        let text = path.to_str().ok_or_else(|| not_utf8(path))?;
+        let index = Index::restore(text).map_err(|e| FaceGraphError::File {
+            path: path.to_owned(),
+            reason: format!("not a face graph ({e})"),
+        })?;
+        index.change_expansion_search(EXPANSION_SEARCH);
+        Ok(Self { index })
+    }
+
+    /// How many faces it holds: faces `0..len()`.
+    pub fn len(&self) -> usize {
+        self.index.size()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The embeddings' dimension.
+    pub fn dimensions(&self) -> usize {
+        self.index.dimensions()
+    }
+
+    /// Adds `faces[self.len()..]`, each under its number, on every core. `faces` are unit
+    /// vectors of the graph's dimension.
+    pub fn extend(&mut self, faces: &[&[f32]]) -> Result<(), FaceGraphError> {
+        let start = self.len();
+        if let Some(face) = faces[start.min(faces.len())..]
+            .iter()
+            .find(|f| f.len() != self.dimensions())
+        {
+            return Err(FaceGraphError::Index(format!(
+                "an embedding of {} dimensions in a graph of {}",
+                face.len(),
+                self.dimensions()
+            )));
+        }
+        let threads = thread::available_parallelism().map_or(1, |n| n.get());
+        self.index
+            .reserve_capacity_and_threads(faces.len(), threads)
+            .map_err(index_error)?;
+        let new: Vec<usize> = (start..faces.len()).collect();
+        let per_thread = new.len().div_ceil(threads).max(1);
+        let index = &self.index;
+        thread::scope(|scope| {
+            let workers: Vec<_> = new
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .try_for_each(|&face| index.add(face as u64, faces[face]))
+                            .map_err(index_error)
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+        })
+    }
+
+    /// Whether the faces it holds are `faces[..self.len()]`: checked on a spread of them (the
+    /// records may have been made again with another model since the graph was saved).
+    pub fn holds(&self, faces: &[&[f32]]) -> bool {
+        let len = self.len();
+        if len > faces.len() || faces.iter().any(|f| f.len() != self.dimensions()) {
+            return false;
+        }
+        let step = len.div_ceil(SPOT_CHECKS).max(1);
+        let mut stored = vec![0f32; self.dimensions()];
+        (0..len).step_by(step).all(|face| {
+            matches!(self.index.get(face as u64, &mut stored), Ok(1))
+                && dot(&stored, faces[face]) >= 0.999
+        })
+    }
+
+    /// Writes the graph to `path` through a temporary file beside it, synced, then renamed: a
+    /// kill leaves the old file or the new one.
+    pub fn save(&self, path: &Path) -> Result<(), FaceGraphError> {
+        let mut temporary = path.as_os_str().to_os_string();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        let text = temporary.to_str().ok_or_else(|| not_utf8(path))?;
+        self.index.save(text).map_err(index_error)?;
+        let failed = |e: std::io::Error| FaceGraphError::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        fs::File::open(&temporary)
+            .and_then(|file| file.sync_all())
+            .map_err(failed)?;
+        fs::rename(&temporary, path).map_err(failed)
+    }
+
+    /// The graph as [`FaceNeighbours`] of `faces` (those it holds, by number).
+    pub fn neighbours<'a>(&'a self, faces: &'a [&'a [f32]]) -> GraphNeighbours<'a> {
+        GraphNeighbours { graph: self, faces }
+    }
+}
+
+/// A [`FaceGraph`] searched for [`People`](crate::People), with the similarities of what it
+/// finds recomputed from the embeddings.
+pub struct GraphNeighbours<'a> {
+    graph: &'a FaceGraph,
+    faces: &'a [&'a [f32]],
+}
+
+impl FaceNeighbours for GraphNeighbours<'_> {
+    fn len(&self) -> usize {
+        self.graph.len().min(self.faces.len())
+    }
+
+    fn nearest(&self, face: usize, k: usize) -> Vec<(usize, f32)> {
+        let query = self.faces[face];
+        // The library refuses a search only for a query of another dimension, which `extend`
+        // has ruled out; were it to refuse one, the face would stand alone.
+        let found = self
+            .graph
+            .index
+            .search(query, k)
+            .map_or_else(|_| Vec::new(), |found| found.keys);
+        let mut scored: Vec<(usize, f32)> = found
+            .into_iter()
+            .map(|key| key as usize)
+            .filter(|&other| other != face && other < self.faces.len())
+            .map(|other| (other, dot(query, self.faces[other])))
+            .collect();
+        // The face is its own nearest even where the graph's search passed it by.
+        scored.push((face, dot(query, query)));
+        most_similar(scored, k)
+    }
+}
+
+fn index_error(e: impl std::fmt::Display) -> FaceGraphError {
+    FaceGraphError::Index(e.to_string())
+}
+
+fn not_utf8(path: &Path) -> FaceGraphError {
+    FaceGraphError::File {
+        path: path.to_owned(),
+        reason: "the index library needs a UTF-8 path".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ExactNeighbours, People, PeopleOptions};
+
+    /// `n` unit vectors of 64 dimensions around at most `n / 30` people (cosine about 0.75 within a
+    /// person, about 0 across), and every tenth face a stranger; a fixed xorshift.
+    fn clustered(n: usize) -> Vec<Vec<f32>> {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut unit = |centre: Option<&Vec<f32>>, spread: f32| {
+            let mut v: Vec<f32> = (0..64).map(|_| uniform() * spread * 0.43).collect();
+            if let Some(c) = centre {
+                v.iter_mut().zip(c).for_each(|(x, c)| *x += c);
+            }
+            photon_core::vector::l2_normalize(&mut v);
+            v
+        };
+        let centres: Vec<Vec<f32>> = (0..n / 30).map(|_| unit(None, 1.0)).collect();
+        (0..n)
+            .map(|i| match i % 10 {
+                0 => unit(None, 1.0),
+                _ => unit(Some(&centres[(i * 7919) % centres.len()]), 0.6),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn people_through_the_graph_are_those_of_the_exact_search() {
+        let faces = clustered(3000);
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        let (old, new) = views.split_at(2500);
+        let options = PeopleOptions::default();
+        let exact = People::cluster(&views, options);
+
+        // In two runs, the graph saved and reopened between them, as `photon faces` does.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("faces.usearch");
+        let mut graph = FaceGraph::new(64).unwrap();
+        graph.extend(old).unwrap();
+        let mut people = People::default();
+        people.place(&graph.neighbours(old), options);
+        graph.save(&path).unwrap();
+        let mut graph = FaceGraph::open(&path).unwrap();
+        assert!(graph.holds(old) && !graph.holds(new));
+        graph.extend(&views).unwrap();
+        let mut exact_in_two = People::default();
+        exact_in_two.place(&ExactNeighbours::new(old), options);
+        exact_in_two.place(&ExactNeighbours::new(&views), options);
+        people.place(&graph.neighbours(&views), options);
+
+        // An approximate search may miss a face's neighbours (the graph is built on every core,
+        // so not the same graph each run): a person can split, never two merge, and nearly
+        // every face is placed as the exact search places it.
+        let agree = agreement(&people, &exact_in_two);
+        assert!(agree >= 0.97, "{agree}");
+        assert!(no_person_mixes(&people, &exact_in_two));
+        let (found, want) = (
+            people.representative.len(),
+            exact_in_two.representative.len(),
+        );
+        assert!(
+            (want..=want + 3).contains(&found),
+            "{found} people for {want}"
+        );
+        // Placing in two runs keeps the people of one; a face left alone in the first run gets
+        // another chance only if a new face has it on its shortlist, so a few may stay alone.
+        assert_eq!(
+            exact_in_two.representative.len(),
+            exact.representative.len()
+        );
+        let agree = agreement(&exact_in_two, &exact);
+        assert!(agree >= 0.99, "{agree}");
+        assert!(no_person_mixes(&exact_in_two, &exact));
+        // The people are the 90 centres faces were drawn around (`i * 7919 % 100` misses the ten that only multiples of 10 reach).
+        assert_eq!(exact.representative.len(), 90);
+    }
+
+    /// The share of faces whose person, read through the exact person of its representative,
+    /// is the face's exact person (unassigned on both sides counts as agreeing).
+    fn agreement(found: &People, exact: &People) -> f64 {
+        let same = (0..found.person.len())
+            .filter(|&i| {
+                let mapped =
+                    found.person[i].and_then(|p| exact.person[found.representative[p as usize]]);
+                mapped == exact.person[i]
+            })
+            .count();
+        same as f64 / found.person.len() as f64
+    }
+
+    /// Whether every found person's faces all belong to one exact person.
+    fn no_person_mixes(found: &People, exact: &People) -> bool {
+        let mut of: std::collections::HashMap<u32, Option<u32>> = Default::default();
+        (0..found.person.len()).all(|i| match found.person[i] {
+            None => true,
+            Some(p) => *of.entry(p).or_insert(exact.person[i]) == exact.person[i],
+        })
+    }
+
+    #[test]
+    fn a_graph_of_other_faces_or_no_graph_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("faces.usearch");
+        assert!(matches!(
+            FaceGraph::open(&path),
+            Err(FaceGraphError::File { .. })
+        ));
+        std::fs::write(&path, b"not a graph").unwrap();
+        assert!(FaceGraph::open(&path).is_err());
+        let mut graph = FaceGraph::new(2).unwrap();
+        let wrong: [&[f32]; 1] = [&[1.0, 0.0, 0.0]];
+        assert!(graph.extend(&wrong).is_err());
+        assert!(!graph.holds(&wrong));
+    }
+}
