@@ -68,6 +68,18 @@ class Graph:
         return self.op("Reshape", [t, shape], out=out)
 
 
+def scrfd_model(g, names, title):
+    """The graph `g` as a model with SCRFD's input and its nine outputs named `names`."""
+    widths = {"scores": 1, "boxes": 4, "marks": 10}
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [f"rows_{n}", widths[k]])
+               for k in ("scores", "boxes", "marks") for n in names[k]]
+    graph = helper.make_graph(
+        g.nodes, title,
+        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "height", "width"])],
+        outputs, g.inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=7)
+
+
 def scrfd():
     g = Graph()
     x, channels = "input.1", 3
@@ -86,17 +98,7 @@ def scrfd():
         outputs["boxes"].append(g.rows(boxes, 4, names["boxes"][i]))
         marks = g.conv(f, 8, 20, 1, 1, 0.4)
         outputs["marks"].append(g.rows(marks, 10, names["marks"][i]))
-    widths = {"scores": 1, "boxes": 4, "marks": 10}
-    graph_outputs = [
-        helper.make_tensor_value_info(n, TensorProto.FLOAT, [f"rows_{n}", widths[key]])
-        for key in ("scores", "boxes", "marks")
-        for n in names[key]
-    ]
-    graph = helper.make_graph(
-        g.nodes, "scrfd_shaped",
-        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "height", "width"])],
-        graph_outputs, g.inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=7)
+    return scrfd_model(g, names, "scrfd_shaped")
 
 
 def arcface():
@@ -144,14 +146,7 @@ def scrfd_full(score_bias, raw_scores=False):
         boxes = g.op("Add", [g.op("Abs", [g.conv(head, 64, 8, 1, 1, 0.1)]), g.const("min", 0.8)])
         g.rows(boxes, 4, names["boxes"][i])
         g.rows(g.conv(head, 64, 20, 1, 1, 0.1), 10, names["marks"][i])
-    widths = {"scores": 1, "boxes": 4, "marks": 10}
-    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [f"rows_{n}", widths[k]])
-               for k in ("scores", "boxes", "marks") for n in names[k]]
-    graph = helper.make_graph(
-        g.nodes, "scrfd_10g_shaped",
-        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "height", "width"])],
-        outputs, g.inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=7)
+    return scrfd_model(g, names, "scrfd_10g_shaped")
 
 
 def arcface_full():

@@ -33,21 +33,9 @@ const DIM: usize = 512;
 const FACES_PER_RECORD: usize = 4;
 const MIN_FACES: usize = 3;
 
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// Uniform in [-0.5, 0.5).
-    fn uniform(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::Xorshift;
 
 /// `n` faces and the planted person of each (`None` for a stranger seen once).
 fn planted_faces(n: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<Option<usize>>) {

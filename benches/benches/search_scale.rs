@@ -47,20 +47,9 @@ fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target")
 }
 
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn uniform(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::Xorshift;
 
 /// N record lines: random hashes, 1% near copies of earlier ones, 0.5% exact copies.
 fn write_records(n: usize, path: &Path) -> (usize, usize) {

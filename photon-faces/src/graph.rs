@@ -2,7 +2,7 @@
 //! faces it has not seen, for grouping a million faces where comparing each with every other
 //! would take days.
 
-use crate::neighbours::{FaceNeighbours, most_similar};
+use crate::neighbours::{FaceNeighbours, most_similar, on_every_core};
 use photon_core::vector::dot;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -124,26 +124,11 @@ impl FaceGraph {
             .reserve_capacity_and_threads(faces.len(), threads)
             .map_err(index_error)?;
         let new: Vec<usize> = (start..faces.len()).collect();
-        let per_thread = new.len().div_ceil(threads).max(1);
         let index = &self.index;
-        thread::scope(|scope| {
-            let workers: Vec<_> = new
-                .chunks(per_thread)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .try_for_each(|&face| index.add(face as u64, faces[face]))
-                            .map_err(index_error)
-                    })
-                })
-                .collect();
-            workers.into_iter().try_for_each(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-        })
+        on_every_core(&new, |&face| index.add(face as u64, faces[face]))
+            .into_iter()
+            .collect::<Result<(), _>>()
+            .map_err(index_error)
     }
 
     /// Whether the faces it holds are `faces[..self.len()]`: checked on a spread of them (the

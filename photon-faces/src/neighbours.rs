@@ -87,19 +87,22 @@ pub(crate) fn within_reach_of_each(
     k: usize,
     similarity: f32,
 ) -> Vec<Vec<(usize, f32)>> {
+    on_every_core(faces, |&face| within_reach(neighbours, face, k, similarity))
+}
+
+/// `work` on each of `items`, the items shared out in order among a thread per core; the
+/// results in the items' order.
+pub(crate) fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = faces.len().div_ceil(threads).max(1);
+    let per_thread = items.len().div_ceil(threads).max(1);
+    let work = &work;
     thread::scope(|scope| {
-        let workers: Vec<_> = faces
+        let workers: Vec<_> = items
             .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&face| within_reach(neighbours, face, k, similarity))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
             .collect();
         workers
             .into_iter()
