@@ -144,12 +144,11 @@ fn reopen_graph(path: &Path, faces: &[&[f32]], graph_faces: Option<usize>) -> Re
         return Reopened::None;
     };
     match FaceGraph::open(path) {
-        Ok(graph) if graph.len() == count && graph.dimensions() == faces[0].len() => {
-            match graph.holds(faces) {
-                true => Reopened::Graph(graph),
-                false => Reopened::OtherFaces,
-            }
-        }
+        // Another dimension is another model as surely as other vectors are.
+        Ok(graph) if graph.len() == count => match graph.holds(faces) {
+            true => Reopened::Graph(graph),
+            false => Reopened::OtherFaces,
+        },
         Ok(_) => Reopened::None,
         Err(e) => {
             eprintln!("photon: {e}: building the face graph anew");
