@@ -5,7 +5,7 @@ use crate::args::FacesArgs;
 use crate::people_state::{self, FaceKey, PeopleState, Placed, STATE_VERSION};
 use crate::report::chain;
 use photon_core::Record;
-use photon_faces::{FaceGraph, People, PeopleOptions};
+use photon_faces::{FaceGraph, People, PeopleOptions, SHORTLIST};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -72,6 +72,18 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let added = views.len() - graph.len();
     graph.extend(&views).map_err(|e| e.to_string())?;
     clock.lap(&format!("face graph ({added} faces added)"));
+    let breadth = graph.tune_search(&views, SHORTLIST);
+    clock.lap(&format!(
+        "searches at ef {} (recall {:.3} of the {SHORTLIST} nearest)",
+        breadth.expansion, breadth.recall
+    ));
+    if breadth.recall < 0.95 {
+        eprintln!(
+            "photon: even at its widest search the face graph finds {:.2} of each face's nearest \
+             faces: some people may be split or faces left alone",
+            breadth.recall
+        );
+    }
     people.place(&graph.neighbours(&views), options);
     clock.lap("placed");
     graph.save(&graph_path).map_err(|e| e.to_string())?;

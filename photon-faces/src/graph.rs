@@ -2,16 +2,23 @@
 //! faces it has not seen, for grouping a million faces where comparing each with every other
 //! would take days.
 
-use crate::neighbours::{FaceNeighbours, most_similar, on_every_core};
+use crate::neighbours::{ExactNeighbours, FaceNeighbours, most_similar, on_every_core};
 use photon_core::vector::dot;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
-/// Candidates a search keeps (HNSW's ef): recall of the 16 nearest at 0.99 and more on face
-/// embeddings, which gather tightly around each person.
+/// Candidates a search keeps at first (HNSW's ef): recall of the 16 nearest at 0.99 and more on
+/// face embeddings of up to a few hundred thousand faces; [`FaceGraph::tune_search`] widens it
+/// where a graph needs more.
 const EXPANSION_SEARCH: usize = 64;
+/// The widest search `tune_search` tries: each doubling roughly doubles the time to place.
+const MAX_EXPANSION: usize = 1024;
+/// The share of the exact nearest faces the searches must find.
+const TARGET_RECALL: f64 = 0.99;
+/// Faces whose exact nearest are computed to measure recall: a few seconds at a million faces.
+const RECALL_SAMPLES: usize = 128;
 /// Candidates kept while adding (HNSW's efConstruction): half of photon-index's, as faces
 /// gather more tightly than whole-image embeddings and the build is most of the cost.
 const EXPANSION_ADD: usize = 64;
@@ -164,6 +171,27 @@ impl FaceGraph {
         fs::rename(&temporary, path).map_err(failed)
     }
 
+    /// Widens the graph's searches until they find [`TARGET_RECALL`] of the exact `k` nearest
+    /// faces, measured on a spread sample of `faces` (those it holds, by number), or until the
+    /// widest it allows; returns the breadth it settled on and the recall measured there.
+    ///
+    /// A graph's recall depends on its faces: among a million faces of people who look nothing
+    /// alike, a search must look much further before it comes upon a face's own person than
+    /// among faces that share a structure, as real ones do. Measuring it keeps grouping honest
+    /// on both rather than trusting one setting.
+    pub fn tune_search(&self, faces: &[&[f32]], k: usize) -> SearchBreadth {
+        let sample = RecallSample::new(faces, self.len().min(faces.len()), k);
+        let mut expansion = self.index.expansion_search();
+        loop {
+            let recall = sample.recall_of(&self.neighbours(faces));
+            if recall >= TARGET_RECALL || expansion >= MAX_EXPANSION {
+                return SearchBreadth { expansion, recall };
+            }
+            expansion = (expansion * 2).min(MAX_EXPANSION);
+            self.index.change_expansion_search(expansion);
+        }
+    }
+
     /// The graph as [`FaceNeighbours`] of `faces` (those it holds, by number).
     pub fn neighbours<'a>(&'a self, faces: &'a [&'a [f32]]) -> GraphNeighbours<'a> {
         GraphNeighbours { graph: self, faces }
@@ -201,6 +229,65 @@ impl FaceNeighbours for GraphNeighbours<'_> {
         scored.push((face, dot(query, query)));
         most_similar(scored, k)
     }
+}
+
+/// How widely a [`FaceGraph`] searches, as [`FaceGraph::tune_search`] chose it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SearchBreadth {
+    /// Candidates a search keeps (HNSW's ef).
+    pub expansion: usize,
+    /// The share of the exact nearest faces its searches found on the sample.
+    pub recall: f64,
+}
+
+/// The exact `k` nearest of a spread sample of faces, to measure a search's recall against.
+struct RecallSample {
+    faces: Vec<usize>,
+    truth: Vec<Vec<usize>>,
+    k: usize,
+}
+
+impl RecallSample {
+    /// The sample among `faces[..len]`.
+    fn new(faces: &[&[f32]], len: usize, k: usize) -> Self {
+        let step = len.div_ceil(RECALL_SAMPLES).max(1);
+        let sampled: Vec<usize> = (0..len).step_by(step).collect();
+        let exact = ExactNeighbours::new(&faces[..len]);
+        let truth = on_every_core(&sampled, |&face| keys(exact.nearest(face, k)));
+        Self {
+            faces: sampled,
+            truth,
+            k,
+        }
+    }
+
+    /// The share of the exact nearest that `search` finds, over the whole sample.
+    fn recall_of(&self, search: &dyn FaceNeighbours) -> f64 {
+        let found = on_every_core(&self.faces, |&face| keys(search.nearest(face, self.k)));
+        let wanted: usize = self.truth.iter().map(Vec::len).sum();
+        let hits: usize = self
+            .truth
+            .iter()
+            .zip(&found)
+            .map(|(t, f)| {
+                t.iter()
+                    .filter(|face| f.binary_search(face).is_ok())
+                    .count()
+            })
+            .sum();
+        if wanted == 0 {
+            1.0
+        } else {
+            hits as f64 / wanted as f64
+        }
+    }
+}
+
+fn keys(neighbours: Vec<(usize, f32)>) -> Vec<usize> {
+    let mut keys: Vec<usize> = neighbours.into_iter().map(|(face, _)| face).collect();
+    keys.sort_unstable();
+    keys
 }
 
 fn index_error(e: impl std::fmt::Display) -> FaceGraphError {
@@ -317,6 +404,38 @@ mod tests {
             None => true,
             Some(p) => *of.entry(p).or_insert(exact.person[i]) == exact.person[i],
         })
+    }
+
+    #[test]
+    fn searches_widen_until_they_find_the_exact_nearest() {
+        // Faces of no structure at all, the hardest a graph can be given: a narrow search
+        // misses many of each face's nearest.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let faces: Vec<Vec<f32>> = (0..20_000)
+            .map(|_| {
+                let mut v: Vec<f32> = (0..64)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                    })
+                    .collect();
+                photon_core::vector::l2_normalize(&mut v);
+                v
+            })
+            .collect();
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        let mut graph = FaceGraph::new(64).unwrap();
+        graph.extend(&views).unwrap();
+        graph.index.change_expansion_search(16);
+        let narrow =
+            RecallSample::new(&views, views.len(), 16).recall_of(&graph.neighbours(&views));
+        assert!(narrow < TARGET_RECALL, "{narrow}");
+        let breadth = graph.tune_search(&views, 16);
+        assert!(breadth.recall >= TARGET_RECALL, "{breadth:?}");
+        assert!(breadth.expansion > 16, "{breadth:?}");
+        assert_eq!(graph.index.expansion_search(), breadth.expansion);
     }
 
     #[test]

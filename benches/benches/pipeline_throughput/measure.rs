@@ -39,6 +39,11 @@ impl Setting {
     pub fn models(&self) -> &Path {
         &self.models
     }
+
+    /// The records the last `cli_run` wrote.
+    pub fn last_records(&self) -> PathBuf {
+        self.scratch.path().join("records.jsonl")
+    }
 }
 
 /// An inference engine.
@@ -200,7 +205,7 @@ pub struct CliRun {
 /// Runs `photon process DIR -o <scratch> ARGS` and reads its summary line; every input must
 /// succeed.
 pub fn cli_run(setting: &Setting, dir: &Path, args: &[&str]) -> CliRun {
-    let out = setting.scratch.path().join("records.jsonl");
+    let out = setting.last_records();
     let _ = std::fs::remove_file(&out);
     let output = Command::new(&setting.bin)
         .arg("process")

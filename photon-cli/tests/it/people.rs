@@ -131,6 +131,11 @@ fn planted_people_come_out_and_new_records_join_them() {
     assert!(said.contains("4 new this run"), "{said}");
     // The face graph of the first run was reopened: only the new faces went into it.
     assert!(said.contains("face graph (4 faces added)"), "{said}");
+    // A graph this small finds every face's nearest at its first breadth.
+    assert!(
+        said.contains("searches at ef 64 (recall 1.000 of the 16 nearest)"),
+        "{said}"
+    );
     assert!(work.path().join("records.jsonl.people.usearch").is_file());
 
     // A full re-cluster agrees; a photo removed leaves its faces out of the state.
