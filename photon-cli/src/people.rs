@@ -72,9 +72,9 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let added = views.len() - graph.len();
     graph.extend(&views).map_err(|e| e.to_string())?;
     clock.lap(&format!("face graph ({added} faces added)"));
-    let breadth = graph.tune_search(&views, SHORTLIST);
+    let breadth = graph.tune_search(&views, SHORTLIST, args.max_distance);
     clock.lap(&format!(
-        "searches at ef {} (recall {:.3} of the {SHORTLIST} nearest)",
+        "searches at ef {} (recall {:.3} of the faces within reach among the {SHORTLIST} nearest)",
         breadth.expansion, breadth.recall
     ));
     if breadth.recall < 0.95 {

@@ -17,8 +17,8 @@ const EXPANSION_SEARCH: usize = 64;
 const MAX_EXPANSION: usize = 1024;
 /// The share of the exact nearest faces the searches must find.
 const TARGET_RECALL: f64 = 0.99;
-/// Faces whose exact nearest are computed to measure recall: a few seconds at a million faces.
-const RECALL_SAMPLES: usize = 128;
+/// Faces whose exact nearest are computed to measure recall: seconds at a million faces.
+const RECALL_SAMPLES: usize = 256;
 /// Candidates kept while adding (HNSW's efConstruction): half of photon-index's, as faces
 /// gather more tightly than whole-image embeddings and the build is most of the cost.
 const EXPANSION_ADD: usize = 64;
@@ -171,16 +171,19 @@ impl FaceGraph {
         fs::rename(&temporary, path).map_err(failed)
     }
 
-    /// Widens the graph's searches until they find [`TARGET_RECALL`] of the exact `k` nearest
-    /// faces, measured on a spread sample of `faces` (those it holds, by number), or until the
-    /// widest it allows; returns the breadth it settled on and the recall measured there.
+    /// Widens the graph's searches until they find [`TARGET_RECALL`] of the faces within reach
+    /// among the exact `k` nearest (cosine distance at most `max_distance`, the face itself
+    /// left out), measured on a spread sample of `faces` (those it holds, by number), or until
+    /// the widest it allows; returns the breadth it settled on and the recall measured there.
+    /// Faces out of reach play no part in grouping, so missing them costs nothing.
     ///
     /// A graph's recall depends on its faces: among a million faces of people who look nothing
     /// alike, a search must look much further before it comes upon a face's own person than
     /// among faces that share a structure, as real ones do. Measuring it keeps grouping honest
     /// on both rather than trusting one setting.
-    pub fn tune_search(&self, faces: &[&[f32]], k: usize) -> SearchBreadth {
-        let sample = RecallSample::new(faces, self.len().min(faces.len()), k);
+    pub fn tune_search(&self, faces: &[&[f32]], k: usize, max_distance: f32) -> SearchBreadth {
+        let reach = Reach { k, max_distance };
+        let sample = RecallSample::new(faces, self.len().min(faces.len()), reach);
         let mut expansion = self.index.expansion_search();
         loop {
             let recall = sample.recall_of(&self.neighbours(faces));
@@ -241,30 +244,46 @@ pub struct SearchBreadth {
     pub recall: f64,
 }
 
-/// The exact `k` nearest of a spread sample of faces, to measure a search's recall against.
+/// The neighbours that count for recall: those within `max_distance` among the `k` nearest.
+#[derive(Clone, Copy)]
+struct Reach {
+    k: usize,
+    max_distance: f32,
+}
+
+/// The faces within reach among the exact nearest of a spread sample of faces, to measure a
+/// search's recall against.
 struct RecallSample {
     faces: Vec<usize>,
     truth: Vec<Vec<usize>>,
-    k: usize,
+    reach: Reach,
 }
 
 impl RecallSample {
     /// The sample among `faces[..len]`.
-    fn new(faces: &[&[f32]], len: usize, k: usize) -> Self {
+    fn new(faces: &[&[f32]], len: usize, reach: Reach) -> Self {
         let step = len.div_ceil(RECALL_SAMPLES).max(1);
         let sampled: Vec<usize> = (0..len).step_by(step).collect();
         let exact = ExactNeighbours::new(&faces[..len]);
-        let truth = on_every_core(&sampled, |&face| keys(exact.nearest(face, k)));
+        let truth = on_every_core(&sampled, |&face| {
+            let mut near = keys(exact.nearest(face, reach.k));
+            near.retain(|&other| {
+                other != face && 1.0 - dot(faces[face], faces[other]) <= reach.max_distance
+            });
+            near
+        });
         Self {
             faces: sampled,
             truth,
-            k,
+            reach,
         }
     }
 
     /// The share of the exact nearest that `search` finds, over the whole sample.
     fn recall_of(&self, search: &dyn FaceNeighbours) -> f64 {
-        let found = on_every_core(&self.faces, |&face| keys(search.nearest(face, self.k)));
+        let found = on_every_core(&self.faces, |&face| {
+            keys(search.nearest(face, self.reach.k))
+        });
         let wanted: usize = self.truth.iter().map(Vec::len).sum();
         let hits: usize = self
             .truth
@@ -429,10 +448,15 @@ mod tests {
         let mut graph = FaceGraph::new(64).unwrap();
         graph.extend(&views).unwrap();
         graph.index.change_expansion_search(16);
+        // Every face within reach of every other: recall counts all 16 nearest.
+        let reach = Reach {
+            k: 16,
+            max_distance: 2.0,
+        };
         let narrow =
-            RecallSample::new(&views, views.len(), 16).recall_of(&graph.neighbours(&views));
+            RecallSample::new(&views, views.len(), reach).recall_of(&graph.neighbours(&views));
         assert!(narrow < TARGET_RECALL, "{narrow}");
-        let breadth = graph.tune_search(&views, 16);
+        let breadth = graph.tune_search(&views, 16, 2.0);
         assert!(breadth.recall >= TARGET_RECALL, "{breadth:?}");
         assert!(breadth.expansion > 16, "{breadth:?}");
         assert_eq!(graph.index.expansion_search(), breadth.expansion);

@@ -133,7 +133,9 @@ fn planted_people_come_out_and_new_records_join_them() {
     assert!(said.contains("face graph (4 faces added)"), "{said}");
     // A graph this small finds every face's nearest at its first breadth.
     assert!(
-        said.contains("searches at ef 64 (recall 1.000 of the 16 nearest)"),
+        said.contains(
+            "searches at ef 64 (recall 1.000 of the faces within reach among the 16 nearest)"
+        ),
         "{said}"
     );
     assert!(work.path().join("records.jsonl.people.usearch").is_file());
