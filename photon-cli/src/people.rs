@@ -72,18 +72,7 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let added = views.len() - graph.len();
     graph.extend(&views).map_err(|e| e.to_string())?;
     clock.lap(&format!("face graph ({added} faces added)"));
-    let breadth = graph.tune_search(&views, SHORTLIST, args.max_distance);
-    clock.lap(&format!(
-        "searches at ef {} (recall {:.3} of the faces within reach among the {SHORTLIST} nearest)",
-        breadth.expansion, breadth.recall
-    ));
-    if breadth.recall < 0.95 {
-        eprintln!(
-            "photon: even at its widest search the face graph finds {:.2} of each face's nearest \
-             faces: some people may be split or faces left alone",
-            breadth.recall
-        );
-    }
+    tune_search(&graph, &views, args.max_distance, &mut clock);
     people.place(&graph.neighbours(&views), options);
     clock.lap("placed");
     graph.save(&graph_path).map_err(|e| e.to_string())?;
@@ -108,6 +97,23 @@ fn earlier_state(args: &FacesArgs, path: &Path) -> Result<Option<PeopleState>, S
         }
         same
     }))
+}
+
+/// Widens the graph's searches until they find the faces within reach, as a phase of its own;
+/// says so when even the widest search falls short.
+fn tune_search(graph: &FaceGraph, faces: &[&[f32]], max_distance: f32, clock: &mut Phases) {
+    let breadth = graph.tune_search(faces, SHORTLIST, max_distance);
+    clock.lap(&format!(
+        "searches at ef {} (recall {:.3} of the faces within reach among the {SHORTLIST} nearest)",
+        breadth.expansion, breadth.recall
+    ));
+    if breadth.recall < 0.95 {
+        eprintln!(
+            "photon: even at its widest search the face graph finds {:.2} of the faces within \
+             reach of a face: some people may be split or faces left alone",
+            breadth.recall
+        );
+    }
 }
 
 fn new_graph(dim: usize) -> Result<FaceGraph, String> {
