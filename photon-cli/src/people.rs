@@ -5,7 +5,7 @@ use crate::args::FacesArgs;
 use crate::people_state::{self, FaceKey, PeopleState, Placed, STATE_VERSION};
 use crate::report::chain;
 use photon_core::Record;
-use photon_faces::{FaceGraph, People, PeopleOptions, SHORTLIST};
+use photon_faces::{FaceGraph, People, PeopleOptions};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -72,7 +72,7 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let added = views.len() - graph.len();
     graph.extend(&views).map_err(|e| e.to_string())?;
     clock.lap(&format!("face graph ({added} faces added)"));
-    tune_search(&graph, &views, args.max_distance, &mut clock);
+    tune_search(&graph, &views, options, &mut clock);
     people.place(&graph.neighbours(&views), options);
     clock.lap("placed");
     graph.save(&graph_path).map_err(|e| e.to_string())?;
@@ -101,10 +101,11 @@ fn earlier_state(args: &FacesArgs, path: &Path) -> Result<Option<PeopleState>, S
 
 /// Widens the graph's searches until they find the faces within reach, as a phase of its own;
 /// says so when even the widest search falls short.
-fn tune_search(graph: &FaceGraph, faces: &[&[f32]], max_distance: f32, clock: &mut Phases) {
-    let breadth = graph.tune_search(faces, SHORTLIST, max_distance);
+fn tune_search(graph: &FaceGraph, faces: &[&[f32]], options: PeopleOptions, clock: &mut Phases) {
+    let shortlist = options.shortlist();
+    let breadth = graph.tune_search(faces, shortlist, options.max_distance);
     clock.lap(&format!(
-        "searches at ef {} (recall {:.3} of the faces within reach among the {SHORTLIST} nearest)",
+        "searches at ef {} (recall {:.3} of the faces within reach among the {shortlist} nearest)",
         breadth.expansion, breadth.recall
     ));
     if breadth.recall < 0.95 {

@@ -47,6 +47,12 @@ impl PeopleOptions {
         self.min_faces = min_faces.max(1);
         self
     }
+
+    /// How many nearest faces each face's search asks for: [`SHORTLIST`], or `min_faces` if
+    /// more, so that a core face's faces within reach all fit.
+    pub fn shortlist(&self) -> usize {
+        self.min_faces.max(SHORTLIST)
+    }
 }
 
 /// Who each face is: `person[i]` for the `i`-th face given, `None` when unassigned.
@@ -99,7 +105,7 @@ impl People {
         self.person.truncate(known);
         self.person.resize(count, None);
         let similarity = 1.0 - options.max_distance;
-        let shortlist = options.min_faces.max(SHORTLIST);
+        let shortlist = options.shortlist();
         let (open, near) = self.open_faces(neighbours, known, shortlist, similarity);
         let mut deferred = Vec::new();
         for (face, near) in open.into_iter().zip(near) {
