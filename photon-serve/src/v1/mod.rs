@@ -19,7 +19,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use photon_core::{Record, Stage};
+use photon_core::{ItemError, Record, Stage};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
@@ -79,7 +79,15 @@ pub(crate) struct RecordParams {
     model: Option<String>,
     /// Goes into the record's `file_path` (default `upload`).
     name: Option<String>,
+    /// A face model folder name (under `facial-recognition`, as immich's): the record then has
+    /// its `faces`, found by that model.
+    faces: Option<String>,
+    /// The face detector's threshold, 0 to 1 (default 0.7, immich's).
+    min_score: Option<f32>,
 }
+
+/// immich's default detector score, the one `/v1/records` finds faces at unless asked.
+const DEFAULT_MIN_SCORE: f32 = 0.7;
 
 /// Text to embed.
 #[derive(Deserialize, ToSchema)]
@@ -109,14 +117,16 @@ pub(crate) struct Health {
 }
 
 /// The image's full record: the schema of `photon process`' JSON Lines (embedding, tags,
-/// hashes, EXIF, thumbnail). An image that fails gets its error record, with status 422 when
-/// the image was at fault and 500 when the model was.
+/// hashes, EXIF, thumbnail, and faces when `faces` names a face model). An image that fails
+/// gets its error record, with status 422 when the image was at fault and 500 when the model
+/// was; a face stage that fails leaves the rest of the record (200, the failure in `errors`).
 #[utoipa::path(
     post, path = "/v1/records", params(RecordParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The image file's bytes, any format Photon decodes"),
     responses(
         (status = 200, description = "The image's record", body = Object),
-        (status = 422, description = "The image's error record (stage, kind, message): it could not be read, decoded or prepared", body = Object),
+        (status = 404, description = "No such model or face model", body = ErrorBody),
+        (status = 422, description = "The image's error record (stage, kind, message): it could not be read, decoded or prepared; or `min_score` is not from 0 to 1", body = Object),
         (status = 500, description = "The image's error record: the model or the tagger failed on it", body = Object),
         (status = 503, description = "Queue full or model loading; see Retry-After", body = ErrorBody),
     )
@@ -127,11 +137,25 @@ pub(crate) async fn records(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (Query(params), body) = (params.map_err(rejected!())?, body.map_err(rejected!())?);
+    let min_score = params.min_score.unwrap_or(DEFAULT_MIN_SCORE);
+    if !(0.0..=1.0).contains(&min_score) {
+        return Err(ApiError::unprocessable(format!(
+            "min_score must be a number from 0 to 1, not {min_score}"
+        )));
+    }
     let model = state.model_name(params.model.as_deref())?;
     let (_place, loaded) = state.model(&model, Tower::Visual).await?;
-    let mut record = state
-        .within_time(loaded.visual()?.record(body.to_vec()))
-        .await?;
+    let record = loaded.visual()?.record(body.to_vec());
+    let mut record = match params.faces.as_deref() {
+        None => state.within_time(record).await?,
+        Some(faces) => {
+            // The request's one place in the queue covers both models.
+            let faces = state.registry.get(faces, Tower::Faces).await?;
+            let found = faces.faces()?.find(body.to_vec(), min_score);
+            let (record, found) = tokio::join!(state.within_time(record), state.within_time(found));
+            with_faces(record?, found?)
+        }
+    };
     let name = params.name.unwrap_or_else(|| "upload".to_owned());
     let status = match &mut record {
         Record::Image(image) => {
@@ -150,6 +174,28 @@ pub(crate) async fn records(
         }
     };
     Ok((status, Json(record)).into_response())
+}
+
+/// The record with the faces the face model's own pipeline `found` in the same bytes (two
+/// pipelines, as immich's CLIP and faces in one request: each keeps its batching and decode
+/// size). Where that pipeline could not read the image, the failure is the face stage's.
+fn with_faces(mut record: Record, found: Record) -> Record {
+    let Record::Image(image) = &mut record else {
+        return record;
+    };
+    match found {
+        Record::Image(found) => {
+            image.faces = found.faces;
+            image.faces_found = found.faces_found;
+            image.errors.extend(found.errors);
+        }
+        Record::Error(failed) => image.errors.push(ItemError::new(
+            Stage::Faces,
+            failed.error.kind,
+            failed.error.message,
+        )),
+    }
+    record
 }
 
 /// A text's embedding in its model's image space.

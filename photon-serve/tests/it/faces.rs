@@ -195,3 +195,102 @@ async fn a_missing_face_model_or_an_undecodable_image_is_a_clear_error() {
     .await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn record_answer(router: &axum::Router, query: &str, image: &[u8]) -> crate::support::Answer {
+    let request = axum::http::Request::post(format!("/v1/records?{query}"))
+        .body(axum::body::Body::from(image.to_vec()))
+        .unwrap();
+    call(router, request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_record_carries_the_faces_the_face_model_finds() {
+    let models = models_folder();
+    with_face_models(models.path());
+    let router = router(options(models.path())).await;
+    for (photo, min_score) in [
+        ("exif/hopper_orientation_6.jpg", 0.9),
+        ("photos/dog.jpg", 0.7),
+    ] {
+        let image = std::fs::read(testdata().join(photo)).unwrap();
+        let query = format!("faces=buffalo_l&min_score={min_score}&name={photo}");
+        let answer = record_answer(&router, &query, &image).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{photo}: {}",
+            answer.detail()
+        );
+        let record = answer.json();
+        // The rest of the record stands as without faces.
+        assert_eq!(record["file_path"], photo);
+        assert_eq!(record["embedding"].as_array().map(Vec::len), Some(1280));
+        assert!(record["tags"].as_array().is_some_and(|t| !t.is_empty()));
+        let (want, size) = expected(&image, min_score).await;
+        assert_eq!(
+            (record["width"].as_u64(), record["height"].as_u64()),
+            (Some(size.0 as u64), Some(size.1 as u64))
+        );
+        let faces = record["faces"].as_array().expect("faces");
+        let kept = |score: f32| score >= min_score + EDGE;
+        let faces: Vec<&Value> = faces
+            .iter()
+            .filter(|f| kept(f["score"].as_f64().unwrap() as f32))
+            .collect();
+        let want: Vec<_> = want
+            .faces
+            .iter()
+            .filter(|f| kept(f.detection.score))
+            .collect();
+        assert!(!want.is_empty(), "{photo}: no face to compare");
+        assert_eq!(faces.len(), want.len(), "{photo}");
+        for (face, want) in faces.iter().zip(want) {
+            let got: Vec<f32> = face["box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            for (got, want) in got.iter().zip(want.detection.bbox) {
+                assert!(
+                    (got - want).abs() < 0.05,
+                    "{photo}: box {got} against {want}"
+                );
+            }
+            assert_eq!(face["landmarks"].as_array().map(Vec::len), Some(5));
+            let embedding: Vec<f32> = serde_json::from_value(face["embedding"].clone()).unwrap();
+            assert!(
+                cosine(&embedding, &want.embedding) > 0.999,
+                "{photo}: embedding"
+            );
+        }
+    }
+    // Without `faces` the record has none; a face model that is not there, or a score out of
+    // range, is refused before any work.
+    let image = std::fs::read(testdata().join("photos/dog.jpg")).unwrap();
+    let plain = record_answer(&router, "name=dog.jpg", &image).await.json();
+    assert!(plain.get("faces").is_none_or(Value::is_null), "{plain}");
+    let missing = record_answer(&router, "faces=antelopev2", &image).await;
+    assert_eq!(
+        missing.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        missing.detail()
+    );
+    let out_of_range = record_answer(&router, "faces=buffalo_l&min_score=2", &image).await;
+    assert_eq!(out_of_range.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        out_of_range.detail().contains("min_score"),
+        "{}",
+        out_of_range.detail()
+    );
+    // An image nothing reads is the decode stage's error record, faces asked or not.
+    let broken = record_answer(&router, "faces=buffalo_l", b"not an image").await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        broken.json()["error"]["stage"],
+        "decode",
+        "{}",
+        broken.detail()
+    );
+}
