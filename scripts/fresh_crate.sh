@@ -5,9 +5,11 @@
 # tree, the crates compiled, the cold debug build time and the binary's size.
 #
 # Usage: scripts/fresh_crate.sh [REPO] [WORK]   (REPO: a checkout, default this one)
+# PHOTON_CORE=DIR depends on photon-core in DIR instead (its packaged files, unpacked).
 set -euo pipefail
 repo=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 work=${2:-$(mktemp -d)}
+core=${PHOTON_CORE:-$repo/photon-core}
 mkdir -p "$work/src"
 
 cat > "$work/Cargo.toml" <<EOF
@@ -18,7 +20,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-photon-core = { path = "$repo/photon-core" }
+photon-core = { path = "$core" }
 futures-util = "0.3"
 tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
 
