@@ -10,7 +10,9 @@
 //! [`People::add`] places new faces among those already placed without moving any of them;
 //! [`People::cluster`] starts over.
 
-use crate::neighbours::{ExactNeighbours, FaceNeighbours, within_reach, within_reach_of_each};
+use crate::neighbours::{
+    ExactNeighbours, FaceNeighbours, most_similar, within_reach, within_reach_of_each,
+};
 
 /// How many nearest faces each face is first compared with: enough for `min_faces` and for the
 /// nearest person to be among them almost always.
@@ -96,7 +98,9 @@ impl People {
     /// As [`add`](Self::add), with the faces searched through `neighbours` (faces numbered
     /// as there; the first `self.person.len()` are those already placed).
     ///
-    /// Each face's [`SHORTLIST`] nearest are found at once, on every core; a core face none of
+    /// Each face's [`SHORTLIST`] nearest are found at once, on every core, and a pair of faces
+    /// to place that either one's search found within reach counts for both (an approximate
+    /// search may lead one way and not back); a core face none of
     /// whose shortlist has a person, yet all within reach, looks further (16 times as far, as
     /// often as that holds) before it starts a person.
     pub fn place(&mut self, neighbours: &dyn FaceNeighbours, options: PeopleOptions) {
@@ -158,7 +162,9 @@ impl People {
         reached.dedup();
         let near_reached = within_reach_of_each(neighbours, &reached, shortlist, similarity);
         reached.extend(new);
-        (reached, near_reached.into_iter().chain(near_new).collect())
+        let mut near: Vec<_> = near_reached.into_iter().chain(near_new).collect();
+        share_pairs(&reached, &mut near, neighbours.len(), shortlist);
+        (reached, near)
     }
 
     /// The person of the nearest face in `near` (most similar first) that has one.
@@ -196,6 +202,43 @@ impl People {
         }
         members
     }
+}
+
+/// Each pair of open faces one's search found within reach, given to the other as well, the
+/// shortlists then cut back to the `shortlist` most similar. Being within reach is symmetric but
+/// an approximate search is not: where the graph leads one face to another and not back, the
+/// pair still counts for both, so a face's neighbours are missed only when both searches miss
+/// them. An exact search loses nothing here and gains nothing.
+fn share_pairs(open: &[usize], near: &mut [Vec<(usize, f32)>], count: usize, shortlist: usize) {
+    let mut position = vec![u32::MAX; count];
+    for (at, &face) in open.iter().enumerate() {
+        position[face] = at as u32;
+    }
+    // Only the pairs searches found: those shared during the loop are not shared back.
+    let found: Vec<usize> = near.iter().map(Vec::len).collect();
+    for (at, &face) in open.iter().enumerate() {
+        for pair in 0..found[at] {
+            let (other, similarity) = near[at][pair];
+            match position[other] {
+                u32::MAX => {}
+                other_at if other_at as usize != at => {
+                    near[other_at as usize].push((face, similarity))
+                }
+                _ => {}
+            }
+        }
+    }
+    for shortlist_of in near.iter_mut() {
+        let unique = std::mem::take(shortlist_of);
+        *shortlist_of = most_similar(deduplicated(unique), shortlist);
+    }
+}
+
+/// `pairs` with each face once.
+fn deduplicated(mut pairs: Vec<(usize, f32)>) -> Vec<(usize, f32)> {
+    pairs.sort_unstable_by_key(|&(face, _)| face);
+    pairs.dedup_by_key(|pair| pair.0);
+    pairs
 }
 
 #[cfg(test)]
@@ -237,5 +280,39 @@ mod tests {
                 Some(0)
             ]
         );
+    }
+
+    /// An exact search that never leads a face to a face numbered above it, as an approximate
+    /// graph may lead one way and not back.
+    struct OneWay<'a>(ExactNeighbours<'a>);
+
+    impl FaceNeighbours for OneWay<'_> {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        fn nearest(&self, face: usize, k: usize) -> Vec<(usize, f32)> {
+            let mut near = self.0.nearest(face, self.0.len());
+            near.retain(|&(other, _)| other <= face);
+            near.truncate(k);
+            near
+        }
+    }
+
+    #[test]
+    fn a_pair_one_search_finds_counts_for_both_faces() {
+        // Three people of three to five faces, interleaved, and a stranger: every face's
+        // neighbours fit its shortlist, so a pair found one way is all that is needed.
+        let angles = [
+            0.0, 2.0, 4.0, 0.03, 2.03, 4.03, 0.06, 2.06, 1.0, 0.09, 4.06, 0.12,
+        ];
+        let faces: Vec<Vec<f32>> = angles.iter().map(|&a| unit(a)).collect();
+        let views: Vec<&[f32]> = faces.iter().map(Vec::as_slice).collect();
+        let options = PeopleOptions::default().max_distance(0.05);
+        let exact = People::cluster(&views, options);
+        assert_eq!(exact.representative.len(), 3);
+        let mut one_way = People::default();
+        one_way.place(&OneWay(ExactNeighbours::new(&views)), options);
+        assert_eq!(one_way, exact);
     }
 }
