@@ -2,7 +2,8 @@
 //! faces it has not seen, for grouping a million faces where comparing each with every other
 //! would take days.
 
-use crate::neighbours::{ExactNeighbours, FaceNeighbours, most_similar, on_every_core};
+use crate::neighbours::{FaceNeighbours, most_similar, on_every_core};
+use crate::recall::{Reach, RecallSample};
 use photon_core::vector::dot;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,6 @@ const EXPANSION_SEARCH: usize = 64;
 const MAX_EXPANSION: usize = 1024;
 /// The share of the exact nearest faces the searches must find.
 const TARGET_RECALL: f64 = 0.99;
-/// Faces whose exact nearest are computed to measure recall: seconds at a million faces.
-const RECALL_SAMPLES: usize = 256;
 /// Candidates kept while adding (HNSW's efConstruction): half of photon-index's, as faces
 /// gather more tightly than whole-image embeddings and the build is most of the cost.
 const EXPANSION_ADD: usize = 64;
@@ -242,71 +241,6 @@ pub struct SearchBreadth {
     pub expansion: usize,
     /// The share of the exact nearest faces its searches found on the sample.
     pub recall: f64,
-}
-
-/// The neighbours that count for recall: those within `max_distance` among the `k` nearest.
-#[derive(Clone, Copy)]
-struct Reach {
-    k: usize,
-    max_distance: f32,
-}
-
-/// The faces within reach among the exact nearest of a spread sample of faces, to measure a
-/// search's recall against.
-struct RecallSample {
-    faces: Vec<usize>,
-    truth: Vec<Vec<usize>>,
-    reach: Reach,
-}
-
-impl RecallSample {
-    /// The sample among `faces[..len]`.
-    fn new(faces: &[&[f32]], len: usize, reach: Reach) -> Self {
-        let step = len.div_ceil(RECALL_SAMPLES).max(1);
-        let sampled: Vec<usize> = (0..len).step_by(step).collect();
-        let exact = ExactNeighbours::new(&faces[..len]);
-        let truth = on_every_core(&sampled, |&face| {
-            let mut near = keys(exact.nearest(face, reach.k));
-            near.retain(|&other| {
-                other != face && 1.0 - dot(faces[face], faces[other]) <= reach.max_distance
-            });
-            near
-        });
-        Self {
-            faces: sampled,
-            truth,
-            reach,
-        }
-    }
-
-    /// The share of the exact nearest that `search` finds, over the whole sample.
-    fn recall_of(&self, search: &dyn FaceNeighbours) -> f64 {
-        let found = on_every_core(&self.faces, |&face| {
-            keys(search.nearest(face, self.reach.k))
-        });
-        let wanted: usize = self.truth.iter().map(Vec::len).sum();
-        let hits: usize = self
-            .truth
-            .iter()
-            .zip(&found)
-            .map(|(t, f)| {
-                t.iter()
-                    .filter(|face| f.binary_search(face).is_ok())
-                    .count()
-            })
-            .sum();
-        if wanted == 0 {
-            1.0
-        } else {
-            hits as f64 / wanted as f64
-        }
-    }
-}
-
-fn keys(neighbours: Vec<(usize, f32)>) -> Vec<usize> {
-    let mut keys: Vec<usize> = neighbours.into_iter().map(|(face, _)| face).collect();
-    keys.sort_unstable();
-    keys
 }
 
 fn index_error(e: impl std::fmt::Display) -> FaceGraphError {

@@ -48,6 +48,8 @@ mod letterbox;
 mod models;
 mod neighbours;
 mod people;
+#[cfg(feature = "graph")]
+mod recall;
 mod resize;
 mod scrfd;
 
