@@ -5,7 +5,7 @@ use crate::args::FacesArgs;
 use crate::people_state::{self, FaceKey, PeopleState, Placed, STATE_VERSION};
 use crate::report::chain;
 use photon_core::Record;
-use photon_faces::{FaceGraph, People, PeopleOptions};
+use photon_faces::{FaceGraph, People, PeopleOptions, RecallCount};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -72,7 +72,12 @@ fn group(args: &FacesArgs) -> Result<(), String> {
     let added = views.len() - graph.len();
     graph.extend(&views).map_err(|e| e.to_string())?;
     clock.lap(&format!("face graph ({added} faces added)"));
-    tune_search(&graph, &views, options, &mut clock);
+    // A first grouping searches every face, so a pair either face finds counts for both.
+    let count = match known {
+        0 => RecallCount::EitherFace,
+        _ => RecallCount::OwnSearch,
+    };
+    tune_search(&graph, &views, (options, count), &mut clock);
     people.place(&graph.neighbours(&views), options);
     clock.lap("placed");
     graph.save(&graph_path).map_err(|e| e.to_string())?;
@@ -101,9 +106,14 @@ fn earlier_state(args: &FacesArgs, path: &Path) -> Result<Option<PeopleState>, S
 
 /// Widens the graph's searches until they find the faces within reach, as a phase of its own;
 /// says so when even the widest search falls short.
-fn tune_search(graph: &FaceGraph, faces: &[&[f32]], options: PeopleOptions, clock: &mut Phases) {
+fn tune_search(
+    graph: &FaceGraph,
+    faces: &[&[f32]],
+    (options, count): (PeopleOptions, RecallCount),
+    clock: &mut Phases,
+) {
     let shortlist = options.shortlist();
-    let breadth = graph.tune_search(faces, shortlist, options.max_distance);
+    let breadth = graph.tune_search(faces, (shortlist, options.max_distance), count);
     clock.lap(&format!(
         "searches at ef {} (recall {:.3} of the faces within reach among the {shortlist} nearest)",
         breadth.expansion, breadth.recall

@@ -3,7 +3,7 @@
 //! would take days.
 
 use crate::neighbours::{FaceNeighbours, most_similar, on_every_core};
-use crate::recall::{Reach, RecallSample};
+use crate::recall::{Reach, RecallCount, RecallSample};
 use photon_core::vector::dot;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -174,18 +174,24 @@ impl FaceGraph {
     /// among the exact `k` nearest (cosine distance at most `max_distance`, the face itself
     /// left out), measured on a spread sample of `faces` (those it holds, by number), or until
     /// the widest it allows; returns the breadth it settled on and the recall measured there.
-    /// Faces out of reach play no part in grouping, so missing them costs nothing.
+    /// Faces out of reach play no part in grouping, so missing them costs nothing; `count` says
+    /// whether the grouping to come searches every face (then a pair either face finds counts).
     ///
     /// A graph's recall depends on its faces: among a million faces of people who look nothing
     /// alike, a search must look much further before it comes upon a face's own person than
     /// among faces that share a structure, as real ones do. Measuring it keeps grouping honest
     /// on both rather than trusting one setting.
-    pub fn tune_search(&self, faces: &[&[f32]], k: usize, max_distance: f32) -> SearchBreadth {
+    pub fn tune_search(
+        &self,
+        faces: &[&[f32]],
+        (k, max_distance): (usize, f32),
+        count: RecallCount,
+    ) -> SearchBreadth {
         let reach = Reach { k, max_distance };
         let sample = RecallSample::new(faces, self.len().min(faces.len()), reach);
         let mut expansion = self.index.expansion_search();
         loop {
-            let recall = sample.recall_of(&self.neighbours(faces));
+            let recall = sample.recall_of(&self.neighbours(faces), count);
             if recall >= TARGET_RECALL || expansion >= MAX_EXPANSION {
                 return SearchBreadth { expansion, recall };
             }
@@ -387,13 +393,26 @@ mod tests {
             k: 16,
             max_distance: 2.0,
         };
-        let narrow =
-            RecallSample::new(&views, views.len(), reach).recall_of(&graph.neighbours(&views));
+        let sample = RecallSample::new(&views, views.len(), reach);
+        let narrow = sample.recall_of(&graph.neighbours(&views), RecallCount::OwnSearch);
         assert!(narrow < TARGET_RECALL, "{narrow}");
-        let breadth = graph.tune_search(&views, 16, 2.0);
+        // A pair either face's search finds is found at least as often as by one face's alone
+        // (little more here: with every face within reach, a face is often not among the 16
+        // nearest of its own nearest).
+        let either = sample.recall_of(&graph.neighbours(&views), RecallCount::EitherFace);
+        assert!(either >= narrow, "{either} against {narrow}");
+        let breadth = graph.tune_search(&views, (16, 2.0), RecallCount::OwnSearch);
         assert!(breadth.recall >= TARGET_RECALL, "{breadth:?}");
         assert!(breadth.expansion > 16, "{breadth:?}");
         assert_eq!(graph.index.expansion_search(), breadth.expansion);
+        // Counting pairs either face finds settles on a search no wider.
+        graph.index.change_expansion_search(16);
+        let either = graph.tune_search(&views, (16, 2.0), RecallCount::EitherFace);
+        assert!(either.recall >= TARGET_RECALL, "{either:?}");
+        assert!(
+            either.expansion <= breadth.expansion,
+            "{either:?} {breadth:?}"
+        );
     }
 
     #[test]

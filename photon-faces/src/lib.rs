@@ -64,4 +64,6 @@ pub use models::{
 };
 pub use neighbours::{ExactNeighbours, FaceNeighbours};
 pub use people::{People, PeopleOptions, SHORTLIST};
+#[cfg(feature = "graph")]
+pub use recall::RecallCount;
 pub use scrfd::{LayoutError, ScrfdLayout};
