@@ -44,6 +44,7 @@ struct Columns<'a> {
     model: &'a StructArray,
     error: &'a StructArray,
     errors: Option<&'a ListArray>,
+    description: Option<&'a StructArray>,
     faces: Option<&'a ListArray>,
     faces_found: Option<&'a UInt32Array>,
 }
@@ -128,6 +129,7 @@ impl<'a> Columns<'a> {
             model: column(batch, "model", |a| a.as_struct_opt())?,
             error: column(batch, "error", |a| a.as_struct_opt())?,
             errors: optional(batch, "errors", |a| a.as_list_opt::<i32>())?,
+            description: optional(batch, "description", |a| a.as_struct_opt())?,
             faces: optional(batch, "faces", |a| a.as_list_opt::<i32>())?,
             faces_found: optional(batch, "faces_found", |a| a.as_primitive_opt::<UInt32Type>())?,
         })
@@ -211,6 +213,9 @@ impl<'a> Columns<'a> {
         image.faces_found = self.faces_found.and_then(|found| opt(found, row));
         if let Some(errors) = self.errors {
             image.errors = crate::faces::errors_at(errors, row)?;
+        }
+        if let Some(description) = self.description {
+            image.description = crate::description::description_at(description, row)?;
         }
         Ok(image)
     }

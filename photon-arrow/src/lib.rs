@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod description;
 mod error;
 mod faces;
 mod files;

@@ -1,5 +1,6 @@
 //! Reading records back, whichever format holds them: [`read_records`], [`RecordFormat`].
 
+use crate::description::describer_at;
 use crate::error::ArrowRecordError;
 use crate::files;
 use crate::from_arrow::records_from_batch;
@@ -132,6 +133,33 @@ impl Iterator for RecordReader {
     }
 }
 
+/// Notes what the stages that may not have run left on the success in `row`: no faces, and
+/// who described it.
+fn note_stages(
+    batch: &arrow_array::RecordBatch,
+    row: usize,
+    path: &str,
+    index: &mut ResumeIndex,
+) -> Result<(), ArrowRecordError> {
+    if !batch
+        .column_by_name("faces")
+        .is_some_and(|c| c.is_valid(row))
+    {
+        index.insert_without_faces(path);
+    }
+    let description = batch
+        .column_by_name("description")
+        .and_then(|c| c.as_struct_opt());
+    if let Some(by) = description
+        .map(|d| describer_at(d, row))
+        .transpose()?
+        .flatten()
+    {
+        index.insert_description(path, by);
+    }
+    Ok(())
+}
+
 /// Adds what the Parquet file `path` recorded to `index`, reading only the columns resume
 /// needs. Returns the records read.
 pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, ArrowRecordError> {
@@ -143,6 +171,9 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
         "error",
         "errors",
         "faces.score",
+        "description.provider",
+        "description.model",
+        "description.prompt_hash",
     ];
     let mut records = 0;
     for batch in files::read_columns(path, &columns)? {
@@ -163,12 +194,11 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
         // Null on successes; a file without the column has none of its kind.
         let failed = batch.column_by_name("error");
         let survived = batch.column_by_name("errors");
-        let faces = batch.column_by_name("faces");
         let present = |column: Option<&ArrayRef>, row| column.is_some_and(|c| c.is_valid(row));
         for row in 0..batch.num_rows() {
+            records += 1;
             if present(failed, row) || present(survived, row) {
                 index.insert_failure(paths.value(row).to_owned());
-                records += 1;
                 continue;
             }
             let size = sizes.is_valid(row).then(|| sizes.value(row));
@@ -178,10 +208,7 @@ pub(crate) fn index_table(path: &Path, index: &mut ResumeIndex) -> Result<u64, A
                 times.is_valid(row).then(|| times.value(row)),
                 hashes.is_valid(row).then(|| hashes.value(row).to_owned()),
             );
-            if !present(faces, row) {
-                index.insert_without_faces(paths.value(row));
-            }
-            records += 1;
+            note_stages(&batch, row, paths.value(row), index)?;
         }
     }
     Ok(records)

@@ -38,7 +38,8 @@ pub const META_FACE_EMBEDDING_DIM: &str = "face_embedding_dim";
 /// | `tags` | List<Struct{name: Utf8, confidence: Float32, path: Utf8}> |
 /// | `model` | Struct{id: Utf8, backend: Utf8} |
 /// | `error` | Struct{stage: Utf8, kind: Utf8, message: Utf8} |
-/// | `errors` | List<Struct{stage, kind, message}>: stages that failed on a record kept (`faces`) |
+/// | `errors` | List<Struct{stage, kind, message}>: stages that failed on a record kept (`faces`, `describe`) |
+/// | `description` | Struct{text, provider, model, prompt_hash: Utf8, input_tokens, output_tokens: UInt64}: null where the image was not described |
 ///
 /// With the face stage ([`with_faces`](RecordSchema::with_faces)) two more:
 ///
@@ -141,8 +142,8 @@ impl RecordSchema {
         let expected = Self::new(model, face_dim);
         for field in expected.arrow.fields() {
             match schema.field_with_name(field.name()) {
-                // Files written before the column existed hold no such failures.
-                Err(_) if field.name() == ERRORS_COLUMN => {}
+                // Files written before these columns existed hold no such fields.
+                Err(_) if ADDED_LATER.contains(&field.name().as_str()) => {}
                 Ok(found) if found.data_type().equals_datatype(field.data_type()) => {}
                 Ok(found) => {
                     return Err(ArrowRecordError::schema(format!(
@@ -179,7 +180,7 @@ impl RecordSchema {
     }
 
     /// `batch`, read from a file of this schema's model, with the columns its version lacked
-    /// (`errors`, in files from before it) added as nulls.
+    /// (`errors` and `description`, in files from before them) added as nulls.
     pub(crate) fn conform(&self, batch: &RecordBatch) -> Result<RecordBatch, ArrowRecordError> {
         let columns = self
             .arrow
@@ -205,8 +206,11 @@ impl RecordSchema {
     }
 }
 
-/// The column of the failures a record survived; older files lack it.
+/// The column of the failures a record survived.
 pub(crate) const ERRORS_COLUMN: &str = "errors";
+
+/// Columns older files lack, read as nulls from them.
+const ADDED_LATER: [&str; 2] = [ERRORS_COLUMN, crate::description::DESCRIPTION_COLUMN];
 
 fn record_fields(embedding_dim: Option<usize>, face_dim: Option<usize>) -> Vec<Field> {
     let utf8 = |name: &str| Field::new(name, DataType::Utf8, true);
@@ -234,6 +238,11 @@ fn record_fields(embedding_dim: Option<usize>, face_dim: Option<usize>) -> Vec<F
         Field::new("model", DataType::Struct(model_fields()), true),
         Field::new("error", DataType::Struct(error_fields()), true),
         Field::new(ERRORS_COLUMN, errors_type(), true),
+        Field::new(
+            crate::description::DESCRIPTION_COLUMN,
+            DataType::Struct(crate::description::description_fields()),
+            true,
+        ),
     ]);
     if let Some(dim) = face_dim {
         fields.extend([

@@ -127,7 +127,8 @@ fn approximate_size(record: &Record) -> usize {
     let faces = image.faces.as_ref().map_or(0, |faces| {
         faces.iter().map(|f| 64 + f.embedding.len() * 4).sum()
     });
-    512 + thumbnail + embedding + tags + faces
+    let description = image.description.as_ref().map_or(0, |d| 64 + d.text.len());
+    512 + thumbnail + embedding + tags + faces + description
 }
 
 /// The batch of `records` under `schema`: one row per record, in order.
@@ -167,6 +168,7 @@ pub fn to_record_batch(
         Arc::new(model_column(records)?),
         Arc::new(error_column(records)?),
         Arc::new(crate::faces::errors_column(records)?),
+        Arc::new(crate::description::description_column(records)?),
     ]);
     if let Some(dim) = schema.face_embedding_dim() {
         columns.extend([

@@ -44,11 +44,22 @@ fn processed() -> Vec<Record> {
             tag.path = Some("animal > cat > tiger cat".into());
             image.tags = Some(vec![tag, Tag::new("sofa", 0.125)]);
             image.model = Some(ModelProvenance::new(MODEL, "ort"));
+            if i % 2 == 0 {
+                let said = format!("Photo {i}, described.");
+                let description = photon_core::Description::new(said, &describer())
+                    .with_usage(Some(800 + i as u64), None);
+                image.description = Some(description);
+            }
         }
     }
     let ok = records.iter().filter(|r| r.is_ok()).count();
     assert!(ok >= 7 && records.len() - ok >= 6, "{records:?}");
     records
+}
+
+/// Who described half the processed images.
+fn describer() -> photon_core::DescriberId {
+    photon_core::DescriberId::new("openai", "gpt-4o-mini", "Describe it.")
 }
 
 #[test]
@@ -196,6 +207,24 @@ fn resume_reads_the_output_and_the_parts_and_the_latest_record_wins() {
         "each input once, the redone one as redone"
     );
     assert!(!tmp.path().join("out.parquet.parts").exists());
+}
+
+#[test]
+fn resume_reads_who_described_each_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("described.parquet");
+    let records = processed();
+    write_parquet(&out, &records, ParquetOptions::default());
+    let schema = RecordSchema::for_model(MODEL, DIM);
+    let (_sink, index, _) = ParquetSink::resume(&out, schema, ParquetOptions::default()).unwrap();
+    let described = records
+        .iter()
+        .filter(|r| matches!(r, Record::Image(i) if i.description.is_some()))
+        .count();
+    assert!(described >= 3, "{described}");
+    assert_eq!(index.described_by(&describer()), described);
+    let other = photon_core::DescriberId::new("openai", "gpt-4o-mini", "Another prompt.");
+    assert_eq!(index.described_by(&other), 0);
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub enum Command {
     /// records are in the output), 2 when the run could not be done (bad arguments, output not
     /// writable), 130 when interrupted (the output holds every record finished before).
     #[command(verbatim_doc_comment)]
-    Process(ProcessArgs),
+    Process(Box<ProcessArgs>),
     /// Copy a records file into the other format: JSON Lines to Parquet or back, losslessly.
     ///
     /// IN's format is read from its content; OUT's from --format, else its extension
@@ -335,6 +335,60 @@ pub struct ProcessArgs {
     #[arg(long, value_name = "N", default_value_t = 640, value_parser = parse_face_input)]
     pub face_input: u32,
 
+    /// Describe each image in a sentence or two with a vision-language model, after its local
+    /// stages: `openai` or `anthropic` (their own APIs, key from OPENAI_API_KEY /
+    /// ANTHROPIC_API_KEY or --api-key-file), or a local OpenAI-compatible server at its usual
+    /// address: `ollama`, `llama-server`, `lmstudio`, `vllm` (elsewhere: --describe-url). Only a
+    /// JPEG re-encoded at --describe-size is sent, without metadata unless --describe-send-exif.
+    #[arg(long, value_name = "PROVIDER", value_parser = clap::builder::PossibleValuesParser::new(photon_describe::DescriberOptions::PRESETS))]
+    pub describe: Option<String>,
+
+    /// The describing server's base URL, up to its version (`http://HOST:PORT/v1`).
+    #[arg(long, value_name = "URL", requires = "describe")]
+    pub describe_url: Option<String>,
+
+    /// The model the server describes with [default for openai: gpt-4o-mini; anthropic:
+    /// claude-haiku-4-5; a local server needs one named].
+    #[arg(long, value_name = "NAME", requires = "describe")]
+    pub describe_model: Option<String>,
+
+    /// What the model is asked [default: one or two factual sentences]. Records keep a hash of
+    /// it; a resumed run describes again the images described with another prompt.
+    #[arg(long, value_name = "TEXT", requires = "describe")]
+    pub describe_prompt: Option<String>,
+
+    /// The longest description, in tokens.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub describe_max_tokens: u32,
+
+    /// Describe requests in flight at once (0 counts as 1).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub describe_parallel: usize,
+
+    /// Longest one describe request may take, in seconds, before it is tried again (up to 4
+    /// requests an image, as for 429 and 5xx answers, waiting as the server's Retry-After says).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = parse_seconds)]
+    pub describe_timeout: f64,
+
+    /// Describe requests in the whole run at most, retries included; once spent, images are no
+    /// longer described (their records say `budget`) and the summary says so.
+    #[arg(long, value_name = "N")]
+    pub describe_max_requests: Option<u64>,
+
+    /// Longest side of the JPEG sent to the describer, in pixels.
+    #[arg(long, value_name = "N", default_value_t = 768, value_parser = clap::value_parser!(u32).range(64..=4096))]
+    pub describe_size: u32,
+
+    /// Also tell the describer the photo's EXIF facts (capture time, camera, GPS position), as
+    /// words beside the prompt. Off by default: the provider sees only the pixels.
+    #[arg(long, requires = "describe")]
+    pub describe_send_exif: bool,
+
+    /// A file holding the describing provider's API key (its whole text), rather than the
+    /// environment. Keys are never printed, logged, or written into records.
+    #[arg(long, value_name = "FILE", requires = "describe")]
+    pub api_key_file: Option<PathBuf>,
+
     /// Also print each image's tags to stderr, one line per image.
     #[arg(long)]
     pub print_tags: bool,
@@ -347,6 +401,13 @@ pub struct ProcessArgs {
     /// No progress bar and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!("{text} is not a number of seconds above 0")),
+    }
 }
 
 fn parse_face_input(text: &str) -> Result<u32, String> {
@@ -499,9 +560,15 @@ pub struct SearchArgs {
     pub index: Option<PathBuf>,
 
     /// The model folder the records were made with: a CLIP/SigLIP folder for a text query;
-    /// for --image, default the installed EfficientNet-Lite0.
-    #[arg(long, value_name = "DIR", required_unless_present = "image")]
+    /// for --image, default the installed EfficientNet-Lite0. Not used with --in descriptions.
+    #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
+
+    /// What a text query is matched with: the images' embeddings (a CLIP/SigLIP model's text
+    /// tower), or the words of their descriptions (`photon process --describe`), ranked by
+    /// BM25 with no model needed.
+    #[arg(long = "in", value_enum, value_name = "FIELD", default_value_t = SearchIn::Embeddings, conflicts_with_all = ["image", "index"])]
+    pub within: SearchIn,
 
     /// How many results.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -514,6 +581,15 @@ pub struct SearchArgs {
     /// Inference engine for the query's model.
     #[arg(long, value_enum, default_value_t = Backend::Ort)]
     pub backend: Backend,
+}
+
+/// What `photon search` matches a text query with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchIn {
+    /// The image embeddings, through the model's text tower.
+    Embeddings,
+    /// The descriptions' words.
+    Descriptions,
 }
 
 /// What `photon index` does.

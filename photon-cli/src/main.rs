@@ -3,6 +3,7 @@
 mod args;
 mod convert;
 mod dedup;
+mod describe;
 mod model_setup;
 mod models;
 mod models_show;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         match cli.command {
-            args::Command::Process(args) => process::run(args).await,
+            args::Command::Process(args) => process::run(*args).await,
             args::Command::Search(args) => search::run(args).await,
             args::Command::Serve(args) => serve::run(args).await,
             args::Command::Dedup(args) => dedup::run(&args),

@@ -5,7 +5,7 @@ use crate::args::{OutputFormat, ProcessArgs};
 use crate::model_setup::ModelSetup;
 use crate::report::chain;
 use photon_arrow::{ParquetOptions, ParquetSink, RecordSchema};
-use photon_core::{JsonlSink, ResumeIndex, Sink};
+use photon_core::{DescriberId, JsonlSink, ResumeIndex, Sink};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,11 +14,15 @@ pub type Output = (Box<dyn Sink + Send>, Option<Arc<ResumeIndex>>);
 
 /// The sink `args` ask for. A Parquet table's schema names the model, so it is opened once the
 /// model is loaded.
-pub fn open(args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
+pub fn open(
+    args: &ProcessArgs,
+    model: &ModelSetup,
+    describer: Option<DescriberId>,
+) -> Result<Output, String> {
     let format = OutputFormat::chosen(args.format, args.output.as_deref());
     match (&args.output, format) {
-        (Some(path), OutputFormat::Jsonl) => open_jsonl(path, args, model),
-        (Some(path), OutputFormat::Parquet) => open_parquet(path, args, model),
+        (Some(path), OutputFormat::Jsonl) => open_jsonl(path, args, model, describer),
+        (Some(path), OutputFormat::Parquet) => open_parquet(path, args, model, describer),
         (None, OutputFormat::Jsonl) => Ok((Box::new(JsonlSink::new(std::io::stdout())), None)),
         (None, OutputFormat::Parquet) => {
             Err("Parquet needs a file: add -o FILE.parquet".to_owned())
@@ -30,7 +34,12 @@ fn shown(path: &Path, e: &dyn std::error::Error) -> String {
     format!("{}: {}", path.display(), chain(e))
 }
 
-fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
+fn open_jsonl(
+    path: &Path,
+    args: &ProcessArgs,
+    model: &ModelSetup,
+    describer: Option<DescriberId>,
+) -> Result<Output, String> {
     if !args.skip_existing {
         let sink = JsonlSink::create(path).map_err(|e| shown(path, &e))?;
         return Ok((Box::new(sink), None));
@@ -51,10 +60,18 @@ fn open_jsonl(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Out
             )
         })?;
     }
-    Ok((Box::new(sink), Some(Arc::new(resume_index(index, args)))))
+    Ok((
+        Box::new(sink),
+        Some(Arc::new(resume_index(index, args, describer))),
+    ))
 }
 
-fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<Output, String> {
+fn open_parquet(
+    path: &Path,
+    args: &ProcessArgs,
+    model: &ModelSetup,
+    describer: Option<DescriberId>,
+) -> Result<Output, String> {
     let schema = match &model.embedder {
         Some(embedder) => {
             RecordSchema::for_model(embedder.spec().id.clone(), embedder.spec().embedding_dim)
@@ -81,12 +98,20 @@ fn open_parquet(path: &Path, args: &ProcessArgs, model: &ModelSetup) -> Result<O
             path.display()
         );
     }
-    Ok((Box::new(sink), Some(Arc::new(resume_index(index, args)))))
+    Ok((
+        Box::new(sink),
+        Some(Arc::new(resume_index(index, args, describer))),
+    ))
 }
 
-/// What an earlier run recorded, read as this run's flags say: failures kept or retried, and
-/// records made without faces redone when this run finds them.
-fn resume_index(index: ResumeIndex, args: &ProcessArgs) -> ResumeIndex {
+/// What an earlier run recorded, read as this run's flags say: failures kept or retried,
+/// records made without faces redone when this run finds them, and records not described by
+/// this run's describer redone when it describes.
+fn resume_index(
+    index: ResumeIndex,
+    args: &ProcessArgs,
+    describer: Option<DescriberId>,
+) -> ResumeIndex {
     let redo = args.finds_faces() && index.without_faces() > 0;
     if redo && !args.quiet {
         eprintln!(
@@ -94,7 +119,16 @@ fn resume_index(index: ResumeIndex, args: &ProcessArgs) -> ResumeIndex {
             index.without_faces()
         );
     }
+    if let Some(id) = describer.as_ref().filter(|_| !args.quiet) {
+        eprintln!(
+            "photon: {} images already described by {} {} with this prompt are left as they are",
+            index.described_by(id),
+            id.provider,
+            id.model
+        );
+    }
     index
         .skip_failed(args.skip_failed)
         .require_faces(args.finds_faces())
+        .require_description(describer)
 }

@@ -2,6 +2,7 @@
 //! turn the outcome into an exit status.
 
 use crate::args::{Order, ProcessArgs, RawSource};
+use crate::describe::DescribeSetup;
 use crate::model_setup::ModelSetup;
 use crate::report::Reporter;
 use crate::report::chain;
@@ -41,9 +42,11 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
             eprintln!("photon: not an image: {}", path.display());
         }
     }
+    let describe = crate::describe::setup(&args)?;
     let model = crate::model_setup::load(&args).await?;
-    let (mut sink, resume) = crate::output::open(&args, &model)?;
-    let pipeline = build_pipeline(&args, model);
+    let describer_id = describe.as_ref().map(DescribeSetup::id);
+    let (mut sink, resume) = crate::output::open(&args, &model, describer_id)?;
+    let pipeline = build_pipeline(&args, model, describe.as_ref());
     let reporter = Reporter::new(inputs.len() as u64, args.quiet, args.print_tags);
     let options = run_options(&args, resume, inputs.len() as u64, &reporter);
     stop_on_ctrl_c(options.cancel.clone());
@@ -55,6 +58,9 @@ async fn process(args: ProcessArgs) -> Result<u8, String> {
         Err(e) => return Err(chain(e)),
     };
     reporter.finish(&summary, not_images.len(), args.quiet);
+    if let Some(describe) = &describe {
+        report_describing(describe, args.quiet);
+    }
     if let Err(e) = outcome {
         return Err(format!(
             "stopped: {}; the records written before are intact",
@@ -77,7 +83,18 @@ async fn collect_inputs(args: &ProcessArgs) -> Result<(Vec<SourceItem>, NotImage
     .map_err(|e| format!("walking the inputs failed: {}", chain(&e)))
 }
 
-fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {
+/// The describing line of the summary; a spent budget is told even with --quiet.
+fn report_describing(describe: &DescribeSetup, quiet: bool) {
+    if !quiet || describe.describer.refused_by_budget() > 0 {
+        eprintln!("{}", crate::describe::summary_line(describe));
+    }
+}
+
+fn build_pipeline(
+    args: &ProcessArgs,
+    model: ModelSetup,
+    describe: Option<&DescribeSetup>,
+) -> Pipeline {
     let thumbnail = (!args.no_thumbnail).then(|| {
         let output = args
             .thumbnail_dir
@@ -100,6 +117,10 @@ fn build_pipeline(args: &ProcessArgs, model: ModelSetup) -> Pipeline {
         .thumbnail(thumbnail);
     let builder = match model.faces {
         Some(finder) => builder.faces(finder),
+        None => builder,
+    };
+    let builder = match describe {
+        Some(describe) => builder.describer(describe.describer.clone(), describe.options),
         None => builder,
     };
     match model.embedder {

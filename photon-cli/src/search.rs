@@ -1,7 +1,7 @@
 //! `photon search`: rank recorded images against a text query or an example image, exactly
 //! over a records file or through an index; and `photon index build`.
 
-use crate::args::{IndexBuildArgs, SearchArgs};
+use crate::args::{IndexBuildArgs, SearchArgs, SearchIn};
 use crate::model_setup::text_encoder;
 use crate::models::DEFAULT_MODEL;
 use crate::report::chain;
@@ -43,6 +43,9 @@ impl Query {
 }
 
 async fn search(args: &SearchArgs) -> Result<(), String> {
+    if args.within == SearchIn::Descriptions {
+        return search_descriptions(args);
+    }
     // With --index, a lone positional argument is the text query.
     let (records, text) = match (&args.index, &args.records, &args.query) {
         (Some(_), Some(text), None) => (None, text.to_str().map(str::to_owned)),
@@ -59,6 +62,33 @@ async fn search(args: &SearchArgs) -> Result<(), String> {
         (None, None) => return Err("give a records file or --index INDEX".into()),
     };
     print_hits(&hits, args.json);
+    Ok(())
+}
+
+/// `--in descriptions`: the records' descriptions ranked against the text's words.
+fn search_descriptions(args: &SearchArgs) -> Result<(), String> {
+    let (Some(records), Some(text)) = (&args.records, &args.query) else {
+        return Err("--in descriptions needs a records file and a text query".into());
+    };
+    let reader = photon_arrow::read_records(records)
+        .map_err(|e| format!("{}: {}", records.display(), chain(&e)))?;
+    let ranking = photon_index::rank_descriptions(reader.filter_map(Result::ok), text, args.top);
+    if ranking.described == 0 {
+        return Err(format!(
+            "no records in {} have a description (photon process --describe writes them)",
+            records.display()
+        ));
+    }
+    for hit in &ranking.hits {
+        if args.json {
+            let line = serde_json::json!({
+                "file_path": hit.file_path, "score": hit.score, "description": hit.text,
+            });
+            println!("{line}");
+        } else {
+            println!("{:.4}\t{}\t{}", hit.score, hit.file_path, hit.text);
+        }
+    }
     Ok(())
 }
 

@@ -32,10 +32,13 @@ pub enum Stage {
     Tag,
     /// Finding and recognising faces. A failure here keeps the record's other fields.
     Faces,
+    /// Describing the image in words (a vision-language model, over the network). A failure
+    /// here keeps the record's other fields.
+    Describe,
 }
 
 impl Stage {
-    pub(crate) const ALL: [Stage; 9] = [
+    pub(crate) const ALL: [Stage; 10] = [
         Stage::Read,
         Stage::Exif,
         Stage::Decode,
@@ -45,6 +48,7 @@ impl Stage {
         Stage::Embed,
         Stage::Tag,
         Stage::Faces,
+        Stage::Describe,
     ];
 
     /// The stage named `name` as records write it (`decode`, `perceptual_hash`, ...).
@@ -64,6 +68,7 @@ impl Stage {
             Stage::Embed => "embed",
             Stage::Tag => "tag",
             Stage::Faces => "faces",
+            Stage::Describe => "describe",
         }
     }
 }

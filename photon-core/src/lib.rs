@@ -54,6 +54,7 @@
 
 mod content_hash;
 mod decode;
+mod describe;
 mod error;
 mod exif;
 mod face;
@@ -117,6 +118,11 @@ pub use thumbnail::{
 // Models: what a plugin is given and returns.
 pub use model::{EmbedError, Embedder, ImageBatch, ModelFamily, ModelOutput, ModelSpec};
 pub use text::{TextEncoder, TextSpec, TokenBatch, TokenType};
+
+// Descriptions.
+pub use describe::{
+    DescribeError, DescribeImage, DescribeOptions, Describer, DescriberId, Description, prompt_hash,
+};
 
 // Faces.
 pub use face::{FaceError, FaceFinder, FaceRecord, FoundFaces};

@@ -2,6 +2,7 @@
 //! The field-by-field reference is `docs/record-format.md`.
 
 use crate::decode::DecodedFrom;
+use crate::describe::Description;
 use crate::error::ItemError;
 use crate::exif::ExifFields;
 use crate::face::FaceRecord;
@@ -77,7 +78,12 @@ pub struct ImageRecord {
     /// How many faces the detector found, when more than `faces` keeps (a cap cut them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faces_found: Option<u32>,
-    /// Failures of stages that leave the rest of the record standing (`faces`), one each.
+    /// What a vision-language model said of the image, when the describe stage ran and
+    /// succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Description>,
+    /// Failures of stages that leave the rest of the record standing (`faces`, `describe`),
+    /// one each.
     /// Resume retries a record that has any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ItemError>,
@@ -189,6 +195,7 @@ impl ImageRecord {
             model: None,
             faces: None,
             faces_found: None,
+            description: None,
             errors: Vec::new(),
             file_path,
         }

@@ -1,6 +1,7 @@
 //! Resume: what an earlier run already recorded, read back from its JSONL output, and the
 //! decision for each new input (skip it, process it, or process it unless its bytes are the same).
 
+use crate::describe::DescriberId;
 use crate::source::{FileStamp, Source};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -16,6 +17,8 @@ struct Seen {
     failed: bool,
     /// A success recorded without the face stage.
     without_faces: bool,
+    /// Who described it, when a success has a description.
+    described_by: Option<DescriberId>,
 }
 
 /// The fields of a record that resume needs; everything else on the line is ignored.
@@ -39,6 +42,16 @@ struct RecordKey {
     /// Present (an array) when the face stage ran.
     #[serde(default)]
     faces: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    description: Option<DescriptionKey>,
+}
+
+/// Who made a record's description; its words do not matter here.
+#[derive(Deserialize)]
+struct DescriptionKey {
+    provider: String,
+    model: String,
+    prompt_hash: String,
 }
 
 /// The model a record names.
@@ -85,12 +98,15 @@ pub(crate) enum ResumeDecision {
 /// [`skip_failed`](ResumeIndex::skip_failed) keeps failures as they are; a retried input gets a
 /// new record, which then is its latest. A record whose `errors` holds a failed stage that kept
 /// the record (`faces`) counts as an error here; a run that finds faces redoes records made
-/// without them when told to ([`require_faces`](ResumeIndex::require_faces)).
+/// without them when told to ([`require_faces`](ResumeIndex::require_faces)), and a run that
+/// describes redoes those its describer did not describe
+/// ([`require_description`](ResumeIndex::require_description)).
 #[derive(Debug, Clone, Default)]
 pub struct ResumeIndex {
     seen: HashMap<String, Seen>,
     skip_failed: bool,
     require_faces: bool,
+    require_description: Option<DescriberId>,
     models: std::collections::BTreeSet<String>,
 }
 
@@ -228,7 +244,50 @@ impl ResumeIndex {
             if without_faces {
                 self.insert_without_faces(&key.file_path);
             }
+            if let Some(d) = key.description {
+                let id = DescriberId::from_hash(d.provider, d.model, d.prompt_hash);
+                self.insert_description(&key.file_path, id);
+            }
         }
+    }
+
+    /// Notes who described the latest record of `file_path`, a success, for outputs that are
+    /// not JSON Lines: see [`require_description`](ResumeIndex::require_description).
+    pub fn insert_description(&mut self, file_path: &str, by: DescriberId) {
+        if let Some(seen) = self.seen.get_mut(file_path) {
+            seen.described_by = Some(by);
+        }
+    }
+
+    /// Processes again the inputs whose latest record has no description that `describer`
+    /// made (another provider, model or prompt, or none), for a run that describes with it; by
+    /// default (`None`) descriptions do not matter. A record whose describe stage failed is an
+    /// error here, retried unless failures are kept.
+    ///
+    /// ```
+    /// use photon_core::{DescriberId, ResumeIndex};
+    /// let ours = DescriberId::new("openai", "gpt-4o-mini", "Describe the photo.");
+    /// let jsonl = format!(
+    ///     r#"{{"file_path":"a.jpg","file_size":3,"content_hash":"h","description":{{"text":"A dog.","provider":"openai","model":"gpt-4o-mini","prompt_hash":"{}"}}}}"#,
+    ///     ours.prompt_hash
+    /// );
+    /// let (index, _) = ResumeIndex::from_reader(jsonl.as_bytes()).unwrap();
+    /// assert_eq!(index.described_by(&ours), 1);
+    /// let other = DescriberId::new("openai", "gpt-4o-mini", "Another prompt.");
+    /// assert_eq!(index.described_by(&other), 0);
+    /// let index = index.require_description(Some(ours));
+    /// ```
+    pub fn require_description(mut self, describer: Option<DescriberId>) -> Self {
+        self.require_description = describer;
+        self
+    }
+
+    /// Successes whose description `describer` made.
+    pub fn described_by(&self, describer: &DescriberId) -> usize {
+        self.seen
+            .values()
+            .filter(|s| !s.failed && s.described_by.as_ref() == Some(describer))
+            .count()
     }
 
     /// Notes that the latest record of `file_path`, a success, was made without the face stage,
@@ -291,6 +350,7 @@ impl ResumeIndex {
                 content_hash,
                 failed: false,
                 without_faces: false,
+                described_by: None,
             },
         );
     }
@@ -310,6 +370,11 @@ impl ResumeIndex {
             };
         }
         if self.require_faces && seen.without_faces {
+            return ResumeDecision::Process;
+        }
+        if let Some(ours) = &self.require_description
+            && seen.described_by.as_ref() != Some(ours)
+        {
             return ResumeDecision::Process;
         }
         let Some(size) = seen.size else {

@@ -10,6 +10,9 @@
 //! - `HnswIndex` (feature `index`) is an approximate nearest-neighbour graph over
 //!   [`Embeddings`], saved to disk, for collections where an exact scan is too slow.
 //!
+//! - [`rank_descriptions`] searches in words: the descriptions a vision-language model wrote
+//!   (`photon process --describe`), ranked against a plain-text query by BM25.
+//!
 //! Duplicates: [`dedup::find_duplicates`] groups exact copies (same content hash), near
 //! duplicates (perceptual hashes a few bits apart) and, if asked, similar images (embeddings
 //! above a cosine), and names the file of each group to keep.
@@ -23,6 +26,7 @@ mod error;
 mod hnsw;
 mod query;
 mod rank;
+mod words;
 
 pub use embeddings::Embeddings;
 pub use error::SearchError;
@@ -30,3 +34,4 @@ pub use error::SearchError;
 pub use hnsw::{HnswIndex, HnswOptions};
 pub use query::Query;
 pub use rank::{Ranking, SearchHit, rank_records};
+pub use words::{TextHit, TextRanking, rank_descriptions};

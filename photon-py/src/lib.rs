@@ -2,6 +2,7 @@
 //! whose results cross into Python as Arrow record batches through the C data interface, with
 //! the GIL released while Rust works.
 
+mod describe;
 mod inputs;
 mod options;
 
@@ -43,6 +44,27 @@ use std::path::PathBuf;
 ///         insightface's packs are for non-commercial research only.
 ///     face_min_score: smallest detector score of a face kept (0-1; immich's 0.7).
 ///     max_faces: most faces kept per image, the best scores (`faces_found` counts the rest).
+///     describe: describe each image in a sentence or two with a vision-language model, the
+///         `description` column a struct {text, provider, model, prompt_hash, input_tokens,
+///         output_tokens}: "openai" or "anthropic" (their own APIs; the key from
+///         OPENAI_API_KEY / ANTHROPIC_API_KEY or `api_key_file`), or a local OpenAI-compatible
+///         server at its usual address: "ollama", "llama-server", "lmstudio", "vllm". None
+///         (default): no description. Only a JPEG re-encoded at `describe_size` is sent, with
+///         no metadata unless `describe_send_exif`. A failure is an error of stage `describe`
+///         in the row's `errors`, its other columns kept.
+///     describe_url: the server's base URL, up to its version (`http://HOST:PORT/v1`).
+///     describe_model: the model [default for openai: gpt-4o-mini; anthropic:
+///         claude-haiku-4-5; a local server needs one].
+///     describe_prompt: what the model is asked [default: one or two factual sentences].
+///     describe_max_tokens: the longest description, in tokens.
+///     describe_parallel: requests in flight at once (at least 1).
+///     describe_timeout: longest one request may take, in seconds (then tried again, up to 4
+///         requests an image, as 429 and 5xx answers are).
+///     describe_max_requests: requests in the whole pipeline's life at most, retries included;
+///         then images are no longer described (their rows say `budget`).
+///     describe_size: longest side of the JPEG sent, 64-4096.
+///     describe_send_exif: also tell the model the photo's EXIF facts (time, camera, GPS).
+///     api_key_file: a file holding the API key; keys are never printed or written to rows.
 ///
 /// A file that cannot be read or decoded becomes an error row, never an exception. A bad
 /// argument raises ValueError; a model or ONNX Runtime that cannot load, RuntimeError.
@@ -61,7 +83,7 @@ impl Pipeline {
     #[pyo3(signature = (
         models_dir=None, model=None, backend="ort", device="cpu", thumbnail_size=Some(256), exif=true,
         perceptual_hash=true, embedding=true, tags=true, parallel=None, threads=None, faces=None,
-        face_min_score=0.7, max_faces=100
+        face_min_score=0.7, max_faces=100, **describe
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -80,7 +102,10 @@ impl Pipeline {
         faces: Option<PathBuf>,
         face_min_score: f32,
         max_faces: usize,
+        describe: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
+        // The describe* keywords (and api_key_file) arrive together, read by name.
+        let describe = describe::DescribeArgs::from_keywords(describe)?;
         let args = PipelineArgs {
             models_dir,
             model,
@@ -96,6 +121,7 @@ impl Pipeline {
             faces,
             face_min_score,
             max_faces,
+            describe,
         };
         let built = py.detach(move || args.build())?;
         Ok(Self {

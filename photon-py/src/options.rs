@@ -2,8 +2,9 @@
 //! pipeline, its table schema, its runtime and the text tower.
 
 use photon_arrow::RecordSchema;
-use photon_core::{FaceFinder, ThumbnailOptions};
+use photon_core::{DescribeOptions, FaceFinder, ThumbnailOptions};
 use photon_decode::{default_decoder, default_jpeg_encoder};
+use photon_describe::HttpDescriber;
 use photon_faces::FaceOptions;
 use photon_models::{
     Backend, Device, EngineLayout, LoadedModel, ModelOptions, TextTower, has_text_tower,
@@ -33,6 +34,7 @@ pub(crate) struct PipelineArgs {
     pub faces: Option<PathBuf>,
     pub face_min_score: f32,
     pub max_faces: usize,
+    pub describe: crate::describe::DescribeArgs,
 }
 
 /// What the constructor builds.
@@ -51,6 +53,7 @@ fn invalid(message: impl Into<String>) -> pyo3::PyErr {
 impl PipelineArgs {
     pub(crate) fn build(self) -> PyResult<Built> {
         let (backend, device) = self.check()?;
+        let describer = self.describe.build()?;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -81,7 +84,7 @@ impl PipelineArgs {
             None => schema,
         };
         Ok(Built {
-            pipeline: self.pipeline(model, faces),
+            pipeline: self.pipeline(model, faces, describer),
             schema,
             runtime,
             parallel: self.parallel.unwrap_or(cores),
@@ -141,11 +144,12 @@ impl PipelineArgs {
     }
 
     /// The pipeline: every decoder, the stages asked for, the model and its tagger if any, the
-    /// face stage if asked for.
+    /// face stage and the describer if asked for.
     fn pipeline(
         &self,
         model: Option<LoadedModel>,
         faces: Option<Arc<dyn FaceFinder>>,
+        describer: Option<(HttpDescriber, DescribeOptions)>,
     ) -> photon_core::Pipeline {
         let thumbnail = self
             .thumbnail_size
@@ -158,6 +162,10 @@ impl PipelineArgs {
             .thumbnail(thumbnail);
         let builder = match faces {
             Some(finder) => builder.faces(finder),
+            None => builder,
+        };
+        let builder = match describer {
+            Some((describer, options)) => builder.describer(describer, options),
             None => builder,
         };
         match model {

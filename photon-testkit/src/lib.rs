@@ -3,6 +3,10 @@
 //! pixel comparisons. Every helper fails loudly, never skips, when what it looks for is missing.
 #![deny(missing_docs)]
 
+mod vlm_server;
+
+pub use vlm_server::VlmServer;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -45,6 +45,9 @@ def check_schema():
         ("model", pa.struct([("id", utf8), ("backend", utf8)])),
         ("error", pa.struct([(n, utf8) for n in ("stage", "kind", "message")])),
         ("errors", pa.list_(pa.struct([(n, utf8) for n in ("stage", "kind", "message")]))),
+        ("description", pa.struct(
+            [(n, utf8) for n in ("text", "provider", "model", "prompt_hash")]
+            + [("input_tokens", pa.uint64()), ("output_tokens", pa.uint64())])),
     ])
     assert schema.remove_metadata().equals(expected), f"schema differs:\n{schema}\nexpected:\n{expected}"
     meta = {k.decode(): v.decode() for k, v in schema.metadata.items() if k != b"ARROW:schema"}

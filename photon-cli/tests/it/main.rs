@@ -3,6 +3,7 @@
 mod bounded_memory;
 mod cli;
 mod crash_resume;
+mod describe;
 mod driver_flags;
 mod faces;
 mod hostile_corpus;

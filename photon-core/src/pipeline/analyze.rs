@@ -7,12 +7,14 @@
 use super::options::StageOptions;
 use crate::content_hash::content_hash;
 use crate::decode::{DecodeRequest, Decoder};
-use crate::error::{ItemError, Stage, StageError, catch_stage};
+use crate::describe::{DescribeImage, DescribeOptions};
+use crate::error::{ItemError, Stage, StageError, catch_stage, with_causes};
 use crate::exif::{ExifFields, read_exif, read_orientation};
 use crate::orientation::{apply_orientation, upright_size};
 use crate::perceptual_hash::perceptual_hash;
 use crate::preprocess::Preprocessing;
 use crate::record::{ErrorRecord, ImageRecord, Record, SCHEMA_VERSION};
+use crate::resize::fit_within;
 use crate::source::{ReadInput, Source, read_source};
 use crate::thumbnail::{
     JpegEncoder, ThumbnailOptions, ThumbnailOutput, encode_thumbnail_of, write_thumbnail,
@@ -30,6 +32,8 @@ pub(crate) struct Analyzed {
     pub(crate) tensor: Option<Vec<f32>>,
     /// The upright image, kept for the face stage when there is one.
     pub(crate) image: Option<RgbImage>,
+    /// The image re-encoded for the describer, when there is one (or why it could not be).
+    pub(crate) describe: Option<Result<DescribeImage, ItemError>>,
 }
 
 /// An input after its CPU stages.
@@ -50,6 +54,8 @@ pub(crate) struct AnalyzeContext<'a> {
     pub(crate) preprocessing: Option<&'a Preprocessing>,
     /// The long side the face finder needs, when faces will be found.
     pub(crate) face_side: Option<u32>,
+    /// How to prepare the describer's image, when images will be described.
+    pub(crate) describe: Option<&'a DescribeOptions>,
     /// Told as each stage starts, so that a time limit can name the stage that ran over.
     pub(crate) tracker: &'a StageTracker,
 }
@@ -104,11 +110,7 @@ fn image_stages(
     cx: &AnalyzeContext<'_>,
 ) -> Result<Analyzed, ItemError> {
     let (exif, orientation) = metadata(&input.bytes, cx);
-    let request = DecodeRequest {
-        limits: cx.stages.limits,
-        min_side: cx.stages.decode_min_side(cx.preprocessing),
-        min_long_side: cx.stages.decode_min_long_side().max(cx.face_side),
-    };
+    let request = decode_request(cx);
     let decoded = guarded(cx, Stage::Decode, || {
         cx.decoder.decode(&input.bytes, &request)
     })?;
@@ -122,6 +124,9 @@ fn image_stages(
         Some(spec) => Some(guarded(cx, Stage::Preprocess, || spec.apply(&upright))?),
         None => None,
     };
+    let describe = cx
+        .describe
+        .map(|options| describe_image(&upright, (width, height), exif.as_ref(), options, cx));
     let record = ImageRecord {
         schema_version: SCHEMA_VERSION,
         file_size: input.bytes.len() as u64,
@@ -142,6 +147,7 @@ fn image_stages(
         model: None,
         faces: None,
         faces_found: None,
+        description: None,
         errors: Vec::new(),
     };
     let image = cx.face_side.is_some().then_some(upright);
@@ -149,7 +155,42 @@ fn image_stages(
         record,
         tensor,
         image,
+        describe,
     })
+}
+
+/// The size the decode must reach for every stage that will use its pixels.
+fn decode_request(cx: &AnalyzeContext<'_>) -> DecodeRequest {
+    DecodeRequest {
+        limits: cx.stages.limits,
+        min_side: cx.stages.decode_min_side(cx.preprocessing),
+        min_long_side: cx
+            .stages
+            .decode_min_long_side()
+            .max(cx.face_side)
+            .max(cx.describe.map(|d| d.max_side)),
+    }
+}
+
+/// The describer's image: `upright` re-encoded as a JPEG of at most `options.max_side`, with
+/// no metadata, and the EXIF fields beside it only when asked. A failure here is the record's
+/// `describe` error, never its failure.
+fn describe_image(
+    upright: &RgbImage,
+    full_size: (u32, u32),
+    exif: Option<&ExifFields>,
+    options: &DescribeOptions,
+    cx: &AnalyzeContext<'_>,
+) -> Result<DescribeImage, ItemError> {
+    let (width, height) = fit_within(full_size.0, full_size.1, options.max_side.max(1));
+    let jpeg_options = ThumbnailOptions::default()
+        .max_side(options.max_side)
+        .quality(options.quality);
+    let encode = || encode_thumbnail_of(upright, full_size, &jpeg_options, cx.jpeg_encoder);
+    let jpeg = catch_stage(Stage::Describe, encode)?
+        .map_err(|e| ItemError::new(Stage::Describe, "encode", with_causes(&e)))?;
+    let exif = options.send_exif.then(|| exif.cloned()).flatten();
+    Ok(DescribeImage::new(jpeg, width, height).with_exif(exif))
 }
 
 /// EXIF fields (when asked for) and the orientation to apply (1 when unknown). Broken metadata

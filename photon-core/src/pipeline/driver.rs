@@ -16,7 +16,9 @@ use crate::model::{EmbedError, Embedder, ImageBatch, ModelOutput};
 use crate::pipeline::analyze::{
     AnalyzeContext, Outcome, StageTracker, analyze, analyze_unless_unchanged,
 };
+use crate::pipeline::describe::{DescribeStage, Done, describe_stage};
 use crate::pipeline::faces::FaceStage;
+use crate::pipeline::feed::fed_channel;
 use crate::progress::ProgressTracker;
 use crate::record::{ImageRecord, ModelProvenance, Record};
 use crate::resume::{ResumeDecision, ResumeIndex};
@@ -64,11 +66,18 @@ where
             face_stage(outcomes, faces, opts, parallel)
         }
     };
-    let records = match pipeline.embedder.clone() {
+    let done = match pipeline.embedder.clone() {
         None => outcomes.map(finish_without_model).boxed(),
         Some(embedder) => {
             let model = Arc::new(ModelStage::new(&pipeline, embedder, opts.embed_timeout));
             model_stage(outcomes, model, opts, parallel)
+        }
+    };
+    let records = match &pipeline.describer {
+        None => done.map(|done| done.record).boxed(),
+        Some((describer, options)) => {
+            let stage = Arc::new(DescribeStage::new(describer.clone()));
+            describe_stage(done, stage, options.queue, opts.order)
         }
     };
     records
@@ -99,12 +108,16 @@ pub(super) async fn process_one(
         let mut finished = faces.finish_batch(vec![outcome]).await;
         outcome = finished.pop().expect("one outcome in, one out");
     }
-    match pipeline.embedder.clone() {
+    let done = match pipeline.embedder.clone() {
         None => finish_without_model(outcome),
         Some(embedder) => {
             let model = ModelStage::new(&pipeline, embedder, opts.embed_timeout);
             model.finish_single(outcome).await
         }
+    };
+    match &pipeline.describer {
+        None => done.record,
+        Some((describer, _)) => DescribeStage::new(describer.clone()).finish(done).await,
     }
 }
 
@@ -236,6 +249,7 @@ fn context<'a>(pipeline: &'a Pipeline, tracker: &'a StageTracker) -> AnalyzeCont
         stages: &pipeline.stages,
         preprocessing: pipeline.embedder.as_ref().map(|e| &e.spec().preprocessing),
         face_side: pipeline.face_finder.as_ref().map(|f| f.working_side()),
+        describe: pipeline.describer.as_ref().map(|(_, options)| options),
         tracker,
     }
 }
@@ -273,10 +287,13 @@ async fn on_blocking_thread<T: Send + 'static>(
     })
 }
 
-fn finish_without_model(outcome: Outcome) -> Record {
+fn finish_without_model(outcome: Outcome) -> Done {
     match outcome {
-        Outcome::Ready(analyzed) => Record::Image(Box::new(analyzed.record)),
-        Outcome::Failed(record) => record,
+        Outcome::Ready(analyzed) => Done {
+            record: Record::Image(Box::new(analyzed.record)),
+            describe: analyzed.describe,
+        },
+        Outcome::Failed(record) => Done::finished(record),
     }
 }
 
@@ -316,7 +333,7 @@ fn model_stage(
     model: Arc<ModelStage>,
     opts: &RunOptions,
     parallel: usize,
-) -> BoxStream<'static, Record> {
+) -> BoxStream<'static, Done> {
     let max_batch = opts
         .max_batch
         .unwrap_or(model.embedder.spec().max_batch)
@@ -348,19 +365,7 @@ fn micro_batches(
     max_batch: usize,
     max_wait: Duration,
 ) -> impl Stream<Item = Vec<Outcome>> + Send + 'static {
-    let start = stream::once(async move {
-        let (tx, rx) = mpsc::channel(channel);
-        tokio::spawn(async move {
-            let mut outcomes = std::pin::pin!(outcomes);
-            while let Some(outcome) = outcomes.next().await {
-                if tx.send(outcome).await.is_err() {
-                    break; // the consumer is gone
-                }
-            }
-        });
-        rx
-    });
-    start.flat_map(move |rx| {
+    fed_channel(outcomes, channel).flat_map(move |rx| {
         stream::unfold(rx, move |mut rx| async move {
             let first = rx.recv().await?;
             let batch = fill_batch(&mut rx, first, max_batch, max_wait).await;
@@ -430,7 +435,7 @@ impl ModelStage {
 
     /// One record per outcome, in order: the images embedded in one call and tagged, failures
     /// as they are.
-    async fn finish_batch(&self, batch: Vec<Outcome>) -> Vec<Record> {
+    async fn finish_batch(&self, batch: Vec<Outcome>) -> Vec<Done> {
         let mut tagged = self.embed_and_tag(tensors(&batch)).await;
         batch
             .into_iter()
@@ -439,7 +444,7 @@ impl ModelStage {
     }
 
     /// The record of one outcome, embedded alone.
-    async fn finish_single(&self, outcome: Outcome) -> Record {
+    async fn finish_single(&self, outcome: Outcome) -> Done {
         let batch = std::slice::from_ref(&outcome);
         let mut tagged = self.embed_and_tag(tensors(batch)).await;
         self.finish_outcome(outcome, &mut tagged)
@@ -459,11 +464,18 @@ impl ModelStage {
         &self,
         outcome: Outcome,
         tagged: &mut Result<std::vec::IntoIter<Tagged>, ItemError>,
-    ) -> Record {
-        match (outcome, tagged) {
-            (Outcome::Failed(record), _) => record,
-            (Outcome::Ready(analyzed), Ok(tagged)) => self.finish(analyzed.record, tagged.next()),
-            (Outcome::Ready(analyzed), Err(e)) => analyzed.record.into_error(e.clone()),
+    ) -> Done {
+        let analyzed = match outcome {
+            Outcome::Failed(record) => return Done::finished(record),
+            Outcome::Ready(analyzed) => *analyzed,
+        };
+        let record = match tagged {
+            Ok(tagged) => self.finish(analyzed.record, tagged.next()),
+            Err(e) => analyzed.record.into_error(e.clone()),
+        };
+        Done {
+            record,
+            describe: analyzed.describe,
         }
     }
 

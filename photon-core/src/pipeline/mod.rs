@@ -2,8 +2,10 @@
 //! ways to run it over inputs.
 
 mod analyze;
+mod describe;
 mod driver;
 mod faces;
+mod feed;
 mod options;
 mod run_into;
 
@@ -12,6 +14,7 @@ pub use options::{OutputOrder, RunOptions, StageOptions};
 pub use run_into::{RunError, RunSummary};
 
 use crate::decode::{DecodeLimits, Decoder, ImageCrateDecoder};
+use crate::describe::{DescribeOptions, Describer};
 use crate::face::FaceFinder;
 use crate::model::Embedder;
 use crate::progress::ProgressTracker;
@@ -31,6 +34,7 @@ pub struct Pipeline {
     embedder: Option<Arc<dyn Embedder>>,
     tagger: Option<Arc<dyn Tagger>>,
     face_finder: Option<Arc<dyn FaceFinder>>,
+    describer: Option<(Arc<dyn Describer>, DescribeOptions)>,
     stages: StageOptions,
 }
 
@@ -43,6 +47,7 @@ impl std::fmt::Debug for Pipeline {
             )
             .field("tagger", &self.tagger.is_some())
             .field("faces", &self.face_finder.is_some())
+            .field("describer", &self.describer.as_ref().map(|(d, _)| d.id()))
             .field("stages", &self.stages)
             .finish_non_exhaustive()
     }
@@ -66,6 +71,7 @@ impl Pipeline {
                 embedder: None,
                 tagger: None,
                 face_finder: None,
+                describer: None,
                 stages: StageOptions::default(),
             },
         }
@@ -189,6 +195,18 @@ impl<M> PipelineBuilder<M> {
     /// `faces` (`[]` when there are none), or an error of stage `faces` beside its other fields.
     pub fn faces(mut self, finder: impl FaceFinder + 'static) -> Self {
         self.pipeline.face_finder = Some(Arc::new(finder));
+        self
+    }
+
+    /// Describes each image with `describer` (off by default), from a JPEG re-encoded as
+    /// `options` say, after the image's local stages: each record gets `description`, or an
+    /// error of stage `describe` beside its other fields.
+    pub fn describer(
+        mut self,
+        describer: impl Describer + 'static,
+        options: DescribeOptions,
+    ) -> Self {
+        self.pipeline.describer = Some((Arc::new(describer), options));
         self
     }
 

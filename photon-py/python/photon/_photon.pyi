@@ -39,6 +39,26 @@ class Pipeline:
             face model: insightface's packs are for non-commercial research only.
         face_min_score: smallest detector score of a face kept (0-1; immich's 0.7).
         max_faces: most faces kept per image, the best scores (``faces_found`` counts the rest).
+        describe: describe each image in a sentence or two with a vision-language model, the
+            ``description`` column a struct (``text``, ``provider``, ``model``,
+            ``prompt_hash``, ``input_tokens``, ``output_tokens``): ``"openai"`` or
+            ``"anthropic"`` (their own APIs, the key from ``OPENAI_API_KEY`` /
+            ``ANTHROPIC_API_KEY`` or ``api_key_file``), or a local OpenAI-compatible server at
+            its usual address: ``"ollama"``, ``"llama-server"``, ``"lmstudio"``, ``"vllm"``.
+            Only a JPEG re-encoded at ``describe_size`` is sent, with no metadata unless
+            ``describe_send_exif``; a failure is an error of stage ``describe`` in the row's
+            ``errors``, its other columns kept.
+        describe_url: the server's base URL, up to its version (``http://HOST:PORT/v1``).
+        describe_model: the model (default for openai ``gpt-4o-mini``, for anthropic
+            ``claude-haiku-4-5``; a local server needs one named).
+        describe_prompt: what the model is asked (default: one or two factual sentences).
+        describe_max_tokens: the longest description, in tokens.
+        describe_parallel: requests in flight at once (at least 1).
+        describe_timeout: longest one request may take, in seconds.
+        describe_max_requests: requests in the pipeline's life at most, retries included.
+        describe_size: longest side of the JPEG sent, 64-4096.
+        describe_send_exif: also tell the model the photo's EXIF facts (time, camera, GPS).
+        api_key_file: a file holding the API key; keys are never printed or written to rows.
 
     Raises:
         ValueError: an argument out of range, or a model folder that does not exist.
@@ -61,6 +81,17 @@ class Pipeline:
         faces: Optional[_Path] = None,
         face_min_score: float = 0.7,
         max_faces: int = 100,
+        describe: Optional[str] = None,
+        describe_url: Optional[str] = None,
+        describe_model: Optional[str] = None,
+        describe_prompt: Optional[str] = None,
+        describe_max_tokens: int = 200,
+        describe_parallel: int = 4,
+        describe_timeout: float = 60.0,
+        describe_max_requests: Optional[int] = None,
+        describe_size: int = 768,
+        describe_send_exif: bool = False,
+        api_key_file: Optional[_Path] = None,
     ) -> None: ...
     def process(self, paths: Sequence[_Path]) -> pyarrow.Table:
         """Processes image files; one row per path, in order. A file that cannot be read or
