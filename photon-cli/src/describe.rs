@@ -44,7 +44,7 @@ pub fn setup(args: &ProcessArgs) -> Result<Option<DescribeSetup>, String> {
 }
 
 fn describer_options(args: &ProcessArgs, name: &str) -> Result<DescriberOptions, String> {
-    let mut options = DescriberOptions::preset(name)
+    let options = DescriberOptions::preset(name)
         .ok_or_else(|| {
             format!(
                 "--describe {name}: not one of {}",
@@ -54,16 +54,12 @@ fn describer_options(args: &ProcessArgs, name: &str) -> Result<DescriberOptions,
         .max_tokens(args.describe_max_tokens)
         .parallel(args.describe_parallel)
         .timeout(Duration::from_secs_f64(args.describe_timeout))
-        .max_requests(args.describe_max_requests);
-    if let Some(url) = &args.describe_url {
-        options = options.url(url.as_str());
-    }
-    if let Some(model) = &args.describe_model {
-        options = options.model(model.as_str());
-    }
-    if let Some(prompt) = &args.describe_prompt {
-        options = options.prompt(prompt.as_str());
-    }
+        .max_requests(args.describe_max_requests)
+        .overridden(
+            args.describe_url.as_deref(),
+            args.describe_model.as_deref(),
+            args.describe_prompt.as_deref(),
+        );
     Ok(options)
 }
 

@@ -157,6 +157,32 @@ impl DescriberOptions {
         self
     }
 
+    /// Sets each of the URL, model and prompt that is given, leaving the others as they are:
+    /// a front end's optional flags over a preset.
+    ///
+    /// ```
+    /// use photon_describe::DescriberOptions;
+    /// let options = DescriberOptions::preset("ollama").unwrap().overridden(None, Some("m"), None);
+    /// assert_eq!((options.url.as_str(), options.model.as_str()), ("http://127.0.0.1:11434/v1", "m"));
+    /// ```
+    pub fn overridden(
+        mut self,
+        url: Option<&str>,
+        model: Option<&str>,
+        prompt: Option<&str>,
+    ) -> Self {
+        if let Some(url) = url {
+            self = self.url(url);
+        }
+        if let Some(model) = model {
+            self = self.model(model);
+        }
+        if let Some(prompt) = prompt {
+            self = self.prompt(prompt);
+        }
+        self
+    }
+
     /// Sets [`model`](Self::model).
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();

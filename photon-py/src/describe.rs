@@ -95,7 +95,7 @@ impl DescribeArgs {
     fn options(&self, preset: &str) -> PyResult<DescriberOptions> {
         let known = DescriberOptions::PRESETS.join(", ");
         let invalid = |m: String| PyValueError::new_err(m);
-        let mut options = DescriberOptions::preset(preset)
+        let options = DescriberOptions::preset(preset)
             .ok_or_else(|| invalid(format!("describe must be one of {known}, not {preset:?}")))?;
         let timeout_ok = self.timeout > 0.0 && self.timeout <= 86_400.0;
         if !timeout_ok || !(64..=4096).contains(&self.size) {
@@ -103,20 +103,15 @@ impl DescribeArgs {
                 "describe_timeout must be above 0 and describe_size 64-4096".into(),
             ));
         }
-        options = options
+        Ok(options
             .max_tokens(self.max_tokens)
             .parallel(self.parallel)
             .timeout(Duration::from_secs_f64(self.timeout))
-            .max_requests(self.max_requests);
-        if let Some(url) = &self.url {
-            options = options.url(url.as_str());
-        }
-        if let Some(model) = &self.model {
-            options = options.model(model.as_str());
-        }
-        if let Some(prompt) = &self.prompt {
-            options = options.prompt(prompt.as_str());
-        }
-        Ok(options)
+            .max_requests(self.max_requests)
+            .overridden(
+                self.url.as_deref(),
+                self.model.as_deref(),
+                self.prompt.as_deref(),
+            ))
     }
 }
