@@ -117,7 +117,8 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         let description = &record["description"];
         assert!(record.get("errors").is_none(), "{record}");
         assert_eq!(description["text"], said.as_str(), "{record}");
-        assert_eq!(description["provider"], "llama-server");
+        // The record names the wire format; the preset only chose the address.
+        assert_eq!(description["provider"], "openai");
         assert_eq!(description["model"], "tiny-vlm");
         assert_eq!(description["output_tokens"], MAX_TOKENS);
         // The prompt, the chat template's words and the image's 16 embeddings.
