@@ -99,7 +99,13 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         .arg(&photos)
         .arg("-o")
         .arg(&out)
-        .args(["--no-embedding", "--describe", "llama-server", "--describe-url", &url])
+        .args([
+            "--no-embedding",
+            "--describe",
+            "llama-server",
+            "--describe-url",
+            &url,
+        ])
         .args(["--describe-model", "tiny-vlm", "--describe-parallel", "2"])
         .args(["--describe-max-tokens", &MAX_TOKENS.to_string()])
         .output()
@@ -112,7 +118,7 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(records.len(), std::fs::read_dir(&photos).unwrap().count());
-    let said = vec!["photo"; MAX_TOKENS].join(" ");
+    let said = ["photo"; MAX_TOKENS].join(" ");
     for record in &records {
         let description = &record["description"];
         assert!(record.get("errors").is_none(), "{record}");
