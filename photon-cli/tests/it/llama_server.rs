@@ -5,10 +5,10 @@
 //! encoder and the language model, and answers in its own words; the model is made to say
 //! " photo" whatever it sees, so the records can be checked word for word.
 
+use super::serve::request;
 use photon_testkit::{ok, python_env, root, testdata};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -68,15 +68,9 @@ fn start_server(python: &Path, models: &Path, log: &Path) -> Server {
 }
 
 fn lists_models(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let request = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    let mut answer = String::new();
-    stream.write_all(request.as_bytes()).is_ok()
-        && stream.read_to_string(&mut answer).is_ok()
-        && answer.starts_with("HTTP/1.1 200")
-        && answer.contains("tiny-vlm")
+    let address = format!("127.0.0.1:{port}");
+    matches!(request(&address, "GET", "/v1/models", "", &[]),
+        Ok((200, body)) if String::from_utf8_lossy(&body).contains("tiny-vlm"))
 }
 
 #[test]
@@ -89,7 +83,8 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         .arg(&models)
         .output()
         .unwrap());
-    let server = start_server(&python, &models, &dir.path().join("server.log"));
+    let log = dir.path().join("server.log");
+    let server = start_server(&python, &models, &log);
 
     let photos = testdata().join("photos");
     let out = dir.path().join("records.jsonl");
@@ -130,4 +125,11 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         // The prompt, the chat template's words and the image's 16 embeddings.
         assert!(description["input_tokens"].as_u64() > Some(16), "{record}");
     }
+    // The server's own log: one image encoded per photo, so the JPEG reached its image encoder.
+    drop(server);
+    let encoded = std::fs::read_to_string(&log)
+        .unwrap()
+        .matches("encoding image slice")
+        .count();
+    assert_eq!(encoded, records.len());
 }
