@@ -7,6 +7,7 @@ mod describe;
 mod driver_flags;
 mod faces;
 mod hostile_corpus;
+mod llama_server;
 mod model_folders;
 mod parquet;
 mod people;

@@ -118,7 +118,7 @@ impl Drop for Served {
 }
 
 /// One HTTP/1.1 request on a fresh connection: the status and the body.
-fn request(
+pub(super) fn request(
     address: &str,
     method: &str,
     path: &str,
