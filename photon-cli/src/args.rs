@@ -537,6 +537,12 @@ pub struct FacesArgs {
     /// The state file [default: RECORDS.people.json beside the first records file].
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+
+    /// The widest face-graph search (HNSW's ef) tried to find 0.99 of each face's neighbours:
+    /// wider finds more at a million faces, and placing takes about twice as long per doubling.
+    #[arg(long, value_name = "EF", default_value_t = photon_faces::DEFAULT_WIDEST_SEARCH as u32,
+          value_parser = clap::value_parser!(u32).range(64..=4096))]
+    pub widest_search: u32,
 }
 
 /// Arguments of `photon search`.

@@ -77,7 +77,8 @@ fn group(args: &FacesArgs) -> Result<(), String> {
         0 => RecallCount::EitherFace,
         _ => RecallCount::OwnSearch,
     };
-    tune_search(&graph, &views, (options, count), &mut clock);
+    let widest = args.widest_search as usize;
+    tune_search(&graph, &views, (options, count, widest), &mut clock);
     people.place(&graph.neighbours(&views), options);
     clock.lap("placed");
     graph.save(&graph_path).map_err(|e| e.to_string())?;
@@ -109,19 +110,20 @@ fn earlier_state(args: &FacesArgs, path: &Path) -> Result<Option<PeopleState>, S
 fn tune_search(
     graph: &FaceGraph,
     faces: &[&[f32]],
-    (options, count): (PeopleOptions, RecallCount),
+    (options, count, widest): (PeopleOptions, RecallCount, usize),
     clock: &mut Phases,
 ) {
     let shortlist = options.shortlist();
-    let breadth = graph.tune_search(faces, (shortlist, options.max_distance), count);
+    let breadth = graph.tune_search(faces, (shortlist, options.max_distance), count, widest);
     clock.lap(&format!(
         "searches at ef {} (recall {:.3} of the faces within reach among the {shortlist} nearest)",
         breadth.expansion, breadth.recall
     ));
-    if breadth.recall < 0.95 {
+    if breadth.recall < 0.99 {
         eprintln!(
-            "photon: even at its widest search the face graph finds {:.2} of the faces within \
-             reach of a face: some people may be split or faces left alone",
+            "photon: at its widest search (--widest-search {widest}) the face graph finds {:.3} \
+             of the faces within reach of a face: some people may be split or faces left \
+             alone; a wider search finds more and takes longer",
             breadth.recall
         );
     }

@@ -14,8 +14,10 @@ use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 /// face embeddings of up to a few hundred thousand faces; [`FaceGraph::tune_search`] widens it
 /// where a graph needs more.
 const EXPANSION_SEARCH: usize = 64;
-/// The widest search `tune_search` tries: each doubling roughly doubles the time to place.
-const MAX_EXPANSION: usize = 1024;
+/// The widest search [`FaceGraph::tune_search`] tries unless told otherwise: each doubling of
+/// the breadth roughly doubles the time to place every face, and at 256 a million faces are
+/// placed in about an hour on two cores (docs/benchmarks.md).
+pub const DEFAULT_WIDEST_SEARCH: usize = 256;
 /// The share of the exact nearest faces the searches must find.
 const TARGET_RECALL: f64 = 0.99;
 /// Candidates kept while adding (HNSW's efConstruction): half of photon-index's, as faces
@@ -173,7 +175,9 @@ impl FaceGraph {
     /// Widens the graph's searches until they find [`TARGET_RECALL`] of the faces within reach
     /// among the exact `k` nearest (cosine distance at most `max_distance`, the face itself
     /// left out), measured on a spread sample of `faces` (those it holds, by number), or until
-    /// the widest it allows; returns the breadth it settled on and the recall measured there.
+    /// `widest` candidates (HNSW's ef; [`DEFAULT_WIDEST_SEARCH`] is a choice of time over
+    /// recall); returns the breadth it settled on and the recall measured there, which the
+    /// caller should report when it falls short.
     /// Faces out of reach play no part in grouping, so missing them costs nothing; `count` says
     /// whether the grouping to come searches every face (then a pair either face finds counts).
     ///
@@ -186,16 +190,18 @@ impl FaceGraph {
         faces: &[&[f32]],
         (k, max_distance): (usize, f32),
         count: RecallCount,
+        widest: usize,
     ) -> SearchBreadth {
         let reach = Reach { k, max_distance };
         let sample = RecallSample::new(faces, self.len().min(faces.len()), reach);
+        let widest = widest.max(EXPANSION_SEARCH);
         let mut expansion = self.index.expansion_search();
         loop {
             let recall = sample.recall_of(&self.neighbours(faces), count);
-            if recall >= TARGET_RECALL || expansion >= MAX_EXPANSION {
+            if recall >= TARGET_RECALL || expansion >= widest {
                 return SearchBreadth { expansion, recall };
             }
-            expansion = (expansion * 2).min(MAX_EXPANSION);
+            expansion = (expansion * 2).min(widest);
             self.index.change_expansion_search(expansion);
         }
     }
@@ -401,13 +407,18 @@ mod tests {
         // nearest of its own nearest).
         let either = sample.recall_of(&graph.neighbours(&views), RecallCount::EitherFace);
         assert!(either >= narrow, "{either} against {narrow}");
-        let breadth = graph.tune_search(&views, (16, 2.0), RecallCount::OwnSearch);
+        // A cap below what the recall needs is kept to, and the recall there reported.
+        let capped = graph.tune_search(&views, (16, 2.0), RecallCount::OwnSearch, 64);
+        assert_eq!(capped.expansion, 64, "{capped:?}");
+        assert!(capped.recall < TARGET_RECALL, "{capped:?}");
+        graph.index.change_expansion_search(16);
+        let breadth = graph.tune_search(&views, (16, 2.0), RecallCount::OwnSearch, 1024);
         assert!(breadth.recall >= TARGET_RECALL, "{breadth:?}");
         assert!(breadth.expansion > 16, "{breadth:?}");
         assert_eq!(graph.index.expansion_search(), breadth.expansion);
         // Counting pairs either face finds settles on a search no wider.
         graph.index.change_expansion_search(16);
-        let either = graph.tune_search(&views, (16, 2.0), RecallCount::EitherFace);
+        let either = graph.tune_search(&views, (16, 2.0), RecallCount::EitherFace, 1024);
         assert!(either.recall >= TARGET_RECALL, "{either:?}");
         assert!(
             either.expansion <= breadth.expansion,

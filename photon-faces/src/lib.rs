@@ -57,7 +57,7 @@ pub use align::{ARCFACE_SIZE, ARCFACE_TEMPLATE, Similarity, crops_tensor, norm_c
 pub use analyze::{Face, FaceAnalysis, FaceOptions, FaceScan};
 pub use detection::{Detection, non_maximum_suppression};
 #[cfg(feature = "graph")]
-pub use graph::{FaceGraph, FaceGraphError, GraphNeighbours, SearchBreadth};
+pub use graph::{DEFAULT_WIDEST_SEARCH, FaceGraph, FaceGraphError, GraphNeighbours, SearchBreadth};
 pub use letterbox::Letterbox;
 pub use models::{
     ArcFaceEmbedder, FaceDetector, FaceEmbedder, FaceError, FaceModelError, ScrfdDetector,

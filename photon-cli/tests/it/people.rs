@@ -176,6 +176,11 @@ fn planted_people_come_out_and_new_records_join_them() {
     let said = String::from_utf8_lossy(&rebuilt.stderr);
     assert!(said.contains("building the face graph anew"), "{said}");
 
+    // A search narrower than the graph's first breadth is refused, not quietly widened.
+    let narrow = photon(&["faces", path, "--widest-search", "32"]);
+    assert_eq!(narrow.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&narrow.stderr).contains("64..=4096"));
+
     // A state that is not one is an error, never ignored.
     std::fs::write(work.path().join("records.jsonl.people.json"), "{").unwrap();
     let broken = photon(&["faces", path]);
