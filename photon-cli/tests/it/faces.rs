@@ -306,6 +306,27 @@ fn hostile_and_tiny_images_get_one_record_each_and_the_face_cap_is_recorded() {
         scores.windows(2).all(|w| w[0] >= w[1]),
         "best first: {scores:?}"
     );
+    // A detector that fires everywhere (every score passes) finds thousands of faces in one
+    // photo; the default cap keeps the best 100 and the record counts the rest.
+    let flood = work.path().join("flood.jsonl");
+    let astronaut = [astronaut.display().to_string()];
+    ok(&photon(&args(
+        &astronaut,
+        &[
+            "--face-model",
+            pack.to_str().unwrap(),
+            "--face-min-score",
+            "0",
+            "-o",
+            flood.to_str().unwrap(),
+        ],
+    )));
+    let flooded = &self::records(&flood)["astronaut.png"];
+    assert_eq!(flooded["faces"].as_array().unwrap().len(), 100);
+    assert!(
+        flooded["faces_found"].as_u64().unwrap() >= 1000,
+        "{flooded}"
+    );
     for record in records.values() {
         let failed_faces = record["errors"]
             .as_array()
