@@ -15,8 +15,8 @@ use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 /// where a graph needs more.
 const EXPANSION_SEARCH: usize = 64;
 /// The widest search [`FaceGraph::tune_search`] tries unless told otherwise: each doubling of
-/// the breadth roughly doubles the time to place every face, and at 256 a million faces are
-/// placed in about an hour on two cores (docs/benchmarks.md).
+/// the breadth roughly doubles the time to place every face, and at 256 a million faces of no
+/// shared structure are grouped in 43 minutes on two cores (docs/benchmarks.md).
 pub const DEFAULT_WIDEST_SEARCH: usize = 256;
 /// The share of the exact nearest faces the searches must find.
 const TARGET_RECALL: f64 = 0.99;
