@@ -119,7 +119,7 @@ fn tune_search(
         "searches at ef {} (recall {:.3} of the faces within reach among the {shortlist} nearest)",
         breadth.expansion, breadth.recall
     ));
-    if breadth.recall < 0.99 {
+    if breadth.fell_short() {
         eprintln!(
             "photon: at its widest search (--widest-search {widest}) the face graph finds {:.3} \
              of the faces within reach of a face: some people may be split or faces left \

@@ -1,10 +1,12 @@
 //! What the workspace's integration tests share: where the test data, the installed models and
-//! ONNX Runtime are, the Python environments of scripts/py-env.sh, folders of photo copies, and
-//! pixel comparisons. Every helper fails loudly, never skips, when what it looks for is missing.
+//! ONNX Runtime are, the Python environments of scripts/py-env.sh, folders of photo copies,
+//! pixel comparisons, and the servers tests start. Every helper fails loudly, never skips, when what it looks for is missing.
 #![deny(missing_docs)]
 
+mod process;
 mod vlm_server;
 
+pub use process::{KilledOnDrop, loopback_port};
 pub use vlm_server::VlmServer;
 
 use std::path::{Path, PathBuf};

@@ -46,7 +46,7 @@ fn describe(server: &VlmServer, key_file: &Path, out: &Path, extra: &[&str]) -> 
     photon(&args)
 }
 
-fn lines(path: &Path) -> Vec<Value> {
+pub(super) fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

@@ -5,12 +5,11 @@
 //! encoder and the language model, and answers in its own words; the model is made to say
 //! " photo" whatever it sees, so the records can be checked word for word.
 
+use super::describe::lines;
 use super::serve::request;
-use photon_testkit::{ok, python_env, root, testdata};
-use serde_json::Value;
-use std::net::TcpListener;
+use photon_testkit::{KilledOnDrop, loopback_port, ok, python_env, root, testdata};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MAX_TOKENS: usize = 5;
@@ -19,28 +18,13 @@ const STARTUP: Duration = Duration::from_secs(180);
 
 /// The server process, stopped when the test ends however it ends.
 struct Server {
-    child: Child,
+    child: KilledOnDrop,
     port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// llama.cpp's server on `models` (lm.gguf and mmproj.gguf), answering once it lists its model.
 fn start_server(python: &Path, models: &Path, log: &Path) -> Server {
-    let port = free_port();
+    let port = loopback_port();
     let child = Command::new(python)
         .args(["-m", "llama_cpp.server", "--model"])
         .arg(models.join("lm.gguf"))
@@ -53,7 +37,10 @@ fn start_server(python: &Path, models: &Path, log: &Path) -> Server {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
-    let mut server = Server { child, port };
+    let mut server = Server {
+        child: KilledOnDrop(child),
+        port,
+    };
     let started = Instant::now();
     while !lists_models(port) {
         let exited = server.child.try_wait().unwrap();
@@ -107,11 +94,7 @@ fn a_real_llama_cpp_server_describes_every_photo() {
         .unwrap();
     ok(&run);
 
-    let records: Vec<Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = lines(&out);
     assert_eq!(records.len(), std::fs::read_dir(&photos).unwrap().count());
     let said = ["photo"; MAX_TOKENS].join(" ");
     for record in &records {

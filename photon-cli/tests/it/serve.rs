@@ -3,13 +3,16 @@
 //! `photon process` and `photon search`, 64 clients at once, models unloaded with their memory
 //! returned, and SIGTERM draining the requests in flight.
 
-use photon_testkit::{copy_dir, immich_face_models, models, ok, onnxruntime, root, testdata};
+use photon_testkit::{
+    KilledOnDrop, copy_dir, immich_face_models, loopback_port, models, ok, onnxruntime, root,
+    testdata,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A models folder in each layout: `clip/tiny` (immich's), `tiny-clip` (Hugging Face's),
@@ -40,18 +43,13 @@ fn photon(args: &[&str]) -> Command {
 
 /// A running `photon serve`, killed when dropped.
 struct Served {
-    child: Child,
+    child: KilledOnDrop,
     address: String,
 }
 
 impl Served {
     fn start(models: &Path, extra: &[&str]) -> Served {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
+        let address = format!("127.0.0.1:{}", loopback_port());
         let mut args = vec![
             "serve",
             "--listen",
@@ -60,11 +58,13 @@ impl Served {
             models.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        let child = photon(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = KilledOnDrop(
+            photon(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let mut served = Served { child, address };
         let deadline = Instant::now() + Duration::from_secs(120);
         while request(&served.address, "GET", "/ping", "", &[]).is_err() {
@@ -107,13 +107,6 @@ impl Served {
         let (_, body) = request(&self.address, "GET", "/healthz", "", &[]).unwrap();
         let health: Value = serde_json::from_slice(&body).unwrap();
         health["models_loaded"].as_array().unwrap().len()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
